@@ -1,0 +1,185 @@
+//! Path locks for writers.
+//!
+//! The SPEC's invariant (every ancestor of an entry is a group) spans
+//! several keys, so two writers must not both act on what they read: one
+//! writing a value at `a` while another writes `a/x`. Writers take
+//! hierarchical locks: shared on every path they read or depend on (all the
+//! ancestors of what they touch), exclusive on the paths they replace or
+//! remove. Two operations conflict exactly when one changes what the other
+//! depends on; writes to different leaves of one group share its lock and
+//! proceed in parallel, so RocksDB's group commit still batches their
+//! synced writes. Readers take no lock: they read from a RocksDB snapshot.
+//!
+//! Paths are hashed onto a fixed table of stripes, so memory stays bounded;
+//! a collision only makes two unrelated operations wait for each other.
+//! Stripes are always taken in ascending order, each once, which rules out
+//! deadlock. Batches, `reset` and recursive deletes of large subtrees take
+//! the gate exclusively instead and run alone.
+
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::path::prefixes;
+
+const STRIPES: usize = 4096;
+
+pub(crate) struct LockTable {
+    gate: RwLock<()>,
+    stripes: Box<[RwLock<()>]>,
+}
+
+/// Which stripes an operation needs, and how: sorted by stripe, each once.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct LockPlan {
+    /// `(stripe, exclusive)`.
+    stripes: Vec<(u32, bool)>,
+}
+
+pub(crate) fn fnv(bytes: &[u8], mut hash: u64) -> u64 {
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+pub(crate) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn stripe_of(hash: u64) -> u32 {
+    // The multiply spreads FNV's weak low bits before the modulo.
+    (hash.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as u32 % STRIPES as u32
+}
+
+impl LockPlan {
+    /// Shared on `path` and on every ancestor of it.
+    pub(crate) fn shared_with_ancestors(&mut self, path: &str) {
+        // Hash incrementally: each prefix continues the previous one's hash.
+        let mut hash = FNV_OFFSET;
+        let mut done = 0;
+        for prefix in prefixes(path) {
+            hash = fnv(&prefix.as_bytes()[done..], hash);
+            done = prefix.len();
+            self.stripes.push((stripe_of(hash), false));
+        }
+    }
+
+    /// Shared on `path` alone (its ancestors are claimed as they are read).
+    pub(crate) fn shared(&mut self, path: &str) {
+        self.stripes
+            .push((stripe_of(fnv(path.as_bytes(), FNV_OFFSET)), false));
+    }
+
+    pub(crate) fn exclusive(&mut self, path: &str) {
+        self.stripes
+            .push((stripe_of(fnv(path.as_bytes(), FNV_OFFSET)), true));
+    }
+
+    /// Sorts and merges, an exclusive claim winning over a shared one.
+    pub(crate) fn finish(mut self) -> Self {
+        self.stripes
+            .sort_unstable_by_key(|&(stripe, exclusive)| (stripe, !exclusive));
+        self.stripes.dedup_by_key(|&mut (stripe, _)| stripe);
+        self
+    }
+
+    /// Whether holding `self` gives everything `needed` asks for.
+    pub(crate) fn covers(&self, needed: &LockPlan) -> bool {
+        needed.stripes.iter().all(|&(stripe, exclusive)| {
+            match self.stripes.binary_search_by_key(&stripe, |&(s, _)| s) {
+                Ok(i) => self.stripes[i].1 || !exclusive,
+                Err(_) => false,
+            }
+        })
+    }
+}
+
+enum Guard<'a> {
+    Shared(#[allow(dead_code)] RwLockReadGuard<'a, ()>),
+    Exclusive(#[allow(dead_code)] RwLockWriteGuard<'a, ()>),
+}
+
+/// Locks held until dropped.
+pub(crate) struct Held<'a> {
+    _stripes: Vec<Guard<'a>>,
+    _gate: Gate<'a>,
+}
+
+enum Gate<'a> {
+    Shared(#[allow(dead_code)] RwLockReadGuard<'a, ()>),
+    Exclusive(#[allow(dead_code)] RwLockWriteGuard<'a, ()>),
+}
+
+impl LockTable {
+    pub(crate) fn new() -> Self {
+        LockTable {
+            gate: RwLock::new(()),
+            stripes: (0..STRIPES).map(|_| RwLock::new(())).collect(),
+        }
+    }
+
+    /// Takes the stripes of a finished plan, beside other single operations.
+    pub(crate) fn lock(&self, plan: &LockPlan) -> Held<'_> {
+        // The locks guard no data, so a panic elsewhere while one was held
+        // leaves nothing inconsistent behind: poisoning is ignored.
+        let gate = Gate::Shared(self.gate.read().unwrap_or_else(|e| e.into_inner()));
+        let stripes = plan
+            .stripes
+            .iter()
+            .map(|&(stripe, exclusive)| {
+                let lock = &self.stripes[stripe as usize];
+                if exclusive {
+                    Guard::Exclusive(lock.write().unwrap_or_else(|e| e.into_inner()))
+                } else {
+                    Guard::Shared(lock.read().unwrap_or_else(|e| e.into_inner()))
+                }
+            })
+            .collect();
+        Held {
+            _stripes: stripes,
+            _gate: gate,
+        }
+    }
+
+    /// Waits for every other writer to finish and keeps them out.
+    pub(crate) fn lock_all(&self) -> Held<'_> {
+        Held {
+            _stripes: Vec::new(),
+            _gate: Gate::Exclusive(self.gate.write().unwrap_or_else(|e| e.into_inner())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(f: impl FnOnce(&mut LockPlan)) -> LockPlan {
+        let mut p = LockPlan::default();
+        f(&mut p);
+        p.finish()
+    }
+
+    #[test]
+    fn exclusive_wins_and_plans_are_deduplicated() {
+        let p = plan(|p| {
+            p.shared_with_ancestors("a/b");
+            p.exclusive("a/b");
+            p.shared_with_ancestors("a/b");
+        });
+        assert_eq!(p.stripes.len(), 2);
+        assert!(p.covers(&plan(|q| q.exclusive("a/b"))));
+        assert!(p.covers(&plan(|q| q.shared_with_ancestors("a"))));
+        assert!(!p.covers(&plan(|q| q.exclusive("a"))));
+    }
+
+    #[test]
+    fn incremental_prefix_hashes_match_whole_hashes() {
+        let p = plan(|p| p.shared_with_ancestors("ab/cd/ef"));
+        let q = plan(|q| {
+            for s in ["ab", "ab/cd", "ab/cd/ef"] {
+                q.stripes
+                    .push((stripe_of(fnv(s.as_bytes(), FNV_OFFSET)), false));
+            }
+        });
+        assert_eq!(p, q);
+    }
+}

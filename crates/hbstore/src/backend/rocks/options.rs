@@ -1,0 +1,138 @@
+//! How a RocksDB store is opened: the one home of every option and its
+//! default.
+
+use rocksdb::{BlockBasedOptions, Cache, DBCompressionType};
+
+/// Block compression for the store's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    /// Fast, modest ratio: the default.
+    Lz4,
+    /// Slower, better ratio: for cold or large stores.
+    Zstd,
+}
+
+/// Options for [`RocksStore::open`](super::RocksStore::open), with builder
+/// setters:
+///
+/// ```
+/// let options = hbstore::Options::default().sync(true).block_cache_bytes(256 << 20);
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub(crate) create_if_missing: bool,
+    pub(crate) read_only: bool,
+    pub(crate) sync: bool,
+    pub(crate) compression: Compression,
+    pub(crate) block_cache_bytes: usize,
+    pub(crate) bloom_bits_per_key: Option<f64>,
+    pub(crate) group_cache_bytes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            create_if_missing: true,
+            read_only: false,
+            sync: false,
+            compression: Compression::Lz4,
+            block_cache_bytes: 64 << 20,
+            bloom_bits_per_key: Some(10.0),
+            group_cache_bytes: 16 << 20,
+        }
+    }
+}
+
+impl Options {
+    /// Create the store when the directory holds none (default: true).
+    pub fn create_if_missing(mut self, yes: bool) -> Self {
+        self.create_if_missing = yes;
+        self
+    }
+
+    /// Open without taking the writer's lock, so that it works beside a
+    /// process that has the store open for writing; writes are refused
+    /// (default: false).
+    pub fn read_only(mut self, yes: bool) -> Self {
+        self.read_only = yes;
+        self
+    }
+
+    /// fsync the write-ahead log before an operation returns, so that it
+    /// survives power loss, not only a process kill (default: false).
+    pub fn sync(mut self, yes: bool) -> Self {
+        self.sync = yes;
+        self
+    }
+
+    /// Block compression (default: LZ4).
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// Size of RocksDB's block cache for reads (default: 64 MiB).
+    pub fn block_cache_bytes(mut self, bytes: usize) -> Self {
+        self.block_cache_bytes = bytes;
+        self
+    }
+
+    /// Bloom filter bits per key, so that reads of absent paths rarely
+    /// touch disk; `None` turns filters off (default: 10 bits, about 1%
+    /// false positives).
+    pub fn bloom_bits_per_key(mut self, bits: Option<f64>) -> Self {
+        self.bloom_bits_per_key = bits;
+        self
+    }
+
+    /// Memory for the writers' cache of paths known to be groups, so that
+    /// the ancestors of a write are not read again every time; 0 turns it
+    /// off (default: 16 MiB, some 200,000 typical paths).
+    pub fn group_cache_bytes(mut self, bytes: usize) -> Self {
+        self.group_cache_bytes = bytes;
+        self
+    }
+
+    /// Whether writes are fsynced (see [`Options::sync`]).
+    pub fn is_sync(&self) -> bool {
+        self.sync
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// The RocksDB options these settings stand for. hbstore opens its
+    /// database with exactly these; benchmarks open their raw RocksDB
+    /// baseline with them too, so that a comparison is like for like.
+    pub fn rocksdb_options(&self) -> rocksdb::Options {
+        let mut opts = rocksdb::Options::default();
+        opts.create_if_missing(self.create_if_missing);
+        opts.set_compression_type(match self.compression {
+            Compression::None => DBCompressionType::None,
+            Compression::Lz4 => DBCompressionType::Lz4,
+            Compression::Zstd => DBCompressionType::Zstd,
+        });
+        let mut table = BlockBasedOptions::default();
+        table.set_block_cache(&Cache::new_lru_cache(self.block_cache_bytes));
+        if let Some(bits) = self.bloom_bits_per_key {
+            table.set_bloom_filter(bits, false);
+            table.set_whole_key_filtering(true);
+        }
+        opts.set_block_based_table_factory(&table);
+        opts.increase_parallelism(
+            std::thread::available_parallelism().map_or(2, |n| n.get() as i32),
+        );
+        opts
+    }
+
+    /// The write options these settings stand for (see
+    /// [`Options::rocksdb_options`]).
+    pub fn write_options(&self) -> rocksdb::WriteOptions {
+        let mut w = rocksdb::WriteOptions::default();
+        w.set_sync(self.sync);
+        w
+    }
+}

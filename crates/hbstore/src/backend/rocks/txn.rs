@@ -1,0 +1,319 @@
+//! A writer's transaction: reads through its own pending changes, collects
+//! them in order, and commits them as one RocksDB write batch, so an
+//! operation (or a whole [`Batch`](crate::Batch)) is atomic on disk.
+//!
+//! It also records which paths it read and which it changes (its
+//! [`LockPlan`]); the caller checks that the locks it holds cover them
+//! before committing (see `locks.rs`).
+
+use std::collections::BTreeMap;
+
+use rocksdb::{WriteBatch, WriteOptions, DB};
+
+use super::cache::GroupCache;
+use super::locks::LockPlan;
+use super::resolve::{resolve, Lookup, Probe};
+use crate::codec::{self, Entry, GROUP_BYTES};
+use crate::error::{Error, Result};
+use crate::path::{check_resolved_len, join_str, parent_of, prefixes, StorePath, MAX_PATH_BYTES};
+
+pub(crate) struct Txn<'a> {
+    db: &'a DB,
+    cache: &'a GroupCache,
+    /// Pending changes by path: new stored bytes, or `None` for a removal.
+    pending: BTreeMap<String, Option<Vec<u8>>>,
+    /// Groups read from the database, to remember once committed.
+    seen_groups: Vec<String>,
+    /// The locks that what this transaction read and changes calls for.
+    pub(crate) needs: LockPlan,
+}
+
+fn probe_bytes(path: &str, bytes: &[u8]) -> Result<Probe> {
+    Ok(match codec::decode_entry(path, bytes)? {
+        Entry::Value(_) => Probe::Value,
+        Entry::Group => Probe::Group,
+        Entry::Link(target) => Probe::Link(target.to_owned()),
+    })
+}
+
+fn describe(probe: &Probe) -> String {
+    match probe {
+        Probe::Value => "a value".to_owned(),
+        Probe::Group => "a group".to_owned(),
+        Probe::Link(t) => format!("a link to {t:?}"),
+        Probe::Absent => "nothing".to_owned(),
+    }
+}
+
+impl Lookup for Txn<'_> {
+    const PROBE_WHOLE_FIRST: bool = false;
+
+    fn probe(&mut self, path: &str) -> Result<Probe> {
+        if path.len() > MAX_PATH_BYTES {
+            return Ok(Probe::Absent);
+        }
+        self.needs.shared(path);
+        if let Some(pending) = self.pending.get(path) {
+            return match pending {
+                Some(bytes) => probe_bytes(path, bytes),
+                None => Ok(Probe::Absent),
+            };
+        }
+        if self.cache.contains(path) {
+            return Ok(Probe::Group);
+        }
+        let key = codec::entry_key(path);
+        let stored = self
+            .db
+            .get_pinned(&key)
+            .map_err(Error::rocks(format!("reading {path:?}")))?;
+        match stored {
+            None => Ok(Probe::Absent),
+            Some(bytes) => {
+                let probe = probe_bytes(path, &bytes)?;
+                if probe == Probe::Group {
+                    self.seen_groups.push(path.to_owned());
+                }
+                Ok(probe)
+            }
+        }
+    }
+}
+
+impl<'a> Txn<'a> {
+    pub(crate) fn new(db: &'a DB, cache: &'a GroupCache) -> Self {
+        Txn {
+            db,
+            cache,
+            pending: BTreeMap::new(),
+            seen_groups: Vec::new(),
+            needs: LockPlan::default(),
+        }
+    }
+
+    fn put(&mut self, path: &str, bytes: Vec<u8>) {
+        self.needs.exclusive(path);
+        self.pending.insert(path.to_owned(), Some(bytes));
+    }
+
+    fn remove(&mut self, path: &str) {
+        self.needs.exclusive(path);
+        self.pending.insert(path.to_owned(), None);
+    }
+
+    /// Makes every ancestor of `target` a group, creating the missing ones;
+    /// `NotAGroup` if one is a value (or a link, which resolution would have
+    /// followed, so only damage puts one there).
+    fn ensure_ancestors(&mut self, origin: &StorePath, target: &str) -> Result<()> {
+        let Some(parent) = parent_of(target) else {
+            return Ok(());
+        };
+        let mut absent = false;
+        for prefix in prefixes(parent) {
+            if !absent {
+                match self.probe(prefix)? {
+                    Probe::Group => continue,
+                    Probe::Absent => absent = true,
+                    Probe::Value | Probe::Link(_) => {
+                        return Err(Error::NotAGroup {
+                            path: origin.to_string(),
+                            value_at: prefix.to_owned(),
+                        })
+                    }
+                }
+            }
+            // Below an absent group nothing exists, so the rest is created
+            // without reading. Creating a group needs only a shared lock:
+            // whoever else holds it can only be creating the same group.
+            self.needs.shared(prefix);
+            self.pending
+                .insert(prefix.to_owned(), Some(GROUP_BYTES.to_vec()));
+        }
+        Ok(())
+    }
+
+    fn resolve_target(&mut self, path: &StorePath) -> Result<String> {
+        let target = resolve(self, path.as_str())?;
+        check_resolved_len(path, &target)?;
+        Ok(target)
+    }
+
+    pub(crate) fn write(&mut self, path: &StorePath, value: &[u8]) -> Result<()> {
+        if path.is_root() {
+            return Err(Error::root("written"));
+        }
+        let target = self.resolve_target(path)?;
+        if target.is_empty() || self.probe(&target)? == Probe::Group {
+            return Err(Error::IsGroup {
+                path: path.to_string(),
+            });
+        }
+        self.ensure_ancestors(path, &target)?;
+        self.put(&target, codec::encode_value(value));
+        Ok(())
+    }
+
+    pub(crate) fn make_group(&mut self, path: &StorePath) -> Result<()> {
+        let target = self.resolve_target(path)?;
+        if target.is_empty() {
+            return Ok(());
+        }
+        match self.probe(&target)? {
+            Probe::Group => Ok(()),
+            Probe::Absent => {
+                self.ensure_ancestors(path, &target)?;
+                self.put(&target, GROUP_BYTES.to_vec());
+                Ok(())
+            }
+            Probe::Value | Probe::Link(_) => Err(Error::NotAGroup {
+                path: path.to_string(),
+                value_at: target,
+            }),
+        }
+    }
+
+    pub(crate) fn make_link(&mut self, existing: &StorePath, new: &StorePath) -> Result<()> {
+        if existing == new {
+            return Ok(());
+        }
+        let (Some(parent), Some(name)) = (new.parent(), new.name()) else {
+            return Err(Error::root("a link"));
+        };
+        let parent = resolve(self, parent.as_str())?;
+        let at = join_str(&parent, name);
+        check_resolved_len(new, &at)?;
+        self.ensure_ancestors(new, &at)?;
+        match self.probe(&at)? {
+            Probe::Absent => {
+                self.put(&at, codec::encode_link(existing.as_str()));
+                Ok(())
+            }
+            Probe::Link(target) if target == existing.as_str() => Ok(()),
+            other => Err(Error::AlreadyExists {
+                path: new.to_string(),
+                existing: describe(&other),
+            }),
+        }
+    }
+
+    pub(crate) fn delete(&mut self, path: &StorePath, recursive: bool) -> Result<bool> {
+        let (Some(parent), Some(name)) = (path.parent(), path.name()) else {
+            return Err(Error::root("deleted"));
+        };
+        let parent = resolve(self, parent.as_str())?;
+        let at = join_str(&parent, name);
+        let is_leaf = match self.probe(&at) {
+            Ok(Probe::Absent) => return Ok(false),
+            Ok(Probe::Value | Probe::Link(_)) => true,
+            Ok(Probe::Group) => false,
+            // A damaged entry can still be removed (that is how it is
+            // repaired); it is treated as a group in case it has children.
+            Err(Error::Corrupt { .. }) => false,
+            Err(e) => return Err(e),
+        };
+        if !is_leaf {
+            let descendants = self.descendants(&at, !recursive)?;
+            if !descendants.is_empty() && !recursive {
+                return Err(Error::NotEmpty {
+                    path: path.to_string(),
+                });
+            }
+            for d in descendants {
+                self.pending.insert(d, None);
+            }
+        }
+        self.remove(&at);
+        Ok(true)
+    }
+
+    /// Everything below `group`, pending changes included; only the first
+    /// one found when `first_only`. The caller holds `group` exclusively, so
+    /// nothing below it changes meanwhile.
+    fn descendants(&mut self, group: &str, first_only: bool) -> Result<Vec<String>> {
+        let mut found = Vec::new();
+        let below = format!("{group}/");
+        for (path, change) in self.pending.range(below.clone()..) {
+            if !path.starts_with(&below) {
+                break;
+            }
+            if change.is_some() {
+                found.push(path.clone());
+                if first_only {
+                    return Ok(found);
+                }
+            }
+        }
+        // The invariant holds in the database: a level with no entries
+        // means nothing deeper either.
+        for level in 1.. {
+            let (start, end) = codec::level_range(group, level);
+            let mut any = false;
+            for key in scan_keys(self.db, start, end) {
+                let key = key?;
+                any = true;
+                let path = codec::decode_key(&key)?;
+                if self.pending.get(path).is_some_and(Option::is_none) {
+                    continue;
+                }
+                if !self.pending.contains_key(path) {
+                    found.push(path.to_owned());
+                    if first_only {
+                        return Ok(found);
+                    }
+                }
+            }
+            if !any {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    /// Writes every pending change in one atomic RocksDB write, then brings
+    /// the group cache up to date (the caller still holds the locks).
+    pub(crate) fn commit(self, write_options: &WriteOptions) -> Result<()> {
+        if !self.pending.is_empty() {
+            let mut batch = WriteBatch::default();
+            for (path, change) in &self.pending {
+                let key = codec::entry_key(path);
+                match change {
+                    Some(bytes) => batch.put(key, bytes),
+                    None => batch.delete(key),
+                }
+            }
+            self.db
+                .write_opt(batch, write_options)
+                .map_err(Error::rocks("committing a write"))?;
+        }
+        for (path, change) in &self.pending {
+            match change {
+                Some(bytes) if bytes.as_slice() == GROUP_BYTES => self.cache.insert(path),
+                _ => self.cache.remove(path),
+            }
+        }
+        for path in &self.seen_groups {
+            if !self.pending.contains_key(path) {
+                self.cache.insert(path);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The keys in `[start, end)`, in order, read without copying values.
+pub(crate) fn scan_keys(
+    db: &DB,
+    start: Vec<u8>,
+    end: Vec<u8>,
+) -> impl Iterator<Item = Result<Box<[u8]>>> + '_ {
+    let mut opts = rocksdb::ReadOptions::default();
+    opts.set_iterate_upper_bound(end);
+    db.iterator_opt(
+        rocksdb::IteratorMode::From(&start, rocksdb::Direction::Forward),
+        opts,
+    )
+    .map(|item| {
+        item.map(|(k, _)| k)
+            .map_err(Error::rocks("scanning a group"))
+    })
+}

@@ -1,0 +1,264 @@
+//! The on-disk format of the RocksDB backend: key layout, entry tags and the
+//! format version. This is the only file that knows how bytes are laid out,
+//! so a format change is one diff here plus a version bump.
+//!
+//! # Format version 1
+//!
+//! **Entry keys.** An entry at canonical path `p` with `d` segments is stored
+//! under `d as u16 big-endian ++ p`. The depth prefix is what makes the
+//! hierarchy cheap: the children of `p` are exactly the keys that start with
+//! `(d + 1) ++ p ++ "/"`, one contiguous range holding nothing but them, so
+//! `list` costs the number of children, whatever the size of the database or
+//! of the children's own subtrees. A group is one record of its own; adding a
+//! child never rewrites a shared member set (the cost the Erlang module paid
+//! on every write), so writing the millionth child costs what the tenth did.
+//! Within the range, RocksDB's byte order of keys is the byte order of child
+//! names, which is the order `list` promises.
+//!
+//! **Entry values.** One tag byte, as in `hb_store_rocksdb`, then the
+//! payload: `1` link (payload: the target's canonical path, UTF-8), `2` value
+//! (payload: the bytes), `3` group (no payload).
+//!
+//! **Metadata.** Depth 0 is the root, which is never stored, so keys that
+//! start with `00 00` are free for metadata: `00 00 "hbstore-format"` holds
+//! the format version as a `u32` big-endian. A database without it is not an
+//! hbstore store.
+
+use crate::error::{Error, Result};
+use crate::path::{depth_of, MAX_PATH_BYTES};
+
+/// The format this build writes and reads.
+pub(crate) const FORMAT_VERSION: u32 = 1;
+
+/// Where the format version is kept.
+pub(crate) const FORMAT_KEY: &[u8] = b"\x00\x00hbstore-format";
+
+/// The smallest possible entry key (depth 1, empty name) and the bound
+/// above every entry key: entries live in `[ENTRIES_START, ENTRIES_END)`.
+pub(crate) const ENTRIES_START: &[u8] = &[0, 1];
+pub(crate) const ENTRIES_END: &[u8] = &[0xff, 0xff, 0xff];
+
+pub(crate) const TAG_LINK: u8 = 1;
+pub(crate) const TAG_VALUE: u8 = 2;
+pub(crate) const TAG_GROUP: u8 = 3;
+
+/// The stored bytes of a group.
+pub(crate) const GROUP_BYTES: &[u8] = &[TAG_GROUP];
+
+/// A decoded entry, borrowing from the stored bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Entry<'a> {
+    Link(&'a str),
+    Value(&'a [u8]),
+    Group,
+}
+
+fn depth_bytes(depth: usize) -> [u8; 2] {
+    let depth = u16::try_from(depth).expect("path length limit keeps depth below u16::MAX");
+    depth.to_be_bytes()
+}
+
+/// The key of the entry at a canonical, non-root path.
+pub(crate) fn entry_key(path: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(2 + path.len());
+    key.extend_from_slice(&depth_bytes(depth_of(path)));
+    key.extend_from_slice(path.as_bytes());
+    key
+}
+
+/// The key range `[start, end)` holding exactly the entries `depth` levels
+/// below `ancestor` (1 for its children).
+pub(crate) fn level_range(ancestor: &str, levels: usize) -> (Vec<u8>, Vec<u8>) {
+    let depth = depth_bytes(depth_of(ancestor) + levels);
+    let mut start = Vec::with_capacity(3 + ancestor.len());
+    start.extend_from_slice(&depth);
+    if !ancestor.is_empty() {
+        start.extend_from_slice(ancestor.as_bytes());
+        start.push(b'/');
+    }
+    let end = if ancestor.is_empty() {
+        depth_bytes(depth_of(ancestor) + levels + 1).to_vec()
+    } else {
+        // `'/' + 1` in place of the final `/` bounds every key that
+        // continues `ancestor/`.
+        let mut end = start.clone();
+        if let Some(last) = end.last_mut() {
+            *last = b'/' + 1;
+        }
+        end
+    };
+    (start, end)
+}
+
+/// The canonical path stored in an entry key, checked against the key's
+/// depth prefix.
+pub(crate) fn decode_key(key: &[u8]) -> Result<&str> {
+    let corrupt = |reason: &str| Error::Corrupt {
+        key: show_key(key),
+        reason: reason.to_owned(),
+    };
+    if key.len() < 3 {
+        return Err(corrupt("too short for an entry key"));
+    }
+    let depth = u16::from_be_bytes([key[0], key[1]]) as usize;
+    let path = std::str::from_utf8(&key[2..]).map_err(|_| corrupt("path is not UTF-8"))?;
+    if path.len() > MAX_PATH_BYTES
+        || path
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+    {
+        return Err(corrupt("path is not canonical"));
+    }
+    if depth_of(path) != depth {
+        return Err(corrupt("depth prefix does not match the path"));
+    }
+    Ok(path)
+}
+
+/// Decodes the stored bytes of the entry at `path`.
+pub(crate) fn decode_entry<'a>(path: &str, bytes: &'a [u8]) -> Result<Entry<'a>> {
+    let corrupt = |reason: String| Error::Corrupt {
+        key: format!("{path:?}"),
+        reason,
+    };
+    match bytes.split_first() {
+        Some((&TAG_VALUE, payload)) => Ok(Entry::Value(payload)),
+        Some((&TAG_GROUP, [])) => Ok(Entry::Group),
+        Some((&TAG_GROUP, _)) => Err(corrupt("group entry with a payload".into())),
+        Some((&TAG_LINK, payload)) => {
+            let target = std::str::from_utf8(payload)
+                .map_err(|_| corrupt("link target is not UTF-8".into()))?;
+            match crate::path::StorePath::parse(target) {
+                Ok(p) if p.as_str() == target => Ok(Entry::Link(target)),
+                _ => Err(corrupt(format!("link target {target:?} is not canonical"))),
+            }
+        }
+        Some((tag, _)) => Err(corrupt(format!("unknown tag {tag}"))),
+        None => Err(corrupt("empty entry (no tag byte)".into())),
+    }
+}
+
+pub(crate) fn encode_value(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + bytes.len());
+    out.push(TAG_VALUE);
+    out.extend_from_slice(bytes);
+    out
+}
+
+pub(crate) fn encode_link(target: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + target.len());
+    out.push(TAG_LINK);
+    out.extend_from_slice(target.as_bytes());
+    out
+}
+
+pub(crate) fn encode_format_version() -> [u8; 4] {
+    FORMAT_VERSION.to_be_bytes()
+}
+
+/// The version stored in a format record, or what was found instead.
+pub(crate) fn decode_format_version(bytes: &[u8]) -> Result<u32, String> {
+    match <[u8; 4]>::try_from(bytes) {
+        Ok(b) => Ok(u32::from_be_bytes(b)),
+        Err(_) => Err(format!("unreadable record {}", hex(bytes))),
+    }
+}
+
+/// A key as a person can read it: the path when it decodes, else hex.
+pub(crate) fn show_key(key: &[u8]) -> String {
+    match key {
+        [a, b, rest @ ..] => match std::str::from_utf8(rest) {
+            Ok(p) => format!("{:?} (depth {})", p, u16::from_be_bytes([*a, *b])),
+            Err(_) => hex(key),
+        },
+        _ => hex(key),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let digits: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("0x{digits}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_carry_depth_then_path() {
+        assert_eq!(entry_key("a"), b"\x00\x01a");
+        assert_eq!(entry_key("a/bc"), b"\x00\x02a/bc");
+        assert_eq!(decode_key(b"\x00\x02a/bc").expect("valid"), "a/bc");
+    }
+
+    #[test]
+    fn children_range_holds_children_only() {
+        let (start, end) = level_range("a", 1);
+        let inside = |k: &[u8]| k >= &start[..] && k < &end[..];
+        assert!(inside(&entry_key("a/b")));
+        assert!(inside(&entry_key("a/\u{10ffff}")));
+        assert!(!inside(&entry_key("a/b/c")), "grandchild");
+        assert!(!inside(&entry_key("ab/c")), "sibling with a longer name");
+        assert!(!inside(&entry_key("a")), "the group itself");
+        assert!(!inside(&entry_key("a0/c")));
+        let (start, end) = level_range("", 1);
+        assert_eq!(
+            (start.as_slice(), end.as_slice()),
+            (&[0, 1][..], &[0, 2][..])
+        );
+        let (start, _) = level_range("a", 2);
+        assert_eq!(start, b"\x00\x03a/");
+    }
+
+    #[test]
+    fn depth_mismatch_and_bad_paths_are_corrupt() {
+        for key in [
+            &b"\x00\x01a/b"[..],
+            b"\x00\x02a//b",
+            b"\x00\x01",
+            b"\x00\x01\xff",
+        ] {
+            assert!(
+                matches!(decode_key(key), Err(Error::Corrupt { .. })),
+                "{key:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn tags_round_trip() {
+        assert_eq!(
+            decode_entry("k", &encode_value(b"xy")).expect("v"),
+            Entry::Value(b"xy")
+        );
+        assert_eq!(
+            decode_entry("k", &encode_link("a/b")).expect("l"),
+            Entry::Link("a/b")
+        );
+        assert_eq!(decode_entry("k", GROUP_BYTES).expect("g"), Entry::Group);
+        assert_eq!(
+            decode_entry("k", &encode_value(b"")).expect("v"),
+            Entry::Value(b"")
+        );
+    }
+
+    #[test]
+    fn unknown_tags_and_bad_links_are_corrupt() {
+        for bytes in [&b""[..], b"\x07abc", b"\x03x", b"\x01a//b", b"\x01\xff"] {
+            let err = decode_entry("k/x", bytes).expect_err("corrupt");
+            assert!(
+                matches!(err, Error::Corrupt { ref key, .. } if key.contains("k/x")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn format_version_round_trips() {
+        assert_eq!(
+            decode_format_version(&encode_format_version()),
+            Ok(FORMAT_VERSION)
+        );
+        assert!(decode_format_version(b"xyz").is_err());
+    }
+}

@@ -1,0 +1,42 @@
+//! hbstore: a hierarchical key-value store (paths, groups and links) on
+//! RocksDB, implementing the contract of HyperBEAM's `hb_store`.
+//!
+//! A store is a tree of paths: a *value* holds bytes, a *group* holds named
+//! children, a *link* points at another path and is followed wherever it
+//! appears in a path. The [`Store`] trait is the contract (SPEC.md in the
+//! repository); [`RocksStore`] is the embedded default and [`MemoryStore`]
+//! the in-memory reference.
+//!
+//! ```
+//! use hbstore::{EntryType, Options, RocksStore, Store};
+//!
+//! # fn main() -> hbstore::Result<()> {
+//! let dir = tempfile::tempdir().expect("temporary directory");
+//! let store = RocksStore::open(dir.path().join("db"), Options::default())?;
+//!
+//! store.write("messages/id1/body", b"hello")?; // creates the groups on the way
+//! store.make_link("messages/id1", "latest")?;
+//! assert_eq!(store.read("latest/body")?, Some(b"hello".to_vec()));
+//! assert_eq!(store.type_of(["latest"])?, Some(EntryType::Composite));
+//! assert_eq!(store.list("messages/id1")?, Some(vec!["body".to_owned()]));
+//! assert_eq!(store.resolve("latest/body")?, "messages/id1/body");
+//!
+//! let mut batch = hbstore::Batch::new();
+//! batch.make_group("a")?.make_link("a", "b")?.write("b/x", b"1")?;
+//! store.apply(&batch)?; // all or nothing
+//! assert_eq!(store.read("a/x")?, Some(b"1".to_vec()));
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod backend;
+mod codec;
+mod error;
+pub mod path;
+mod store;
+
+pub use backend::memory::MemoryStore;
+pub use backend::rocks::{CheckReport, Compression, Finding, Options, RocksStore};
+pub use error::{Error, Result};
+pub use path::{add_path, IntoStorePath, StorePath, MAX_PATH_BYTES};
+pub use store::{Batch, Child, ChildKind, EntryType, Op, Scope, Store, MAX_LINK_HOPS};

@@ -1,0 +1,702 @@
+//! The conformance suite: SPEC.md, row by row, for every backend.
+
+use hbstore::{Batch, ChildKind, EntryType, Error, Scope, Store, MAX_LINK_HOPS, MAX_PATH_BYTES};
+
+use crate::common::{bytes, fails, names};
+
+crate::for_every_backend!(
+    string_and_list_forms_name_the_same_entry,
+    empty_segments_are_dropped,
+    invalid_segments_are_rejected_by_every_operation,
+    a_path_of_8_kib_is_accepted_and_one_byte_more_is_not,
+    the_root_is_an_implicit_group,
+    the_root_is_never_written_linked_or_deleted,
+    write_then_read,
+    write_replaces_a_value,
+    read_of_a_missing_path_is_nothing,
+    read_of_a_group_is_nothing,
+    write_creates_missing_ancestors_as_groups,
+    write_on_a_group_is_is_group,
+    write_under_a_value_is_not_a_group,
+    values_may_be_empty_or_binary,
+    type_tells_simple_composite_or_nothing,
+    list_is_sorted_by_byte_order,
+    list_names_values_groups_and_links_alike,
+    list_holds_children_not_grandchildren,
+    list_of_a_missing_path_is_nothing,
+    list_of_a_value_is_not_a_group,
+    list_of_the_root_lists_the_top_level,
+    make_group_creates_every_level,
+    make_group_on_a_group_keeps_its_contents,
+    make_group_on_a_value_is_not_a_group,
+    make_group_under_a_value_is_not_a_group,
+    make_link_reads_through_to_the_target,
+    make_link_stores_the_target_in_canonical_form,
+    make_link_to_a_missing_target_is_allowed,
+    make_link_with_the_same_path_on_both_sides_stores_nothing,
+    make_link_again_to_the_same_target_succeeds,
+    make_link_over_anything_else_is_already_exists_and_changes_nothing,
+    make_link_creates_the_parent_groups,
+    make_link_resolves_the_parent_but_not_the_final_segment,
+    make_link_under_a_value_is_not_a_group,
+    resolve_follows_links_in_the_middle_of_a_path,
+    resolve_follows_the_final_segment,
+    resolve_keeps_absent_segments,
+    resolve_follows_chains_of_links,
+    a_link_to_the_root_resolves_to_the_root,
+    link_loops_fail_with_link_loop_and_never_hang,
+    forty_hops_resolve_and_forty_one_do_not,
+    write_through_a_link_to_a_group_lands_in_the_group,
+    write_through_a_link_to_a_value_replaces_the_target,
+    write_through_a_dangling_link_creates_the_target,
+    type_and_list_follow_links,
+    delete_removes_a_value_and_says_so,
+    delete_of_a_missing_path_removes_nothing,
+    delete_of_a_link_removes_the_link_not_the_target,
+    delete_of_a_non_empty_group_is_not_empty_unless_recursive,
+    delete_recursive_removes_the_whole_subtree,
+    delete_resolves_the_parent,
+    reset_empties_the_store_and_it_stays_usable,
+    scope_is_local,
+    path_and_add_path_join_without_the_store,
+    a_batch_is_all_or_nothing,
+    a_batch_sees_its_earlier_operations,
+    a_batch_can_delete_and_recreate,
+    an_empty_batch_does_nothing,
+    errors_name_the_path,
+);
+
+fn string_and_list_forms_name_the_same_entry(s: &impl Store) {
+    s.write(["a", "b", "c"], b"v").unwrap();
+    assert_eq!(s.read("a/b/c").unwrap(), bytes("v"));
+    assert_eq!(s.read(vec!["a", "b/c"]).unwrap(), bytes("v"));
+    assert_eq!(s.read(&b"a/b/c"[..]).unwrap(), bytes("v"));
+    assert_eq!(s.list(["a"]).unwrap(), names(&["b"]));
+}
+
+fn empty_segments_are_dropped(s: &impl Store) {
+    s.write("/a//b/", b"v").unwrap();
+    assert_eq!(s.read("a/b").unwrap(), bytes("v"));
+    assert_eq!(s.list("/").unwrap(), names(&["a"]));
+    assert_eq!(s.resolve("//a///b//").unwrap(), "a/b");
+}
+
+fn invalid_segments_are_rejected_by_every_operation(s: &impl Store) {
+    s.write("ok", b"v").unwrap();
+    for bad in ["a/./b", "a/../b", "..", ".", "a/b\0c"] {
+        let invalid = |e: Error| matches!(e, Error::InvalidPath { .. });
+        assert!(invalid(fails(s.read(bad))), "{bad:?}");
+        assert!(invalid(fails(s.write(bad, b"x"))), "{bad:?}");
+        assert!(invalid(fails(s.type_of(bad))), "{bad:?}");
+        assert!(invalid(fails(s.list(bad))), "{bad:?}");
+        assert!(invalid(fails(s.make_group(bad))), "{bad:?}");
+        assert!(invalid(fails(s.make_link(bad, "l"))), "{bad:?}");
+        assert!(invalid(fails(s.make_link("ok", bad))), "{bad:?}");
+        assert!(invalid(fails(s.resolve(bad))), "{bad:?}");
+        assert!(invalid(fails(s.delete(bad))), "{bad:?}");
+        assert!(
+            invalid(fails(Batch::new().write(bad, b"x").map(drop))),
+            "{bad:?}"
+        );
+    }
+    assert!(matches!(
+        fails(s.read(&b"a/\xff"[..])),
+        Error::InvalidPath { .. }
+    ));
+    assert_eq!(
+        s.list("").unwrap(),
+        names(&["ok"]),
+        "nothing else was stored"
+    );
+}
+
+fn a_path_of_8_kib_is_accepted_and_one_byte_more_is_not(s: &impl Store) {
+    let segment = "s".repeat(255);
+    let mut path = vec![segment.clone(); MAX_PATH_BYTES / 256];
+    let used: usize = path.iter().map(|p| p.len() + 1).sum::<usize>() - 1;
+    path.push("t".repeat(MAX_PATH_BYTES - used - 1));
+    let max = path.join("/");
+    assert_eq!(max.len(), MAX_PATH_BYTES);
+    s.write(max.as_str(), b"deep").unwrap();
+    assert_eq!(s.read(max.as_str()).unwrap(), bytes("deep"));
+    let over = format!("{max}x");
+    assert!(matches!(
+        fails(s.write(over.as_str(), b"x")),
+        Error::InvalidPath { .. }
+    ));
+    assert!(matches!(
+        fails(s.read(over.as_str())),
+        Error::InvalidPath { .. }
+    ));
+}
+
+fn the_root_is_an_implicit_group(s: &impl Store) {
+    assert_eq!(s.type_of("").unwrap(), Some(EntryType::Composite));
+    assert_eq!(s.type_of("/").unwrap(), Some(EntryType::Composite));
+    assert_eq!(s.list("").unwrap(), names(&[]));
+    assert_eq!(s.read("").unwrap(), None);
+    assert_eq!(s.resolve("").unwrap(), "");
+    s.make_group("").unwrap();
+    s.make_group("/").unwrap();
+    assert_eq!(
+        s.list("").unwrap(),
+        names(&[]),
+        "make_group of the root stores nothing"
+    );
+}
+
+fn the_root_is_never_written_linked_or_deleted(s: &impl Store) {
+    s.write("a", b"v").unwrap();
+    assert!(matches!(
+        fails(s.write("", b"x")),
+        Error::InvalidPath { .. }
+    ));
+    assert!(matches!(
+        fails(s.make_link("a", "")),
+        Error::InvalidPath { .. }
+    ));
+    assert!(matches!(fails(s.delete("")), Error::InvalidPath { .. }));
+    assert!(matches!(
+        fails(s.delete_recursive("/")),
+        Error::InvalidPath { .. }
+    ));
+    assert_eq!(s.read("a").unwrap(), bytes("v"), "nothing was lost");
+}
+
+fn write_then_read(s: &impl Store) {
+    s.write("key", b"value").unwrap();
+    assert_eq!(s.read("key").unwrap(), bytes("value"));
+}
+
+fn write_replaces_a_value(s: &impl Store) {
+    s.write("key", b"one").unwrap();
+    s.write("key", b"two").unwrap();
+    assert_eq!(s.read("key").unwrap(), bytes("two"));
+    assert_eq!(s.list("").unwrap(), names(&["key"]));
+}
+
+fn read_of_a_missing_path_is_nothing(s: &impl Store) {
+    assert_eq!(s.read("missing").unwrap(), None);
+    assert_eq!(s.read("missing/deeper/still").unwrap(), None);
+    s.write("v", b"x").unwrap();
+    assert_eq!(s.read("v/under/a/value").unwrap(), None);
+}
+
+fn read_of_a_group_is_nothing(s: &impl Store) {
+    s.make_group("g").unwrap();
+    assert_eq!(s.read("g").unwrap(), None);
+}
+
+fn write_creates_missing_ancestors_as_groups(s: &impl Store) {
+    s.write("a/b/c/d", b"v").unwrap();
+    for group in ["a", "a/b", "a/b/c"] {
+        assert_eq!(
+            s.type_of(group).unwrap(),
+            Some(EntryType::Composite),
+            "{group}"
+        );
+    }
+    assert_eq!(s.list("a/b").unwrap(), names(&["c"]));
+}
+
+fn write_on_a_group_is_is_group(s: &impl Store) {
+    s.write("g/child", b"v").unwrap();
+    assert!(matches!(fails(s.write("g", b"x")), Error::IsGroup { path } if path == "g"));
+    assert_eq!(
+        s.list("g").unwrap(),
+        names(&["child"]),
+        "the group is untouched"
+    );
+}
+
+fn write_under_a_value_is_not_a_group(s: &impl Store) {
+    s.write("v", b"x").unwrap();
+    let e = fails(s.write("v/a/b", b"y"));
+    assert!(
+        matches!(&e, Error::NotAGroup { path, value_at } if path == "v/a/b" && value_at == "v"),
+        "{e:?}"
+    );
+    assert_eq!(s.read("v").unwrap(), bytes("x"));
+    assert_eq!(s.list("").unwrap(), names(&["v"]));
+}
+
+fn values_may_be_empty_or_binary(s: &impl Store) {
+    s.write("empty", b"").unwrap();
+    assert_eq!(s.read("empty").unwrap(), Some(Vec::new()));
+    assert_eq!(s.type_of("empty").unwrap(), Some(EntryType::Simple));
+    let binary: Vec<u8> = (0..=255).collect();
+    s.write("bin", &binary).unwrap();
+    assert_eq!(s.read("bin").unwrap(), Some(binary));
+}
+
+fn type_tells_simple_composite_or_nothing(s: &impl Store) {
+    s.write("g/v", b"x").unwrap();
+    assert_eq!(s.type_of("g/v").unwrap(), Some(EntryType::Simple));
+    assert_eq!(s.type_of("g").unwrap(), Some(EntryType::Composite));
+    assert_eq!(s.type_of("nothing").unwrap(), None);
+    assert_eq!(s.type_of("g/v/under").unwrap(), None);
+}
+
+fn list_is_sorted_by_byte_order(s: &impl Store) {
+    for name in ["b", "a", "B", "ä", "a0", "a-", "_", "10", "9"] {
+        s.write(["g", name], b"x").unwrap();
+    }
+    let mut expected = vec!["b", "a", "B", "ä", "a0", "a-", "_", "10", "9"];
+    expected.sort_by(|x, y| x.as_bytes().cmp(y.as_bytes()));
+    assert_eq!(s.list("g").unwrap(), names(&expected));
+}
+
+fn list_names_values_groups_and_links_alike(s: &impl Store) {
+    s.write("g/value", b"abc").unwrap();
+    s.make_group("g/group").unwrap();
+    s.make_link("elsewhere/x", "g/link").unwrap();
+    let children = s.list_children("g").unwrap().unwrap();
+    let kinds: Vec<(&str, &ChildKind)> = children
+        .iter()
+        .map(|c| (c.name.as_str(), &c.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("group", &ChildKind::Group),
+            (
+                "link",
+                &ChildKind::Link {
+                    target: "elsewhere/x".into()
+                }
+            ),
+            ("value", &ChildKind::Value { len: 3 }),
+        ]
+    );
+}
+
+fn list_holds_children_not_grandchildren(s: &impl Store) {
+    s.write("a/b/c/d", b"x").unwrap();
+    s.write("a/e", b"x").unwrap();
+    s.write("ab/f", b"x").unwrap();
+    s.write("a0", b"x").unwrap();
+    assert_eq!(s.list("a").unwrap(), names(&["b", "e"]));
+    assert_eq!(s.list("a/b").unwrap(), names(&["c"]));
+}
+
+fn list_of_a_missing_path_is_nothing(s: &impl Store) {
+    assert_eq!(s.list("missing").unwrap(), None);
+    assert_eq!(s.list("missing/deeper").unwrap(), None);
+}
+
+fn list_of_a_value_is_not_a_group(s: &impl Store) {
+    s.write("v", b"x").unwrap();
+    let e = fails(s.list("v"));
+    assert!(
+        matches!(&e, Error::NotAGroup { value_at, .. } if value_at == "v"),
+        "{e:?}"
+    );
+}
+
+fn list_of_the_root_lists_the_top_level(s: &impl Store) {
+    s.write("z/deep", b"x").unwrap();
+    s.write("a", b"x").unwrap();
+    s.make_link("a", "m").unwrap();
+    assert_eq!(s.list("").unwrap(), names(&["a", "m", "z"]));
+    assert_eq!(
+        s.list(Vec::<String>::new()).unwrap(),
+        names(&["a", "m", "z"])
+    );
+}
+
+fn make_group_creates_every_level(s: &impl Store) {
+    s.make_group("messages/ids/items").unwrap();
+    assert_eq!(s.list("messages").unwrap(), names(&["ids"]));
+    assert_eq!(s.list("messages/ids").unwrap(), names(&["items"]));
+    assert_eq!(s.list("messages/ids/items").unwrap(), names(&[]));
+    assert_eq!(
+        s.type_of("messages/ids/items").unwrap(),
+        Some(EntryType::Composite)
+    );
+}
+
+fn make_group_on_a_group_keeps_its_contents(s: &impl Store) {
+    s.write("g/a", b"1").unwrap();
+    s.make_group("g").unwrap();
+    assert_eq!(s.list("g").unwrap(), names(&["a"]));
+    assert_eq!(s.read("g/a").unwrap(), bytes("1"));
+}
+
+fn make_group_on_a_value_is_not_a_group(s: &impl Store) {
+    s.write("v", b"x").unwrap();
+    assert!(matches!(fails(s.make_group("v")), Error::NotAGroup { .. }));
+    assert_eq!(s.read("v").unwrap(), bytes("x"));
+}
+
+fn make_group_under_a_value_is_not_a_group(s: &impl Store) {
+    s.write("v", b"x").unwrap();
+    assert!(
+        matches!(fails(s.make_group("v/g")), Error::NotAGroup { value_at, .. } if value_at == "v")
+    );
+}
+
+fn make_link_reads_through_to_the_target(s: &impl Store) {
+    s.write("data/x", b"payload").unwrap();
+    s.make_link("data/x", "alias").unwrap();
+    assert_eq!(s.read("alias").unwrap(), bytes("payload"));
+    assert_eq!(s.type_of("alias").unwrap(), Some(EntryType::Simple));
+}
+
+fn make_link_stores_the_target_in_canonical_form(s: &impl Store) {
+    s.make_link("/data//x/", "l").unwrap();
+    let children = s.list_children("").unwrap().unwrap();
+    assert_eq!(
+        children[0].kind,
+        ChildKind::Link {
+            target: "data/x".into()
+        }
+    );
+}
+
+fn make_link_to_a_missing_target_is_allowed(s: &impl Store) {
+    s.make_link("no/such/target", "dangling").unwrap();
+    assert_eq!(s.read("dangling").unwrap(), None);
+    assert_eq!(s.type_of("dangling").unwrap(), None);
+    assert_eq!(s.list("dangling").unwrap(), None);
+    assert_eq!(s.resolve("dangling").unwrap(), "no/such/target");
+    assert_eq!(s.list("").unwrap(), names(&["dangling"]));
+}
+
+fn make_link_with_the_same_path_on_both_sides_stores_nothing(s: &impl Store) {
+    s.make_link("a/b", "/a//b").unwrap();
+    assert_eq!(s.list("").unwrap(), names(&[]));
+}
+
+fn make_link_again_to_the_same_target_succeeds(s: &impl Store) {
+    s.make_link("t", "l").unwrap();
+    s.make_link("/t/", "l").unwrap();
+    assert_eq!(s.resolve("l").unwrap(), "t");
+}
+
+fn make_link_over_anything_else_is_already_exists_and_changes_nothing(s: &impl Store) {
+    s.write("v", b"x").unwrap();
+    s.make_group("g").unwrap();
+    s.make_link("t1", "l").unwrap();
+    for new in ["v", "g", "l"] {
+        let e = fails(s.make_link("t2", new));
+        assert!(
+            matches!(&e, Error::AlreadyExists { path, .. } if path == new),
+            "{e:?}"
+        );
+    }
+    assert_eq!(s.read("v").unwrap(), bytes("x"));
+    assert_eq!(s.type_of("g").unwrap(), Some(EntryType::Composite));
+    assert_eq!(s.resolve("l").unwrap(), "t1");
+}
+
+fn make_link_creates_the_parent_groups(s: &impl Store) {
+    s.make_link("t", "a/b/l").unwrap();
+    assert_eq!(s.type_of("a/b").unwrap(), Some(EntryType::Composite));
+    assert_eq!(s.list("a/b").unwrap(), names(&["l"]));
+}
+
+fn make_link_resolves_the_parent_but_not_the_final_segment(s: &impl Store) {
+    s.make_group("g").unwrap();
+    s.make_link("g", "lg").unwrap();
+    s.make_link("target", "lg/new").unwrap();
+    assert_eq!(
+        s.list("g").unwrap(),
+        names(&["new"]),
+        "stored under the parent's target"
+    );
+    assert_eq!(s.resolve("g/new").unwrap(), "target");
+    // The final segment is not followed: an existing link there is not
+    // written through, it is in the way.
+    s.make_link("somewhere", "l2").unwrap();
+    assert!(matches!(
+        fails(s.make_link("other", "l2")),
+        Error::AlreadyExists { .. }
+    ));
+    assert_eq!(s.type_of("somewhere").unwrap(), None);
+}
+
+fn make_link_under_a_value_is_not_a_group(s: &impl Store) {
+    s.write("v", b"x").unwrap();
+    assert!(matches!(
+        fails(s.make_link("t", "v/l")),
+        Error::NotAGroup { .. }
+    ));
+}
+
+fn resolve_follows_links_in_the_middle_of_a_path(s: &impl Store) {
+    s.write("real/b/c", b"x").unwrap();
+    s.make_link("real", "a").unwrap();
+    assert_eq!(s.resolve("a/b/c").unwrap(), "real/b/c");
+    s.make_link("real/b", "x/y").unwrap();
+    assert_eq!(s.resolve("x/y/c").unwrap(), "real/b/c");
+    assert_eq!(s.read("x/y/c").unwrap(), bytes("x"));
+}
+
+fn resolve_follows_the_final_segment(s: &impl Store) {
+    s.write("t", b"x").unwrap();
+    s.make_link("t", "l").unwrap();
+    assert_eq!(s.resolve("l").unwrap(), "t");
+}
+
+fn resolve_keeps_absent_segments(s: &impl Store) {
+    s.make_link("g", "l").unwrap();
+    assert_eq!(s.resolve("l/no/such").unwrap(), "g/no/such");
+    assert_eq!(s.resolve("not/there").unwrap(), "not/there");
+}
+
+fn resolve_follows_chains_of_links(s: &impl Store) {
+    s.write("msg/slot", b"7").unwrap();
+    s.make_link("msg", "chain1").unwrap();
+    s.make_link("chain1", "chain2").unwrap();
+    assert_eq!(s.resolve("chain2/slot").unwrap(), "msg/slot");
+    assert_eq!(s.read("chain2/slot").unwrap(), bytes("7"));
+    s.make_link("chain2/slot", "c3").unwrap();
+    assert_eq!(s.read("c3").unwrap(), bytes("7"));
+}
+
+fn a_link_to_the_root_resolves_to_the_root(s: &impl Store) {
+    s.write("a", b"x").unwrap();
+    s.make_link("", "top").unwrap();
+    assert_eq!(s.resolve("top").unwrap(), "");
+    assert_eq!(s.resolve("top/a").unwrap(), "a");
+    assert_eq!(s.type_of("top").unwrap(), Some(EntryType::Composite));
+    assert_eq!(s.list("top").unwrap(), names(&["a", "top"]));
+    assert!(matches!(fails(s.write("top", b"x")), Error::IsGroup { .. }));
+}
+
+fn link_loops_fail_with_link_loop_and_never_hang(s: &impl Store) {
+    // A loop of length 1: the parent of `lg/self` resolves to `g`, so the
+    // link lands at `g/self` and points at itself.
+    s.make_group("g").unwrap();
+    s.make_link("g", "lg").unwrap();
+    s.make_link("g/self", "lg/self").unwrap();
+    assert!(matches!(fails(s.read("g/self")), Error::LinkLoop { .. }));
+    s.make_link("b", "a").unwrap();
+    s.make_link("a", "b").unwrap();
+    s.make_link("s1", "s1x").unwrap();
+    s.make_link("s1x", "s1").unwrap();
+    let is_loop = |e: Error| matches!(e, Error::LinkLoop { .. });
+    for p in ["a", "b", "a/x/y", "s1"] {
+        assert!(is_loop(fails(s.read(p))), "read {p}");
+        assert!(is_loop(fails(s.type_of(p))), "type {p}");
+        assert!(is_loop(fails(s.list(p))), "list {p}");
+        assert!(is_loop(fails(s.resolve(p))), "resolve {p}");
+        assert!(is_loop(fails(s.write(p, b"x"))), "write {p}");
+        assert!(is_loop(fails(s.make_group(p))), "make_group {p}");
+    }
+    assert!(
+        is_loop(fails(s.make_link("t", "a/x"))),
+        "make_link under a loop"
+    );
+    assert!(
+        s.delete("a").unwrap(),
+        "a link in a loop can still be deleted"
+    );
+    assert_eq!(s.read("b").unwrap(), None, "b now dangles");
+}
+
+fn forty_hops_resolve_and_forty_one_do_not(s: &impl Store) {
+    s.write("end", b"x").unwrap();
+    let hops = MAX_LINK_HOPS as usize;
+    s.make_link("end", "l1").unwrap();
+    for i in 2..=hops + 1 {
+        s.make_link(format!("l{}", i - 1), format!("l{i}")).unwrap();
+    }
+    assert_eq!(
+        s.read(format!("l{hops}")).unwrap(),
+        bytes("x"),
+        "{hops} hops"
+    );
+    let e = fails(s.read(format!("l{}", hops + 1)));
+    assert!(matches!(e, Error::LinkLoop { .. }), "{e:?}");
+}
+
+fn write_through_a_link_to_a_group_lands_in_the_group(s: &impl Store) {
+    s.make_group("g").unwrap();
+    s.make_link("g", "l").unwrap();
+    s.write("l/x", b"v").unwrap();
+    assert_eq!(s.list("g").unwrap(), names(&["x"]));
+    assert_eq!(s.resolve("l/x").unwrap(), "g/x");
+    assert_eq!(s.list("").unwrap(), names(&["g", "l"]));
+}
+
+fn write_through_a_link_to_a_value_replaces_the_target(s: &impl Store) {
+    s.write("v", b"old").unwrap();
+    s.make_link("v", "l").unwrap();
+    s.write("l", b"new").unwrap();
+    assert_eq!(s.read("v").unwrap(), bytes("new"));
+    assert_eq!(s.resolve("l").unwrap(), "v", "the link is still a link");
+}
+
+fn write_through_a_dangling_link_creates_the_target(s: &impl Store) {
+    s.make_link("no/such", "l").unwrap();
+    s.write("l", b"v").unwrap();
+    assert_eq!(s.read("no/such").unwrap(), bytes("v"));
+    assert_eq!(s.type_of("no").unwrap(), Some(EntryType::Composite));
+}
+
+fn type_and_list_follow_links(s: &impl Store) {
+    s.write("g/v", b"x").unwrap();
+    s.make_link("g", "lg").unwrap();
+    s.make_link("g/v", "lv").unwrap();
+    assert_eq!(s.type_of("lg").unwrap(), Some(EntryType::Composite));
+    assert_eq!(s.type_of("lv").unwrap(), Some(EntryType::Simple));
+    assert_eq!(s.list("lg").unwrap(), names(&["v"]));
+    assert!(matches!(fails(s.list("lv")), Error::NotAGroup { value_at, .. } if value_at == "g/v"));
+}
+
+fn delete_removes_a_value_and_says_so(s: &impl Store) {
+    s.write("g/v", b"x").unwrap();
+    assert!(s.delete("g/v").unwrap());
+    assert_eq!(s.read("g/v").unwrap(), None);
+    assert_eq!(s.list("g").unwrap(), names(&[]), "the parent group stays");
+}
+
+fn delete_of_a_missing_path_removes_nothing(s: &impl Store) {
+    assert!(!s.delete("missing").unwrap());
+    assert!(!s.delete_recursive("missing/deeper").unwrap());
+    s.write("v", b"x").unwrap();
+    assert!(!s.delete("v/under").unwrap());
+}
+
+fn delete_of_a_link_removes_the_link_not_the_target(s: &impl Store) {
+    s.write("t", b"x").unwrap();
+    s.make_group("g").unwrap();
+    s.make_link("t", "l").unwrap();
+    s.make_link("g", "lg").unwrap();
+    assert!(s.delete("l").unwrap());
+    assert!(s.delete("lg").unwrap());
+    assert_eq!(s.read("t").unwrap(), bytes("x"));
+    assert_eq!(s.type_of("g").unwrap(), Some(EntryType::Composite));
+    assert_eq!(s.list("").unwrap(), names(&["g", "t"]));
+}
+
+fn delete_of_a_non_empty_group_is_not_empty_unless_recursive(s: &impl Store) {
+    s.write("g/a/b", b"x").unwrap();
+    let e = fails(s.delete("g"));
+    assert!(
+        matches!(&e, Error::NotEmpty { path } if path == "g"),
+        "{e:?}"
+    );
+    assert_eq!(s.read("g/a/b").unwrap(), bytes("x"));
+    s.make_group("empty").unwrap();
+    assert!(s.delete("empty").unwrap());
+    assert_eq!(s.type_of("empty").unwrap(), None);
+}
+
+fn delete_recursive_removes_the_whole_subtree(s: &impl Store) {
+    s.write("g/a/b/c", b"x").unwrap();
+    s.write("g/d", b"x").unwrap();
+    s.make_link("g/d", "g/a/l").unwrap();
+    s.write("g0/keep", b"x").unwrap();
+    s.write("keep", b"x").unwrap();
+    assert!(s.delete_recursive("g").unwrap());
+    assert_eq!(s.list("").unwrap(), names(&["g0", "keep"]));
+    assert_eq!(s.type_of("g/a").unwrap(), None);
+    s.write("g/a", b"again").unwrap();
+    assert_eq!(
+        s.list("g").unwrap(),
+        names(&["a"]),
+        "nothing of the old subtree comes back"
+    );
+}
+
+fn delete_resolves_the_parent(s: &impl Store) {
+    s.write("g/x", b"v").unwrap();
+    s.make_link("g", "l").unwrap();
+    assert!(s.delete("l/x").unwrap());
+    assert_eq!(s.list("g").unwrap(), names(&[]));
+}
+
+fn reset_empties_the_store_and_it_stays_usable(s: &impl Store) {
+    s.write("a/b", b"x").unwrap();
+    s.make_link("a", "l").unwrap();
+    s.reset().unwrap();
+    assert_eq!(s.list("").unwrap(), names(&[]));
+    assert_eq!(s.read("a/b").unwrap(), None);
+    s.write("a", b"value now").unwrap();
+    assert_eq!(s.read("a").unwrap(), bytes("value now"));
+    s.write("n/m", b"y").unwrap();
+    assert_eq!(s.list("n").unwrap(), names(&["m"]));
+}
+
+fn scope_is_local(s: &impl Store) {
+    assert_eq!(s.scope(), Scope::Local);
+}
+
+fn path_and_add_path_join_without_the_store(s: &impl Store) {
+    assert_eq!(s.path(["a", "b"]).unwrap(), "a/b");
+    assert_eq!(s.path("/a//b").unwrap(), "a/b");
+    assert_eq!(s.add_path("a/b", ["c", "d"]).unwrap(), "a/b/c/d");
+    assert_eq!(s.list("").unwrap(), names(&[]));
+}
+
+fn a_batch_is_all_or_nothing(s: &impl Store) {
+    s.write("v", b"x").unwrap();
+    let mut batch = Batch::new();
+    batch.write("a/1", b"1").unwrap();
+    batch.make_group("b").unwrap();
+    batch.write("v/under", b"fails").unwrap();
+    assert!(matches!(fails(s.apply(&batch)), Error::NotAGroup { .. }));
+    assert_eq!(
+        s.list("").unwrap(),
+        names(&["v"]),
+        "nothing of the batch is there"
+    );
+}
+
+fn a_batch_sees_its_earlier_operations(s: &impl Store) {
+    let mut batch = Batch::new();
+    batch
+        .make_group("g")
+        .unwrap()
+        .make_link("g", "l")
+        .unwrap()
+        .write("l/x", b"through the link")
+        .unwrap()
+        .make_link("l/x", "alias")
+        .unwrap();
+    s.apply(&batch).unwrap();
+    assert_eq!(s.read("g/x").unwrap(), bytes("through the link"));
+    assert_eq!(s.read("alias").unwrap(), bytes("through the link"));
+}
+
+fn a_batch_can_delete_and_recreate(s: &impl Store) {
+    s.write("g/old", b"x").unwrap();
+    let mut batch = Batch::new();
+    batch.delete_recursive("g").unwrap();
+    batch.write("g", b"now a value").unwrap();
+    batch.write("h/x", b"1").unwrap();
+    batch.delete("h/x").unwrap();
+    batch.delete("h").unwrap();
+    s.apply(&batch).unwrap();
+    assert_eq!(s.read("g").unwrap(), bytes("now a value"));
+    assert_eq!(s.list("").unwrap(), names(&["g"]));
+}
+
+fn an_empty_batch_does_nothing(s: &impl Store) {
+    s.apply(&Batch::new()).unwrap();
+    assert_eq!(s.list("").unwrap(), names(&[]));
+}
+
+fn errors_name_the_path(s: &impl Store) {
+    s.write("some/value", b"x").unwrap();
+    let messages = [
+        fails(s.write("some/value/below", b"x")).to_string(),
+        fails(s.write("some", b"x")).to_string(),
+        fails(s.list("some/value")).to_string(),
+        fails(s.read("bad/../path")).to_string(),
+        fails(s.delete("some")).to_string(),
+        fails(s.make_link("t", "some/value")).to_string(),
+    ];
+    for (message, path) in messages.iter().zip([
+        "some/value/below",
+        "some",
+        "some/value",
+        "bad/../path",
+        "some",
+        "some/value",
+    ]) {
+        assert!(message.contains(path), "{message:?} names {path:?}");
+    }
+}

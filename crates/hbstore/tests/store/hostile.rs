@@ -1,0 +1,122 @@
+//! Hostile directories and damaged bytes: clear errors, nothing lost.
+
+use hbstore::{Error, Options, RocksStore, Store};
+
+use crate::common::{bytes, fails, TempRocks};
+
+#[test]
+fn a_directory_with_other_files_is_not_a_store_and_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), b"mine").unwrap();
+    let e = fails(RocksStore::open(dir.path(), Options::default()));
+    assert!(matches!(e, Error::NotAStore { .. }), "{e:?}");
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(files.len(), 1, "nothing was created");
+}
+
+#[test]
+fn a_file_is_not_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f");
+    std::fs::write(&file, b"x").unwrap();
+    assert!(matches!(
+        fails(RocksStore::open(&file, Options::default())),
+        Error::NotAStore { .. }
+    ));
+}
+
+#[test]
+fn a_missing_directory_opened_read_only_is_not_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = fails(RocksStore::open_read_only(dir.path().join("nope")));
+    assert!(matches!(e, Error::NotAStore { .. }), "{e:?}");
+}
+
+#[test]
+fn a_rocksdb_database_without_the_format_record_is_not_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = rocksdb::DB::open_default(dir.path()).unwrap();
+        db.put(b"messages/key1", b"\x02legacy").unwrap();
+    }
+    let e = fails(RocksStore::open(dir.path(), Options::default()));
+    assert!(matches!(e, Error::NotAStore { .. }), "{e:?}");
+    assert!(e.to_string().contains("import"), "{e}");
+}
+
+#[test]
+fn an_unknown_format_version_is_refused() {
+    let t = TempRocks::new();
+    let path = t.db_path();
+    drop(t.store);
+    {
+        let db = rocksdb::DB::open_default(&path).unwrap();
+        db.put(b"\x00\x00hbstore-format", 99u32.to_be_bytes())
+            .unwrap();
+    }
+    let e = fails(RocksStore::open(&path, Options::default()));
+    assert!(
+        matches!(&e, Error::UnsupportedFormat { found, .. } if found == "99"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn a_damaged_entry_is_corrupt_and_the_rest_stays_readable() {
+    let t = TempRocks::new();
+    let path = t.db_path();
+    t.store.write("g/good", b"fine").unwrap();
+    t.store.write("g/bad", b"soon damaged").unwrap();
+    drop(t.store);
+    {
+        let db = rocksdb::DB::open_default(&path).unwrap();
+        db.put(b"\x00\x02g/bad", b"\x09???").unwrap();
+    }
+    let store = RocksStore::open(&path, Options::default()).unwrap();
+    let e = fails(store.read("g/bad"));
+    assert!(
+        matches!(&e, Error::Corrupt { key, .. } if key.contains("g/bad")),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("unknown tag 9"), "{e}");
+    assert_eq!(store.read("g/good").unwrap(), bytes("fine"));
+    let report = store.check(|_| {}).unwrap();
+    assert!(!report.is_sound());
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(report.problems[0].path.contains("g/bad"));
+    assert!(
+        store.delete("g/bad").unwrap(),
+        "a damaged entry can be removed"
+    );
+    assert!(store.check(|_| {}).unwrap().is_sound());
+}
+
+#[test]
+fn check_finds_orphans_and_dangling_links() {
+    let t = TempRocks::new();
+    let path = t.db_path();
+    t.store.write("v", b"x").unwrap();
+    t.store.make_link("no/such", "dangling").unwrap();
+    t.store.make_link("loop2", "loop1").unwrap();
+    t.store.make_link("loop1", "loop2").unwrap();
+    drop(t.store);
+    {
+        let db = rocksdb::DB::open_default(&path).unwrap();
+        db.put(b"\x00\x02v/child", b"\x02orphan under a value")
+            .unwrap();
+        db.put(b"\x00\x03x/y/z", b"\x02orphan without parents")
+            .unwrap();
+    }
+    let store = RocksStore::open(&path, Options::default()).unwrap();
+    let report = store.check(|_| {}).unwrap();
+    let problems: Vec<&str> = report.problems.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(problems, ["v/child", "x/y/z"], "{:?}", report.problems);
+    let warnings: Vec<&str> = report.warnings.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        warnings,
+        ["dangling", "loop1", "loop2"],
+        "{:?}",
+        report.warnings
+    );
+    assert_eq!((report.values, report.links, report.groups), (3, 3, 0));
+}
