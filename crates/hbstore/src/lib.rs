@@ -36,7 +36,7 @@ pub mod path;
 mod store;
 
 pub use backend::memory::MemoryStore;
-pub use backend::rocks::{CheckReport, Compression, Finding, Options, RocksStore};
+pub use backend::rocks::{BackupMethod, CheckReport, Compression, Finding, Options, RocksStore};
 pub use error::{Error, Result};
 pub use path::{add_path, IntoStorePath, StorePath, MAX_PATH_BYTES};
 pub use store::{Batch, Child, ChildKind, EntryType, Op, Scope, Store, MAX_LINK_HOPS};

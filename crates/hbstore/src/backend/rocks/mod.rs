@@ -4,6 +4,7 @@
 //! other's way is in `locks.rs`; how reads stay consistent without locks is
 //! in `reader.rs`.
 
+mod backup;
 mod cache;
 mod check;
 mod locks;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use rocksdb::{WriteBatch, WriteOptions, DB};
 
+pub use backup::BackupMethod;
 pub use check::{CheckReport, Finding};
 pub use options::{Compression, Options};
 

@@ -1,0 +1,169 @@
+//! `hbstore bench`: HyperBEAM's store workloads on hbstore and, side by
+//! side, the equivalent plain operations on raw RocksDB opened with the same
+//! options, in the same run, on the same machine. Only the ratio is meant to
+//! be compared across machines.
+
+mod raw;
+mod report;
+mod workloads;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::error::{CliError, CliResult};
+use crate::progress;
+
+
+/// How big each workload is.
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    pub keys: usize,
+    pub reads: usize,
+    pub groups: usize,
+    pub lists: usize,
+    pub deep_fanout: usize,
+    pub deep_leaves: usize,
+    pub link_values: usize,
+    pub link_reads: usize,
+    pub big_group: usize,
+    pub big_window: usize,
+    pub sync_writes: usize,
+    pub large_values: usize,
+    pub repeats: usize,
+}
+
+impl Sizes {
+    /// The sizes the targets are stated for.
+    pub const FULL: Sizes = Sizes {
+        keys: 100_000,
+        reads: 100_000,
+        groups: 10_000,
+        lists: 20_000,
+        deep_fanout: 10,
+        deep_leaves: 100,
+        link_values: 10_000,
+        link_reads: 100_000,
+        big_group: 200_000,
+        big_window: 1_000,
+        sync_writes: 2_000,
+        large_values: 2_000,
+        repeats: 3,
+    };
+
+    /// A smoke run for CI: every workload, a fraction of the work.
+    pub const QUICK: Sizes = Sizes {
+        keys: 10_000,
+        reads: 10_000,
+        groups: 1_000,
+        lists: 2_000,
+        deep_fanout: 5,
+        deep_leaves: 40,
+        link_values: 1_000,
+        link_reads: 10_000,
+        big_group: 20_000,
+        big_window: 1_000,
+        sync_writes: 200,
+        large_values: 50,
+        repeats: 1,
+    };
+}
+
+pub struct BenchArgs {
+    pub quick: bool,
+    pub json: bool,
+    pub repeats: Option<usize>,
+    pub dir: Option<PathBuf>,
+}
+
+/// A scratch directory for the stores of one run, removed afterwards.
+pub struct Scratch {
+    root: tempfile::TempDir,
+    next: std::cell::Cell<usize>,
+}
+
+impl Scratch {
+    fn new(parent: Option<&PathBuf>) -> CliResult<Scratch> {
+        let root = match parent {
+            Some(p) => tempfile::Builder::new().prefix("hbstore-bench").tempdir_in(p)?,
+            None => tempfile::Builder::new().prefix("hbstore-bench").tempdir()?,
+        };
+        Ok(Scratch {
+            root,
+            next: std::cell::Cell::new(0),
+        })
+    }
+
+    /// A fresh directory path for one store.
+    pub fn fresh(&self, name: &str) -> PathBuf {
+        let n = self.next.get();
+        self.next.set(n + 1);
+        self.root.path().join(format!("{name}-{n}"))
+    }
+}
+
+/// Times `f`, returning its result and how long it took.
+pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let start = Instant::now();
+    let out = f();
+    (out, start.elapsed())
+}
+
+pub fn ops_per_sec(ops: usize, took: Duration) -> f64 {
+    ops as f64 / took.as_secs_f64().max(1e-9)
+}
+
+/// The median of some measurements (the middle one, or the mean of the two
+/// middle ones).
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// A small deterministic generator (xorshift), so runs are repeatable and
+/// no dependency is needed for it.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.max(1))
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// A 43-character base64url id, the shape of HyperBEAM's message ids.
+    pub fn id(&mut self) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        (0..43).map(|_| ALPHABET[self.below(64)] as char).collect()
+    }
+}
+
+pub fn run(args: BenchArgs) -> CliResult {
+    let mut sizes = if args.quick { Sizes::QUICK } else { Sizes::FULL };
+    if let Some(r) = args.repeats {
+        if r == 0 {
+            return Err(CliError::Invalid("--repeats must be at least 1".into()));
+        }
+        sizes.repeats = r;
+    }
+    let scratch = Scratch::new(args.dir.as_ref())?;
+    let bar = progress::bar("benchmarking", Some(workloads::COUNT as u64 * sizes.repeats as u64));
+    let rows = workloads::run_all(&sizes, &scratch, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    report::print(&rows, &sizes, args.quick, args.json)
+}

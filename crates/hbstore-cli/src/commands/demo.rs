@@ -1,0 +1,58 @@
+//! `hbstore demo`: a store shown to a newcomer in seconds.
+
+use std::io::Write;
+
+use hbstore::{Batch, RocksStore, Store};
+
+use crate::error::CliResult;
+
+/// Message ids in the shape HyperBEAM uses (43-character base64url).
+const IDS: [&str; 3] = [
+    "8RY5ZxhfY0P8mLgw3Yq9Nq4Zl1dVNxbTt5W6c7bQx0U",
+    "Qx2hRk0aV9b4YfP3tS1mN8zLw6cE7uJdG5oKiBnA2pE",
+    "zT4nW7qX1eR6yU9iO3pA5sD8fG2hJ0kL4mN7bV1cX9Q",
+];
+
+pub fn run(store: &RocksStore) -> CliResult {
+    store.delete_recursive("demo")?;
+    // One batch: the whole demo tree appears at once or not at all.
+    let mut batch = Batch::new();
+    for (slot, id) in IDS.iter().enumerate() {
+        let message = format!("demo/messages/{id}");
+        batch.write(format!("{message}/body"), format!("hello from message {slot}").as_bytes())?;
+        batch.write(format!("{message}/slot"), slot.to_string().as_bytes())?;
+        batch.write(format!("{message}/process"), b"demo-process")?;
+        batch.make_link(message.as_str(), format!("demo/by-slot/{slot}"))?;
+    }
+    batch.make_link(format!("demo/messages/{}", IDS[2]), "demo/latest")?;
+    batch.make_link("demo/latest", "demo/newest")?;
+    batch.make_link("demo/no/such/message", "demo/dangling")?;
+    store.apply(&batch)?;
+
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Wrote a message-shaped tree under demo/ in {}:\n", store.dir().display())?;
+    drop(out);
+    super::listing::tree(store, "demo", None, false)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "\nReads, following links:")?;
+    for path in ["demo/latest/body", "demo/newest/slot", "demo/by-slot/0/body"] {
+        let value = store.read(path)?.unwrap_or_default();
+        writeln!(
+            out,
+            "  read    {path:<22} = {:?}   (stored at {})",
+            String::from_utf8_lossy(&value),
+            store.resolve(path)?
+        )?;
+    }
+    for path in ["demo/by-slot/1", "demo/latest/slot", "demo/dangling"] {
+        let kind = store.type_of(path)?.map_or("nothing", |t| t.as_str());
+        writeln!(out, "  type    {path:<22} = {kind}")?;
+    }
+    let listed = store.list("demo/newest")?.unwrap_or_default();
+    writeln!(out, "  list    {:<22} = {}", "demo/newest", listed.join(", "))?;
+    writeln!(out, "\nNext, try:")?;
+    for command in ["ls -l demo", "tree demo --depth 1", "get demo/latest/body", "check"] {
+        writeln!(out, "  hbstore --db {} {command}", store.dir().display())?;
+    }
+    Ok(())
+}

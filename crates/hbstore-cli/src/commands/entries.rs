@@ -1,0 +1,96 @@
+//! Commands on one entry: put, get, type, resolve, mkgroup, link, rm.
+
+use std::io::{Read, Write};
+
+use hbstore::{RocksStore, Store};
+use serde::Serialize;
+
+use super::print_json;
+use crate::error::{CliError, CliResult};
+
+pub fn put(store: &RocksStore, path: &str, value: Option<String>) -> CliResult {
+    let bytes = match value.as_deref() {
+        None | Some("-") => {
+            let mut buf = Vec::new();
+            std::io::stdin().lock().read_to_end(&mut buf)?;
+            buf
+        }
+        Some(v) => v.as_bytes().to_vec(),
+    };
+    store.write(path, &bytes)?;
+    Ok(())
+}
+
+pub fn get(store: &RocksStore, path: &str) -> CliResult {
+    match store.read(path)? {
+        Some(bytes) => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)?;
+            out.flush()?;
+            Ok(())
+        }
+        None => match store.type_of(path)? {
+            Some(_) => Err(CliError::NotFound(format!("{path:?} is a group, not a value"))),
+            None => Err(not_found(path)),
+        },
+    }
+}
+
+pub fn not_found(path: &str) -> CliError {
+    CliError::NotFound(format!("{path:?}: no such entry"))
+}
+
+#[derive(Serialize)]
+struct TypeAnswer<'a> {
+    path: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+pub fn type_of(store: &RocksStore, path: &str, json: bool) -> CliResult {
+    let kind = store.type_of(path)?.ok_or_else(|| not_found(path))?;
+    if json {
+        return print_json(&TypeAnswer {
+            path,
+            kind: kind.as_str(),
+        });
+    }
+    writeln!(std::io::stdout().lock(), "{}", kind.as_str())?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ResolveAnswer<'a> {
+    path: &'a str,
+    resolved: String,
+}
+
+pub fn resolve(store: &RocksStore, path: &str, json: bool) -> CliResult {
+    let resolved = store.resolve(path)?;
+    if json {
+        return print_json(&ResolveAnswer { path, resolved });
+    }
+    writeln!(std::io::stdout().lock(), "{resolved}")?;
+    Ok(())
+}
+
+pub fn mkgroup(store: &RocksStore, path: &str) -> CliResult {
+    Ok(store.make_group(path)?)
+}
+
+pub fn link(store: &RocksStore, existing: &str, new: &str) -> CliResult {
+    Ok(store.make_link(existing, new)?)
+}
+
+pub fn rm(store: &RocksStore, path: &str, recursive: bool) -> CliResult {
+    let removed = if recursive {
+        store.delete_recursive(path)?
+    } else {
+        store.delete(path)?
+    };
+    if removed {
+        Ok(())
+    } else {
+        Err(not_found(path))
+    }
+}

@@ -1,0 +1,188 @@
+//! Commands on the whole store: stats, check, backup, compact.
+
+use std::io::Write;
+use std::path::Path;
+
+use hbstore::{BackupMethod, CheckReport, Error, Options, RocksStore};
+use serde::Serialize;
+
+use super::print_json;
+use crate::error::{CliError, CliResult};
+use crate::progress;
+
+/// RocksDB's own figures that `stats` reports.
+const ROCKS_PROPERTIES: &[&str] = &[
+    "rocksdb.estimate-num-keys",
+    "rocksdb.estimate-live-data-size",
+    "rocksdb.total-sst-files-size",
+    "rocksdb.cur-size-all-mem-tables",
+    "rocksdb.num-live-versions",
+];
+
+fn walk(store: &RocksStore, what: &str) -> CliResult<CheckReport> {
+    let total = store.property("rocksdb.estimate-num-keys")?;
+    let bar = progress::bar(what, total);
+    let report = store.check(|seen| bar.set_position(seen))?;
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+fn dir_size(dir: &Path) -> CliResult<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let meta = entry?.metadata()?;
+        if meta.is_file() {
+            total += meta.len();
+        }
+    }
+    Ok(total)
+}
+
+#[derive(Serialize)]
+struct Stats {
+    values: u64,
+    groups: u64,
+    links: u64,
+    value_bytes: u64,
+    disk_bytes: u64,
+    rocksdb: std::collections::BTreeMap<&'static str, Option<u64>>,
+}
+
+pub fn stats(store: &RocksStore, json: bool) -> CliResult {
+    let report = walk(store, "counting")?;
+    let mut rocksdb = std::collections::BTreeMap::new();
+    for &name in ROCKS_PROPERTIES {
+        rocksdb.insert(name, store.property(name)?);
+    }
+    let stats = Stats {
+        values: report.values,
+        groups: report.groups,
+        links: report.links,
+        value_bytes: report.value_bytes,
+        disk_bytes: dir_size(store.dir())?,
+        rocksdb,
+    };
+    if json {
+        return print_json(&stats);
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{:<34} {:>14}", "values", stats.values)?;
+    writeln!(out, "{:<34} {:>14}", "groups", stats.groups)?;
+    writeln!(out, "{:<34} {:>14}", "links", stats.links)?;
+    let bytes = |n: u64| format!("{n} ({})", human(n));
+    writeln!(out, "{:<34} {:>14}", "value bytes", bytes(stats.value_bytes))?;
+    writeln!(out, "{:<34} {:>14}", "on disk", bytes(stats.disk_bytes))?;
+    for (name, value) in &stats.rocksdb {
+        let shown = value.map_or("-".to_owned(), |v| v.to_string());
+        writeln!(out, "{name:<34} {shown:>14}")?;
+    }
+    Ok(())
+}
+
+fn human(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", units[unit])
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    path: &'a str,
+    message: &'a str,
+}
+
+fn findings(list: &[hbstore::Finding]) -> Vec<JsonFinding<'_>> {
+    list.iter()
+        .map(|f| JsonFinding {
+            path: &f.path,
+            message: &f.message,
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct JsonCheck<'a> {
+    sound: bool,
+    values: u64,
+    groups: u64,
+    links: u64,
+    problems: Vec<JsonFinding<'a>>,
+    warnings: Vec<JsonFinding<'a>>,
+}
+
+pub fn check(store: &RocksStore, json: bool) -> CliResult {
+    let report = walk(store, "checking")?;
+    if json {
+        print_json(&JsonCheck {
+            sound: report.is_sound(),
+            values: report.values,
+            groups: report.groups,
+            links: report.links,
+            problems: findings(&report.problems),
+            warnings: findings(&report.warnings),
+        })?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        for f in &report.problems {
+            writeln!(out, "problem: {}: {}", f.path, f.message)?;
+        }
+        for f in &report.warnings {
+            writeln!(out, "warning: {}: {}", f.path, f.message)?;
+        }
+        writeln!(
+            out,
+            "checked {} entries ({} values, {} groups, {} links): {} problems, {} warnings",
+            report.entries(),
+            report.values,
+            report.groups,
+            report.links,
+            report.problems.len(),
+            report.warnings.len()
+        )?;
+    }
+    if report.is_sound() {
+        Ok(())
+    } else {
+        Err(CliError::Damaged(format!(
+            "{} problems found in {}",
+            report.problems.len(),
+            store.dir().display()
+        )))
+    }
+}
+
+pub fn backup(db: &Path, dest: &Path) -> CliResult {
+    // A writer's handle can checkpoint; when another process is the writer,
+    // a read-only handle copies from a snapshot instead.
+    let store = match RocksStore::open(db, Options::default().create_if_missing(false)) {
+        Err(Error::Locked { .. }) => RocksStore::open_read_only(db)?,
+        other => other?,
+    };
+    let total = store.property("rocksdb.estimate-num-keys")?;
+    let bar = progress::bar("copying", total);
+    let method = store.backup(dest, |n| bar.set_position(n))?;
+    bar.finish_and_clear();
+    let how = match method {
+        BackupMethod::Checkpoint => "a RocksDB checkpoint".to_owned(),
+        BackupMethod::SnapshotCopy { records } => {
+            format!("{records} records copied from a snapshot (another process is writing)")
+        }
+    };
+    writeln!(std::io::stdout().lock(), "backup written to {}: {how}", dest.display())?;
+    Ok(())
+}
+
+pub fn compact(store: &RocksStore) -> CliResult {
+    let bar = progress::bar("compacting", None);
+    let result = store.compact();
+    bar.finish_and_clear();
+    result?;
+    let size = dir_size(store.dir())?;
+    writeln!(std::io::stdout().lock(), "compacted: {} on disk", human(size))?;
+    Ok(())
+}
