@@ -9,7 +9,12 @@ use clap::{Args, Parser, Subcommand};
 #[command(name = "hbstore", version, about, after_help = EXIT_CODES)]
 pub struct Cli {
     /// The store directory.
-    #[arg(long, global = true, env = "HBSTORE_DB", default_value = "./hbstore-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "HBSTORE_DB",
+        default_value = "./hbstore-data"
+    )]
     pub db: PathBuf,
 
     /// fsync every write before returning (survives power loss).
@@ -38,7 +43,9 @@ pub enum Command {
     Demo,
 
     /// Store a value (from VALUE, or standard input when VALUE is omitted or `-`).
-    #[command(after_help = "Examples:\n  hbstore put messages/m1/body hello\n  hbstore put blobs/logo < logo.png")]
+    #[command(
+        after_help = "Examples:\n  hbstore put messages/m1/body hello\n  hbstore put blobs/logo < logo.png"
+    )]
     Put { path: String, value: Option<String> },
 
     /// Print a value's bytes, exactly as stored.
@@ -126,7 +133,9 @@ pub enum Command {
 
     /// Run HyperBEAM's store workloads on hbstore and on raw RocksDB, side by side.
     /// Works in fresh temporary stores (not in --db).
-    #[command(after_help = "Examples:\n  hbstore bench\n  hbstore bench --quick --json > bench.json")]
+    #[command(
+        after_help = "Examples:\n  hbstore bench\n  hbstore bench --quick --json > bench.json"
+    )]
     Bench {
         /// A fraction of the work, for smoke runs.
         #[arg(long)]
@@ -137,6 +146,9 @@ pub enum Command {
         /// Where to create the temporary stores (default: the system's temporary directory).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Run only these workloads (numbers 1 to 7, comma-separated).
+        #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(1..=7))]
+        only: Vec<u8>,
         #[command(flatten)]
         json: JsonFlag,
     },

@@ -33,9 +33,10 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::NotFound(m) | CliError::Invalid(m) | CliError::Failed(m) | CliError::Damaged(m) => {
-                f.write_str(m)
-            }
+            CliError::NotFound(m)
+            | CliError::Invalid(m)
+            | CliError::Failed(m)
+            | CliError::Damaged(m) => f.write_str(m),
             CliError::OutputClosed => f.write_str("output closed"),
         }
     }

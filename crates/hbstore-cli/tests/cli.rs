@@ -74,7 +74,11 @@ fn finish(output: Output) -> Run {
         stdout: output.stdout,
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     };
-    assert!(!run.stderr.contains("panicked"), "no panics: {}", run.stderr);
+    assert!(
+        !run.stderr.contains("panicked"),
+        "no panics: {}",
+        run.stderr
+    );
     run
 }
 
@@ -136,7 +140,11 @@ fn usage_errors_and_invalid_paths_exit_2() {
     let long = "x".repeat(9000);
     let run = env.run(&["put", &long, "v"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("longer than 8192 bytes"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("longer than 8192 bytes"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.len() < 500, "the message does not echo 9 KB");
 }
 
@@ -171,7 +179,11 @@ fn failed_operations_exit_3_naming_the_path() {
         assert_eq!(run.code, 3, "{args:?}");
         assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
     }
-    assert_eq!(env.run(&["get", "g/child"]).stdout, b"x", "nothing was lost");
+    assert_eq!(
+        env.run(&["get", "g/child"]).stdout,
+        b"x",
+        "nothing was lost"
+    );
 }
 
 #[test]
@@ -198,9 +210,15 @@ fn ls_lists_sorted_names_and_long_details() {
     assert_eq!(env.ok(&["ls", "g"]), "a\nb\nc\n");
     let long = env.ok(&["ls", "-l", "g"]);
     let lines: Vec<&str> = long.lines().collect();
-    assert!(lines[0].starts_with("group") && lines[0].ends_with(" a"), "{long}");
+    assert!(
+        lines[0].starts_with("group") && lines[0].ends_with(" a"),
+        "{long}"
+    );
     assert!(lines[1].starts_with("value") && lines[1].contains(" 5 ") && lines[1].ends_with(" b"));
-    assert!(lines[2].starts_with("link") && lines[2].ends_with("c -> elsewhere"), "{long}");
+    assert!(
+        lines[2].starts_with("link") && lines[2].ends_with("c -> elsewhere"),
+        "{long}"
+    );
     assert_eq!(env.ok(&["ls"]), "g\n");
 }
 
@@ -218,10 +236,19 @@ fn json_output_parses_back() {
     assert_eq!(tree["counts"]["links"], 1);
     assert_eq!(tree["children"][0]["children"][0]["name"], "v");
     assert_eq!(tree["children"][1]["target"], "g");
-    assert_eq!(env.run(&["type", "--json", "l"]).json()["type"], "composite");
-    assert_eq!(env.run(&["resolve", "--json", "l/v"]).json()["resolved"], "g/v");
+    assert_eq!(
+        env.run(&["type", "--json", "l"]).json()["type"],
+        "composite"
+    );
+    assert_eq!(
+        env.run(&["resolve", "--json", "l/v"]).json()["resolved"],
+        "g/v"
+    );
     let stats = env.run(&["stats", "--json"]).json();
-    assert_eq!((stats["values"].as_u64(), stats["links"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (stats["values"].as_u64(), stats["links"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(stats["value_bytes"], 3);
     assert!(stats["disk_bytes"].as_u64().unwrap() > 0);
     let check = env.run(&["check", "--json"]).json();
@@ -253,12 +280,25 @@ fn check_finds_damage_written_behind_the_stores_back() {
     }
     let run = env.run(&["check"]);
     assert_eq!(run.code, 4, "{}", run.stderr);
-    assert!(run.text().contains("problem: g/bad: corrupt entry"), "{}", run.text());
-    assert!(run.text().contains("problem: x/orphan: its parent \"x\" does not exist"), "{}", run.text());
+    assert!(
+        run.text().contains("problem: g/bad: corrupt entry"),
+        "{}",
+        run.text()
+    );
+    assert!(
+        run.text()
+            .contains("problem: x/orphan: its parent \"x\" does not exist"),
+        "{}",
+        run.text()
+    );
     let json = env.run(&["check", "--json"]).json();
     assert_eq!(json["sound"], false);
     assert_eq!(json["problems"].as_array().unwrap().len(), 2);
-    assert_eq!(env.run(&["get", "g/ok"]).stdout, b"fine", "the rest stays readable");
+    assert_eq!(
+        env.run(&["get", "g/ok"]).stdout,
+        b"fine",
+        "the rest stays readable"
+    );
 }
 
 #[test]
@@ -269,7 +309,11 @@ fn backup_writes_a_store_that_opens_with_the_same_data() {
     env.ok(&["backup", dest.to_str().unwrap()]);
     let original = tree_of(&env.db());
     assert_eq!(tree_of(&dest), original);
-    assert_eq!(env.run(&["backup", dest.to_str().unwrap()]).code, 3, "never overwrites");
+    assert_eq!(
+        env.run(&["backup", dest.to_str().unwrap()]).code,
+        3,
+        "never overwrites"
+    );
 }
 
 fn tree_of(db: &Path) -> String {

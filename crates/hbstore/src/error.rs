@@ -96,6 +96,17 @@ impl Error {
         Error::invalid_path("", format!("the root cannot be {action}"))
     }
 
+    /// Like [`Error::rocks`], with a context that is formatted only when
+    /// there is an error (these calls sit on the hottest paths).
+    pub(crate) fn rocks_lazy(
+        context: impl FnOnce() -> String,
+    ) -> impl FnOnce(rocksdb::Error) -> Self {
+        move |source| Error::RocksDb {
+            context: context(),
+            source,
+        }
+    }
+
     pub(crate) fn rocks(context: impl Into<String>) -> impl FnOnce(rocksdb::Error) -> Self {
         let context = context.into();
         move |source| Error::RocksDb { context, source }

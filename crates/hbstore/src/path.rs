@@ -30,6 +30,9 @@ impl StorePath {
 
     /// Parses and normalises one string.
     pub fn parse(raw: &str) -> Result<Self> {
+        if raw.len() <= MAX_PATH_BYTES && is_canonical(raw) {
+            return Ok(StorePath(raw.to_owned()));
+        }
         let mut canonical = String::with_capacity(raw.len());
         for segment in raw.split('/').filter(|s| !s.is_empty()) {
             check_segment(raw, segment)?;
@@ -121,6 +124,27 @@ impl AsRef<str> for StorePath {
     fn as_ref(&self) -> &str {
         &self.0
     }
+}
+
+/// One pass over the bytes for the common case, a path that is already
+/// canonical: no empty segment, no `.` or `..`, no NUL.
+fn is_canonical(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    let mut segment_start = 0;
+    for i in 0..=bytes.len() {
+        let b = bytes.get(i).copied().unwrap_or(b'/');
+        if b == 0 {
+            return false;
+        }
+        if b == b'/' {
+            let segment = &bytes[segment_start..i];
+            if segment.is_empty() && !bytes.is_empty() || segment == b"." || segment == b".." {
+                return false;
+            }
+            segment_start = i + 1;
+        }
+    }
+    true
 }
 
 fn check_segment(raw: &str, segment: &str) -> Result<()> {

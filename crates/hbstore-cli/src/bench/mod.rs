@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use crate::error::{CliError, CliResult};
 use crate::progress;
 
-
 /// How big each workload is.
 #[derive(Debug, Clone, Copy)]
 pub struct Sizes {
@@ -73,6 +72,8 @@ pub struct BenchArgs {
     pub json: bool,
     pub repeats: Option<usize>,
     pub dir: Option<PathBuf>,
+    /// Workload numbers to run; all when empty.
+    pub only: Vec<u8>,
 }
 
 /// A scratch directory for the stores of one run, removed afterwards.
@@ -84,7 +85,9 @@ pub struct Scratch {
 impl Scratch {
     fn new(parent: Option<&PathBuf>) -> CliResult<Scratch> {
         let root = match parent {
-            Some(p) => tempfile::Builder::new().prefix("hbstore-bench").tempdir_in(p)?,
+            Some(p) => tempfile::Builder::new()
+                .prefix("hbstore-bench")
+                .tempdir_in(p)?,
             None => tempfile::Builder::new().prefix("hbstore-bench").tempdir()?,
         };
         Ok(Scratch {
@@ -154,7 +157,11 @@ impl Rng {
 }
 
 pub fn run(args: BenchArgs) -> CliResult {
-    let mut sizes = if args.quick { Sizes::QUICK } else { Sizes::FULL };
+    let mut sizes = if args.quick {
+        Sizes::QUICK
+    } else {
+        Sizes::FULL
+    };
     if let Some(r) = args.repeats {
         if r == 0 {
             return Err(CliError::Invalid("--repeats must be at least 1".into()));
@@ -162,8 +169,16 @@ pub fn run(args: BenchArgs) -> CliResult {
         sizes.repeats = r;
     }
     let scratch = Scratch::new(args.dir.as_ref())?;
-    let bar = progress::bar("benchmarking", Some(workloads::COUNT as u64 * sizes.repeats as u64));
-    let rows = workloads::run_all(&sizes, &scratch, &|| bar.inc(1))?;
+    let chosen = if args.only.is_empty() {
+        (1..=workloads::COUNT as u8).collect()
+    } else {
+        args.only
+    };
+    let bar = progress::bar(
+        "benchmarking",
+        Some(chosen.len() as u64 * sizes.repeats as u64),
+    );
+    let rows = workloads::run_all(&sizes, &chosen, &scratch, &|| bar.inc(1))?;
     bar.finish_and_clear();
     report::print(&rows, &sizes, args.quick, args.json)
 }

@@ -93,7 +93,11 @@ pub fn print(rows: &[Row], sizes: &Sizes, quick: bool, json: bool) -> CliResult 
         "| {:<32} | {:>9} | {:>11} | {:>11} | {:>6} | {:<14} |",
         "workload", "unit", "hbstore", "raw RocksDB", "ratio", "target"
     )?;
-    writeln!(out, "|{:-<34}|{:->11}|{:->13}|{:->13}|{:->8}|{:-<16}|", "", "", "", "", "", "")?;
+    writeln!(
+        out,
+        "|{:-<34}|{:->11}|{:->13}|{:->13}|{:->8}|{:-<16}|",
+        "", "", "", "", "", ""
+    )?;
     for row in rows {
         let target = match (row.target, row.target_holds) {
             (Some(Target::RatioAtLeast(min)), Some(ok)) => {

@@ -41,7 +41,9 @@ fn check(ok: bool, what: &str) -> CliResult {
     if ok {
         Ok(())
     } else {
-        Err(CliError::Failed(format!("benchmark self-check failed: {what}")))
+        Err(CliError::Failed(format!(
+            "benchmark self-check failed: {what}"
+        )))
     }
 }
 
@@ -52,9 +54,15 @@ const VALUE_43: &[u8; 43] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
 fn key_read_write(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
     let (store, raw) = open_pair(scratch, &Options::default())?;
     let keys: Vec<String> = (1..=s.keys).map(|i| format!("key-{i}")).collect();
-    let (hb, hb_took) = timed(|| keys.iter().try_for_each(|k| store.write(k.as_str(), VALUE_43)));
+    let (hb, hb_took) = timed(|| {
+        keys.iter()
+            .try_for_each(|k| store.write(k.as_str(), VALUE_43))
+    });
     hb?;
-    let (rw, raw_took) = timed(|| keys.iter().try_for_each(|k| raw.put(k.as_bytes(), VALUE_43)));
+    let (rw, raw_took) = timed(|| {
+        keys.iter()
+            .try_for_each(|k| raw.put(k.as_bytes(), VALUE_43))
+    });
     rw?;
     let mut out = vec![throughput(
         "1 key write",
@@ -62,7 +70,9 @@ fn key_read_write(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<
         ops_per_sec(s.keys, raw_took),
         Some(0.75),
     )];
-    let picks: Vec<&str> = (0..s.reads).map(|_| keys[rng.below(keys.len())].as_str()).collect();
+    let picks: Vec<&str> = (0..s.reads)
+        .map(|_| keys[rng.below(keys.len())].as_str())
+        .collect();
     for threads in [1usize, 2, 4] {
         let per_thread = picks.len() / threads;
         let (hb, hb_took) = timed(|| {
@@ -91,7 +101,12 @@ fn key_read_write(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<
         };
         let ops = per_thread * threads;
         let target = (threads == 1).then_some(0.9);
-        out.push(throughput(name, ops_per_sec(ops, hb_took), ops_per_sec(ops, raw_took), target));
+        out.push(throughput(
+            name,
+            ops_per_sec(ops, hb_took),
+            ops_per_sec(ops, raw_took),
+            target,
+        ));
     }
     Ok(out)
 }
@@ -101,9 +116,10 @@ fn parallel(threads: usize, work: impl Fn(usize) -> CliResult + Sync) -> CliResu
     let work = &work;
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads).map(|t| scope.spawn(move || work(t))).collect();
-        handles
-            .into_iter()
-            .try_for_each(|h| h.join().unwrap_or_else(|_| Err(CliError::Failed("bench thread panicked".into()))))
+        handles.into_iter().try_for_each(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err(CliError::Failed("bench thread panicked".into())))
+        })
     })
 }
 
@@ -138,7 +154,9 @@ fn list(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
         ops_per_sec(writes, raw_took),
         None,
     )];
-    let picks: Vec<&str> = (0..s.lists).map(|_| ids[rng.below(ids.len())].as_str()).collect();
+    let picks: Vec<&str> = (0..s.lists)
+        .map(|_| ids[rng.below(ids.len())].as_str())
+        .collect();
     let (hb, hb_took) = timed(|| {
         picks.iter().try_for_each(|id| {
             let names = store.list(*id)?.unwrap_or_default();
@@ -181,9 +199,17 @@ fn deep(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
     for i in (1..paths.len()).rev() {
         paths.swap(i, rng.below(i + 1));
     }
-    let (hb, hb_took) = timed(|| paths.iter().try_for_each(|p| store.write(p.as_str(), VALUE_43)));
+    let (hb, hb_took) = timed(|| {
+        paths
+            .iter()
+            .try_for_each(|p| store.write(p.as_str(), VALUE_43))
+    });
     hb?;
-    let (rw, raw_took) = timed(|| paths.iter().try_for_each(|p| raw.put(p.as_bytes(), VALUE_43)));
+    let (rw, raw_took) = timed(|| {
+        paths
+            .iter()
+            .try_for_each(|p| raw.put(p.as_bytes(), VALUE_43))
+    });
     rw?;
     let n = paths.len();
     let mut out = vec![throughput(
@@ -200,7 +226,11 @@ fn deep(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
         })
     });
     hb?;
-    let (rw, raw_took) = timed(|| picks.iter().try_for_each(|p| raw.get(p.as_bytes()).map(drop)));
+    let (rw, raw_took) = timed(|| {
+        picks
+            .iter()
+            .try_for_each(|p| raw.get(p.as_bytes()).map(drop))
+    });
     rw?;
     out.push(throughput(
         "3 deep read (depth 4)",
@@ -220,7 +250,9 @@ fn links(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> 
         store.make_link(target.as_str(), format!("alias/k-{n}"))?;
         raw.put(target.as_bytes(), VALUE_43)?;
     }
-    let picks: Vec<usize> = (0..s.link_reads).map(|_| rng.below(s.link_values)).collect();
+    let picks: Vec<usize> = (0..s.link_reads)
+        .map(|_| rng.below(s.link_values))
+        .collect();
     let aliases: Vec<String> = picks.iter().map(|n| format!("alias/k-{n}")).collect();
     let targets: Vec<String> = picks.iter().map(|n| format!("data/k-{n}")).collect();
     let (hb, hb_took) = timed(|| {
@@ -230,7 +262,11 @@ fn links(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> 
         })
     });
     hb?;
-    let (rw, raw_took) = timed(|| targets.iter().try_for_each(|p| raw.get(p.as_bytes()).map(drop)));
+    let (rw, raw_took) = timed(|| {
+        targets
+            .iter()
+            .try_for_each(|p| raw.get(p.as_bytes()).map(drop))
+    });
     rw?;
     Ok(vec![throughput(
         "4 read through one link",
@@ -245,12 +281,18 @@ fn links(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> 
 fn big_group(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
     let (store, raw) = open_pair(scratch, &Options::default())?;
     store.make_group("big")?;
-    let names: Vec<String> = (0..s.big_group).map(|_| format!("big/{}", rng.id())).collect();
+    let names: Vec<String> = (0..s.big_group)
+        .map(|_| format!("big/{}", rng.id()))
+        .collect();
     let w = s.big_window;
     let mut hb_first = 0.0;
     let mut hb_last = 0.0;
     for (i, chunk) in names.chunks(w).enumerate() {
-        let (r, took) = timed(|| chunk.iter().try_for_each(|p| store.write(p.as_str(), VALUE_43)));
+        let (r, took) = timed(|| {
+            chunk
+                .iter()
+                .try_for_each(|p| store.write(p.as_str(), VALUE_43))
+        });
         r?;
         let per_write = took.as_secs_f64() * 1e6 / chunk.len() as f64;
         if i == 0 {
@@ -261,7 +303,11 @@ fn big_group(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sampl
     let mut raw_first = 0.0;
     let mut raw_last = 0.0;
     for (i, chunk) in names.chunks(w).enumerate() {
-        let (r, took) = timed(|| chunk.iter().try_for_each(|p| raw.put(p.as_bytes(), VALUE_43)));
+        let (r, took) = timed(|| {
+            chunk
+                .iter()
+                .try_for_each(|p| raw.put(p.as_bytes(), VALUE_43))
+        });
         r?;
         let per_write = took.as_secs_f64() * 1e6 / chunk.len() as f64;
         if i == 0 {
@@ -320,7 +366,12 @@ fn sync_writes(s: &Sizes, scratch: &Scratch, _rng: &mut Rng) -> CliResult<Vec<Sa
         };
         let target = (threads == 4).then_some(0.7);
         let ops = per_thread * threads;
-        out.push(throughput(name, ops_per_sec(ops, hb_took), ops_per_sec(ops, raw_took), target));
+        out.push(throughput(
+            name,
+            ops_per_sec(ops, hb_took),
+            ops_per_sec(ops, raw_took),
+            target,
+        ));
     }
     Ok(out)
 }
@@ -330,7 +381,11 @@ fn large_values(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sa
     let (store, raw) = open_pair(scratch, &Options::default())?;
     let value: Vec<u8> = (0..1 << 20).map(|_| rng.next_u64() as u8).collect();
     let paths: Vec<String> = (0..s.large_values).map(|i| format!("blobs/b{i}")).collect();
-    let (hb, hb_took) = timed(|| paths.iter().try_for_each(|p| store.write(p.as_str(), &value)));
+    let (hb, hb_took) = timed(|| {
+        paths
+            .iter()
+            .try_for_each(|p| store.write(p.as_str(), &value))
+    });
     hb?;
     let (rw, raw_took) = timed(|| paths.iter().try_for_each(|p| raw.put(p.as_bytes(), &value)));
     rw?;
@@ -348,7 +403,11 @@ fn large_values(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sa
         })
     });
     hb?;
-    let (rw, raw_took) = timed(|| paths.iter().try_for_each(|p| raw.get(p.as_bytes()).map(drop)));
+    let (rw, raw_took) = timed(|| {
+        paths
+            .iter()
+            .try_for_each(|p| raw.get(p.as_bytes()).map(drop))
+    });
     rw?;
     out.push(throughput(
         "7 large value read (1 MiB)",
@@ -373,12 +432,20 @@ const WORKLOADS: [Workload; COUNT] = [
 
 /// Every workload, `sizes.repeats` times; one row per measurement with the
 /// medians over the repeats.
-pub fn run_all(sizes: &Sizes, scratch: &Scratch, tick: &dyn Fn()) -> CliResult<Vec<Row>> {
+pub fn run_all(
+    sizes: &Sizes,
+    chosen: &[u8],
+    scratch: &Scratch,
+    tick: &dyn Fn(),
+) -> CliResult<Vec<Row>> {
     let mut samples: Vec<Vec<Sample>> = Vec::new();
     for repeat in 0..sizes.repeats {
         let mut rng = Rng::new(0x5eed + repeat as u64);
         let mut this_repeat = Vec::new();
-        for workload in WORKLOADS {
+        for (number, workload) in (1..).zip(WORKLOADS) {
+            if !chosen.contains(&number) {
+                continue;
+            }
             this_repeat.extend(workload(sizes, scratch, &mut rng)?);
             tick();
         }
@@ -390,7 +457,9 @@ pub fn run_all(sizes: &Sizes, scratch: &Scratch, tick: &dyn Fn()) -> CliResult<V
         .enumerate()
         .map(|(i, s)| {
             let hbstore = median(samples.iter().map(|r| r[i].hbstore).collect());
-            let raw = s.raw.map(|_| median(samples.iter().filter_map(|r| r[i].raw).collect()));
+            let raw = s
+                .raw
+                .map(|_| median(samples.iter().filter_map(|r| r[i].raw).collect()));
             Row::new(s.workload, s.unit, hbstore, raw, s.target)
         })
         .collect())

@@ -19,7 +19,10 @@ pub fn run(store: &RocksStore) -> CliResult {
     let mut batch = Batch::new();
     for (slot, id) in IDS.iter().enumerate() {
         let message = format!("demo/messages/{id}");
-        batch.write(format!("{message}/body"), format!("hello from message {slot}").as_bytes())?;
+        batch.write(
+            format!("{message}/body"),
+            format!("hello from message {slot}").as_bytes(),
+        )?;
         batch.write(format!("{message}/slot"), slot.to_string().as_bytes())?;
         batch.write(format!("{message}/process"), b"demo-process")?;
         batch.make_link(message.as_str(), format!("demo/by-slot/{slot}"))?;
@@ -30,12 +33,20 @@ pub fn run(store: &RocksStore) -> CliResult {
     store.apply(&batch)?;
 
     let mut out = std::io::stdout().lock();
-    writeln!(out, "Wrote a message-shaped tree under demo/ in {}:\n", store.dir().display())?;
+    writeln!(
+        out,
+        "Wrote a message-shaped tree under demo/ in {}:\n",
+        store.dir().display()
+    )?;
     drop(out);
     super::listing::tree(store, "demo", None, false)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "\nReads, following links:")?;
-    for path in ["demo/latest/body", "demo/newest/slot", "demo/by-slot/0/body"] {
+    for path in [
+        "demo/latest/body",
+        "demo/newest/slot",
+        "demo/by-slot/0/body",
+    ] {
         let value = store.read(path)?.unwrap_or_default();
         writeln!(
             out,
@@ -49,9 +60,19 @@ pub fn run(store: &RocksStore) -> CliResult {
         writeln!(out, "  type    {path:<22} = {kind}")?;
     }
     let listed = store.list("demo/newest")?.unwrap_or_default();
-    writeln!(out, "  list    {:<22} = {}", "demo/newest", listed.join(", "))?;
+    writeln!(
+        out,
+        "  list    {:<22} = {}",
+        "demo/newest",
+        listed.join(", ")
+    )?;
     writeln!(out, "\nNext, try:")?;
-    for command in ["ls -l demo", "tree demo --depth 1", "get demo/latest/body", "check"] {
+    for command in [
+        "ls -l demo",
+        "tree demo --depth 1",
+        "get demo/latest/body",
+        "check",
+    ] {
         writeln!(out, "  hbstore --db {} {command}", store.dir().display())?;
     }
     Ok(())

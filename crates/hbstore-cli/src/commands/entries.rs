@@ -30,7 +30,9 @@ pub fn get(store: &RocksStore, path: &str) -> CliResult {
             Ok(())
         }
         None => match store.type_of(path)? {
-            Some(_) => Err(CliError::NotFound(format!("{path:?} is a group, not a value"))),
+            Some(_) => Err(CliError::NotFound(format!(
+                "{path:?} is a group, not a value"
+            ))),
             None => Err(not_found(path)),
         },
     }

@@ -151,7 +151,15 @@ pub fn tree(store: &RocksStore, path: &str, depth: Option<u64>, json: bool) -> C
         });
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    writeln!(out, "{}", if canonical.is_empty() { "." } else { &canonical })?;
+    writeln!(
+        out,
+        "{}",
+        if canonical.is_empty() {
+            "."
+        } else {
+            &canonical
+        }
+    )?;
     walker.draw(&mut out, &canonical, "", 1)?;
     let c = &walker.counts;
     writeln!(

@@ -70,7 +70,12 @@ pub fn stats(store: &RocksStore, json: bool) -> CliResult {
     writeln!(out, "{:<34} {:>14}", "groups", stats.groups)?;
     writeln!(out, "{:<34} {:>14}", "links", stats.links)?;
     let bytes = |n: u64| format!("{n} ({})", human(n));
-    writeln!(out, "{:<34} {:>14}", "value bytes", bytes(stats.value_bytes))?;
+    writeln!(
+        out,
+        "{:<34} {:>14}",
+        "value bytes",
+        bytes(stats.value_bytes)
+    )?;
     writeln!(out, "{:<34} {:>14}", "on disk", bytes(stats.disk_bytes))?;
     for (name, value) in &stats.rocksdb {
         let shown = value.map_or("-".to_owned(), |v| v.to_string());
@@ -173,7 +178,11 @@ pub fn backup(db: &Path, dest: &Path) -> CliResult {
             format!("{records} records copied from a snapshot (another process is writing)")
         }
     };
-    writeln!(std::io::stdout().lock(), "backup written to {}: {how}", dest.display())?;
+    writeln!(
+        std::io::stdout().lock(),
+        "backup written to {}: {how}",
+        dest.display()
+    )?;
     Ok(())
 }
 
@@ -183,6 +192,10 @@ pub fn compact(store: &RocksStore) -> CliResult {
     bar.finish_and_clear();
     result?;
     let size = dir_size(store.dir())?;
-    writeln!(std::io::stdout().lock(), "compacted: {} on disk", human(size))?;
+    writeln!(
+        std::io::stdout().lock(),
+        "compacted: {} on disk",
+        human(size)
+    )?;
     Ok(())
 }

@@ -28,7 +28,9 @@ pub fn run(cli: Cli) -> CliResult {
     let db = cli.db.as_path();
     match cli.command {
         Command::Demo => demo::run(&open_for_writing(db, cli.sync)?),
-        Command::Put { path, value } => entries::put(&open_for_writing(db, cli.sync)?, &path, value),
+        Command::Put { path, value } => {
+            entries::put(&open_for_writing(db, cli.sync)?, &path, value)
+        }
         Command::Get { path } => entries::get(&open_for_reading(db)?, &path),
         Command::Type { path, json } => entries::type_of(&open_for_reading(db)?, &path, json.json),
         Command::Resolve { path, json } => {
@@ -55,12 +57,14 @@ pub fn run(cli: Cli) -> CliResult {
             quick,
             repeats,
             dir,
+            only,
             json,
         } => crate::bench::run(crate::bench::BenchArgs {
             quick,
             json: json.json,
             repeats,
             dir,
+            only,
         }),
     }
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use rocksdb::{IteratorMode, WriteBatch, DB};
 
-use super::reader::SnapshotView;
+use super::reader::ReadView;
 use super::RocksStore;
 use crate::error::{Error, Result};
 
@@ -30,7 +30,11 @@ impl RocksStore {
     /// Writes a consistent copy of the store to `dest`, which must not
     /// exist yet. `progress` is told the records copied so far (snapshot
     /// copies only).
-    pub fn backup(&self, dest: impl AsRef<Path>, mut progress: impl FnMut(u64)) -> Result<BackupMethod> {
+    pub fn backup(
+        &self,
+        dest: impl AsRef<Path>,
+        mut progress: impl FnMut(u64),
+    ) -> Result<BackupMethod> {
         let dest = dest.as_ref();
         if dest.exists() {
             return Err(Error::Io {
@@ -43,9 +47,14 @@ impl RocksStore {
             self.checkpoint(dest)?;
             return Ok(BackupMethod::Checkpoint);
         }
-        let copy = DB::open(&self.options.clone().read_only(false).rocksdb_options(), dest)
-            .map_err(Error::rocks(format!("creating the backup at {dest:?}")))?;
-        let view = SnapshotView::new(&self.db);
+        let copy = DB::open(
+            &self.options.clone().read_only(false).rocksdb_options(),
+            dest,
+        )
+        .map_err(Error::rocks_lazy(|| {
+            format!("creating the backup at {dest:?}")
+        }))?;
+        let view = ReadView::snapshot(&self.db, false);
         let mut batch = WriteBatch::default();
         let mut records = 0u64;
         for item in view.iterator(IteratorMode::Start) {
@@ -58,8 +67,9 @@ impl RocksStore {
             }
         }
         flush(&copy, &mut batch, dest)?;
-        copy.flush()
-            .map_err(Error::rocks(format!("flushing the backup at {dest:?}")))?;
+        copy.flush().map_err(Error::rocks_lazy(|| {
+            format!("flushing the backup at {dest:?}")
+        }))?;
         progress(records);
         Ok(BackupMethod::SnapshotCopy { records })
     }
@@ -67,6 +77,7 @@ impl RocksStore {
 
 fn flush(copy: &DB, batch: &mut WriteBatch, dest: &Path) -> Result<()> {
     let full = std::mem::take(batch);
-    copy.write(full)
-        .map_err(Error::rocks(format!("writing the backup at {dest:?}")))
+    copy.write(full).map_err(Error::rocks_lazy(|| {
+        format!("writing the backup at {dest:?}")
+    }))
 }

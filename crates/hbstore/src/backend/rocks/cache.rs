@@ -17,17 +17,37 @@
 //! the configured bytes (plus one entry per shard).
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Mutex, MutexGuard};
 
 use super::locks::{fnv, FNV_OFFSET};
+
+/// FNV-1a for the sets: paths are short and not chosen to collide by
+/// anyone who could gain from it (a collision costs a slower lookup, never
+/// a wrong answer), and SipHash was a visible share of a write's cost.
+#[derive(Default)]
+struct FnvHasher(u64);
+
+impl Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let start = if self.0 == 0 { FNV_OFFSET } else { self.0 };
+        self.0 = fnv(bytes, start);
+    }
+}
+
+type PathSet = HashSet<Box<str>, BuildHasherDefault<FnvHasher>>;
 
 const SHARDS: usize = 64;
 
 #[derive(Default)]
 struct Shard {
-    young: HashSet<Box<str>>,
+    young: PathSet,
     young_bytes: usize,
-    old: HashSet<Box<str>>,
+    old: PathSet,
 }
 
 /// What one cached path costs: its bytes and the set's own bookkeeping.

@@ -160,7 +160,9 @@ impl RocksStore {
             .map_err(Error::rocks("preparing a checkpoint"))?;
         checkpoint
             .create_checkpoint(dest)
-            .map_err(Error::rocks(format!("writing a checkpoint to {dest:?}")))
+            .map_err(Error::rocks_lazy(|| {
+                format!("writing a checkpoint to {dest:?}")
+            }))
     }
 
     /// The memory held now by the writers' group cache, which
@@ -174,7 +176,7 @@ impl RocksStore {
     pub fn property(&self, name: &str) -> Result<Option<u64>> {
         self.db
             .property_int_value(name)
-            .map_err(Error::rocks(format!("reading property {name}")))
+            .map_err(Error::rocks_lazy(|| format!("reading property {name}")))
     }
 
     /// Walks every entry and verifies the SPEC's invariant; see

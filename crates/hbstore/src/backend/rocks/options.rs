@@ -122,6 +122,14 @@ impl Options {
             table.set_whole_key_filtering(true);
         }
         opts.set_block_based_table_factory(&table);
+        if self.bloom_bits_per_key.is_some() {
+            // A whole-key bloom filter in the memtable too: a writer looks
+            // up the path it is about to write (is it a group? a link?),
+            // and for a new path the filter answers without searching the
+            // memtable's skip list.
+            opts.set_memtable_prefix_bloom_ratio(0.05);
+            opts.set_memtable_whole_key_filtering(true);
+        }
         opts.increase_parallelism(
             std::thread::available_parallelism().map_or(2, |n| n.get() as i32),
         );

@@ -1,10 +1,14 @@
 //! Reads: `read`, `type`, `list` and `resolve`, without locks.
 //!
-//! Each read sees one consistent state. The common case is a single RocksDB
-//! operation, which is atomic by itself: a `get` of the path (no link on the
-//! way) or one iterator (an implicit snapshot) for `list`. When a link or an
-//! absent segment sends resolution through several reads, they are all made
-//! on one explicit snapshot.
+//! Every read answers from one consistent state, cheaply:
+//! - a read that needs one RocksDB get (the path exists, no link on the
+//!   way) is atomic by itself;
+//! - a read that needs several gets (a link to follow, an absent segment to
+//!   walk) makes them directly on the live database, noting RocksDB's last
+//!   sequence number before; if it is unchanged afterwards, no write landed
+//!   in between and the gets saw one state. Otherwise (a writer was busy)
+//!   the read is done again on an explicit snapshot;
+//! - `list` scans with one iterator, which is an implicit snapshot.
 
 use rocksdb::{DBRawIterator, ReadOptions, Snapshot, DB};
 
@@ -14,43 +18,105 @@ use crate::error::{Error, Result};
 use crate::path::{StorePath, MAX_PATH_BYTES};
 use crate::store::{Child, ChildKind, EntryType};
 
-/// One snapshot of the database, for reads that need several gets.
-pub(crate) struct SnapshotView<'a> {
-    snapshot: Snapshot<'a>,
+/// The entries one read looks at: the live database (checked afterwards)
+/// or a snapshot.
+pub(crate) struct ReadView<'a> {
+    db: &'a DB,
+    snapshot: Option<Snapshot<'a>>,
+    sequence: u64,
+    gets: u32,
+    /// The last entry probed, so that the end of a resolution is not read
+    /// twice: its path, what it is, and a value's bytes when asked for.
+    last: Option<(String, Probe)>,
+    last_value: Option<Vec<u8>>,
+    keep_values: bool,
 }
 
-impl Lookup for SnapshotView<'_> {
+impl Lookup for ReadView<'_> {
     const PROBE_WHOLE_FIRST: bool = true;
 
     fn probe(&mut self, path: &str) -> Result<Probe> {
-        self.with_entry(path, |entry| match entry {
+        if path.len() > MAX_PATH_BYTES {
+            return Ok(Probe::Absent);
+        }
+        self.gets += 1;
+        let key = codec::entry_key(path);
+        let stored = match &self.snapshot {
+            Some(s) => s.get_pinned(&key),
+            None => self.db.get_pinned(&key),
+        }
+        .map_err(Error::rocks_lazy(|| format!("reading {path:?}")))?;
+        self.last_value = None;
+        let probe = match stored {
             None => Probe::Absent,
-            Some(Entry::Value(_)) => Probe::Value,
-            Some(Entry::Group) => Probe::Group,
-            Some(Entry::Link(t)) => Probe::Link(t.to_owned()),
-        })
+            Some(bytes) => match codec::decode_entry(path, &bytes)? {
+                Entry::Value(v) => {
+                    if self.keep_values {
+                        self.last_value = Some(v.to_vec());
+                    }
+                    Probe::Value
+                }
+                Entry::Group => Probe::Group,
+                Entry::Link(t) => Probe::Link(t.to_owned()),
+            },
+        };
+        self.last = Some((path.to_owned(), probe.clone()));
+        Ok(probe)
     }
 }
 
-impl<'a> SnapshotView<'a> {
-    pub(crate) fn new(db: &'a DB) -> Self {
-        SnapshotView {
-            snapshot: db.snapshot(),
+impl<'a> ReadView<'a> {
+    fn live(db: &'a DB, keep_values: bool) -> Self {
+        ReadView {
+            db,
+            sequence: db.latest_sequence_number(),
+            snapshot: None,
+            gets: 0,
+            last: None,
+            last_value: None,
+            keep_values,
         }
     }
 
-    fn with_entry<T>(&self, path: &str, f: impl FnOnce(Option<Entry<'_>>) -> T) -> Result<T> {
-        if path.is_empty() || path.len() > MAX_PATH_BYTES {
-            return Ok(f(None));
+    pub(crate) fn snapshot(db: &'a DB, keep_values: bool) -> Self {
+        ReadView {
+            snapshot: Some(db.snapshot()),
+            ..Self::live(db, keep_values)
         }
-        let stored = self
-            .snapshot
-            .get_pinned(codec::entry_key(path))
-            .map_err(Error::rocks(format!("reading {path:?}")))?;
-        match stored {
-            None => Ok(f(None)),
-            Some(bytes) => Ok(f(Some(codec::decode_entry(path, &bytes)?))),
+    }
+
+    /// Whether everything read so far comes from one state.
+    fn consistent(&self) -> bool {
+        self.snapshot.is_some()
+            || self.gets <= 1
+            || self.db.latest_sequence_number() == self.sequence
+    }
+
+    /// What is at `target` (the end of a resolution), reading it only if
+    /// resolution did not just do so.
+    fn entry_at(&mut self, target: &str) -> Result<Probe> {
+        if target.is_empty() {
+            return Ok(Probe::Group);
         }
+        match &self.last {
+            Some((path, probe)) if path == target => Ok(probe.clone()),
+            _ => self.probe(target),
+        }
+    }
+
+    /// Runs `read` on the live database and, if a writer interfered, again
+    /// on a snapshot.
+    fn answer<T>(
+        db: &'a DB,
+        keep_values: bool,
+        read: impl Fn(&mut ReadView<'a>) -> Result<T>,
+    ) -> Result<T> {
+        let mut live = ReadView::live(db, keep_values);
+        let answer = read(&mut live);
+        if live.consistent() {
+            return answer;
+        }
+        read(&mut ReadView::snapshot(db, keep_values))
     }
 
     /// Every key of the database, as of the snapshot.
@@ -58,143 +124,111 @@ impl<'a> SnapshotView<'a> {
         &self,
         mode: rocksdb::IteratorMode<'_>,
     ) -> rocksdb::DBIteratorWithThreadMode<'a, DB> {
-        self.snapshot.iterator(mode)
+        match &self.snapshot {
+            Some(s) => s.iterator(mode),
+            None => self.db.iterator(mode),
+        }
     }
 
     fn read_options(&self) -> ReadOptions {
         let mut opts = ReadOptions::default();
-        opts.set_snapshot(&self.snapshot);
+        if let Some(s) = &self.snapshot {
+            opts.set_snapshot(s);
+        }
         opts
     }
 }
 
-fn get_entry<T>(db: &DB, path: &str, f: impl FnOnce(Option<Entry<'_>>) -> T) -> Result<T> {
-    let stored = db
-        .get_pinned(codec::entry_key(path))
-        .map_err(Error::rocks(format!("reading {path:?}")))?;
-    match stored {
-        None => Ok(f(None)),
-        Some(bytes) => Ok(f(Some(codec::decode_entry(path, &bytes)?))),
-    }
-}
-
-/// The answer of a one-get fast path, or `None` when resolution is needed.
-enum Fast<T> {
-    Done(T),
-    Resolve,
-}
-
 pub(crate) fn read(db: &DB, path: &StorePath) -> Result<Option<Vec<u8>>> {
-    if path.is_root() {
-        return Ok(None);
-    }
-    let fast = get_entry(db, path.as_str(), |entry| match entry {
-        Some(Entry::Value(v)) => Fast::Done(Some(v.to_vec())),
-        Some(Entry::Group) => Fast::Done(None),
-        Some(Entry::Link(_)) | None => Fast::Resolve,
-    })?;
-    if let Fast::Done(answer) = fast {
-        return Ok(answer);
-    }
-    let mut view = SnapshotView::new(db);
-    let target = resolve(&mut view, path.as_str())?;
-    view.with_entry(&target, |entry| match entry {
-        Some(Entry::Value(v)) => Some(v.to_vec()),
-        _ => None,
+    ReadView::answer(db, true, |view| {
+        let target = resolve(view, path.as_str())?;
+        Ok(match view.entry_at(&target)? {
+            Probe::Value => view.last_value.take(),
+            _ => None,
+        })
     })
 }
 
-fn type_of_entry(entry: Option<Entry<'_>>) -> Option<EntryType> {
-    match entry {
-        Some(Entry::Value(_)) => Some(EntryType::Simple),
-        Some(Entry::Group) => Some(EntryType::Composite),
-        Some(Entry::Link(_)) | None => None,
-    }
-}
-
 pub(crate) fn type_of(db: &DB, path: &StorePath) -> Result<Option<EntryType>> {
-    if path.is_root() {
-        return Ok(Some(EntryType::Composite));
-    }
-    let fast = get_entry(db, path.as_str(), |entry| match entry {
-        Some(Entry::Link(_)) | None => Fast::Resolve,
-        other => Fast::Done(type_of_entry(other)),
-    })?;
-    if let Fast::Done(answer) = fast {
-        return Ok(answer);
-    }
-    let mut view = SnapshotView::new(db);
-    let target = resolve(&mut view, path.as_str())?;
-    if target.is_empty() {
-        return Ok(Some(EntryType::Composite));
-    }
-    view.with_entry(&target, type_of_entry)
+    ReadView::answer(db, false, |view| {
+        let target = resolve(view, path.as_str())?;
+        Ok(match view.entry_at(&target)? {
+            Probe::Value => Some(EntryType::Simple),
+            Probe::Group => Some(EntryType::Composite),
+            Probe::Absent | Probe::Link(_) => None,
+        })
+    })
 }
 
 pub(crate) fn resolve_path(db: &DB, path: &StorePath) -> Result<StorePath> {
-    let mut view = SnapshotView::new(db);
-    resolve(&mut view, path.as_str()).map(StorePath::from_canonical)
+    ReadView::answer(db, false, |view| {
+        resolve(view, path.as_str()).map(StorePath::from_canonical)
+    })
 }
 
 pub(crate) fn list(db: &DB, path: &StorePath) -> Result<Option<Vec<Child>>> {
+    // Children exist only under a group (the invariant), so when the scan
+    // finds any, `path` is a group with no link on the way: one iterator,
+    // one consistent view, done. Only an empty range needs a closer look.
     let (start, end) = codec::level_range(path.as_str(), 1);
-    // One iterator is one consistent view: it checks that `path` is a group
-    // (its key sorts before its children's range) and then scans them.
     let mut opts = ReadOptions::default();
-    opts.set_iterate_upper_bound(end.clone());
-    let mut iter = db.raw_iterator_opt(opts);
-    if !path.is_root() {
-        let key = codec::entry_key(path.as_str());
-        iter.seek(&key);
-        let found = match iter.key() {
-            Some(k) if k == key.as_slice() => iter.value(),
-            _ => None,
-        };
-        match found.map(|bytes| codec::decode_entry(path.as_str(), bytes)) {
-            Some(Ok(Entry::Group)) => {}
-            Some(Ok(Entry::Value(_))) => {
-                return Err(Error::NotAGroup {
-                    path: path.to_string(),
-                    value_at: path.to_string(),
-                })
-            }
-            Some(Err(e)) => return Err(e),
-            Some(Ok(Entry::Link(_))) | None => {
-                iter.status()
-                    .map_err(Error::rocks(format!("listing {path}")))?;
-                drop(iter);
-                return list_resolved(db, path);
-            }
+    opts.set_iterate_upper_bound(end);
+    let iter = db.raw_iterator_opt(opts);
+    let (children, mut iter) = scan_children(iter, &start, path.as_str())?;
+    if !children.is_empty() || path.is_root() {
+        return Ok(Some(children));
+    }
+    let key = codec::entry_key(path.as_str());
+    iter.seek(&key);
+    let found = match iter.key() {
+        Some(k) if k == key.as_slice() => {
+            iter.value().map(|b| codec::decode_entry(path.as_str(), b))
+        }
+        _ => None,
+    };
+    match found {
+        Some(Ok(Entry::Group)) => Ok(Some(children)),
+        Some(Ok(Entry::Value(_))) => Err(Error::NotAGroup {
+            path: path.to_string(),
+            value_at: path.to_string(),
+        }),
+        Some(Err(e)) => Err(e),
+        Some(Ok(Entry::Link(_))) | None => {
+            iter.status()
+                .map_err(Error::rocks_lazy(|| format!("listing {path}")))?;
+            drop(iter);
+            ReadView::answer(db, false, |view| list_resolved(view, path))
         }
     }
-    scan_children(iter, &start, path.as_str()).map(Some)
 }
 
 /// `list` of a path that goes through a link or does not exist.
-fn list_resolved(db: &DB, path: &StorePath) -> Result<Option<Vec<Child>>> {
-    let mut view = SnapshotView::new(db);
-    let target = resolve(&mut view, path.as_str())?;
-    if !target.is_empty() {
-        let kind = view.with_entry(&target, |e| e.map(|e| matches!(e, Entry::Group)))?;
-        match kind {
-            None => return Ok(None),
-            Some(false) => {
-                return Err(Error::NotAGroup {
-                    path: path.to_string(),
-                    value_at: target,
-                })
-            }
-            Some(true) => {}
+fn list_resolved(view: &mut ReadView<'_>, path: &StorePath) -> Result<Option<Vec<Child>>> {
+    let target = resolve(view, path.as_str())?;
+    match view.entry_at(&target)? {
+        Probe::Group => {}
+        Probe::Value => {
+            return Err(Error::NotAGroup {
+                path: path.to_string(),
+                value_at: target,
+            })
         }
+        Probe::Absent | Probe::Link(_) => return Ok(None),
     }
     let (start, end) = codec::level_range(&target, 1);
     let mut opts = view.read_options();
     opts.set_iterate_upper_bound(end);
-    let iter = db.raw_iterator_opt(opts);
-    scan_children(iter, &start, &target).map(Some)
+    // The iterator counts as one more read of the view.
+    view.gets += 1;
+    let iter = view.db.raw_iterator_opt(opts);
+    scan_children(iter, &start, &target).map(|(children, _)| Some(children))
 }
 
-fn scan_children(mut iter: DBRawIterator<'_>, start: &[u8], group: &str) -> Result<Vec<Child>> {
+fn scan_children<'i>(
+    mut iter: DBRawIterator<'i>,
+    start: &[u8],
+    group: &str,
+) -> Result<(Vec<Child>, DBRawIterator<'i>)> {
     let mut children = Vec::new();
     iter.seek(start);
     while let (Some(key), Some(bytes)) = (iter.key(), iter.value()) {
@@ -216,6 +250,6 @@ fn scan_children(mut iter: DBRawIterator<'_>, start: &[u8], group: &str) -> Resu
         iter.next();
     }
     iter.status()
-        .map_err(Error::rocks(format!("listing {group:?}")))?;
-    Ok(children)
+        .map_err(Error::rocks_lazy(|| format!("listing {group:?}")))?;
+    Ok((children, iter))
 }

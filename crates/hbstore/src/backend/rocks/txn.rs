@@ -66,7 +66,7 @@ impl Lookup for Txn<'_> {
         let stored = self
             .db
             .get_pinned(&key)
-            .map_err(Error::rocks(format!("reading {path:?}")))?;
+            .map_err(Error::rocks_lazy(|| format!("reading {path:?}")))?;
         match stored {
             None => Ok(Probe::Absent),
             Some(bytes) => {
@@ -285,10 +285,13 @@ impl<'a> Txn<'a> {
                 .write_opt(batch, write_options)
                 .map_err(Error::rocks("committing a write"))?;
         }
+        // Only a delete can turn a group into something else (a write or a
+        // link is refused where a group stands), so only deletes evict.
         for (path, change) in &self.pending {
             match change {
                 Some(bytes) if bytes.as_slice() == GROUP_BYTES => self.cache.insert(path),
-                _ => self.cache.remove(path),
+                Some(_) => {}
+                None => self.cache.remove(path),
             }
         }
         for path in &self.seen_groups {
