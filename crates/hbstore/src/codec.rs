@@ -61,9 +61,16 @@ fn depth_bytes(depth: usize) -> [u8; 2] {
 /// The key of the entry at a canonical, non-root path.
 pub(crate) fn entry_key(path: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(2 + path.len());
+    entry_key_into(&mut key, path);
+    key
+}
+
+/// [`entry_key`] into a buffer the caller reuses (reads build one key per
+/// get, and the allocation showed in their cost).
+pub(crate) fn entry_key_into(key: &mut Vec<u8>, path: &str) {
+    key.clear();
     key.extend_from_slice(&depth_bytes(depth_of(path)));
     key.extend_from_slice(path.as_bytes());
-    key
 }
 
 /// The key range `[start, end)` holding exactly the entries `depth` levels

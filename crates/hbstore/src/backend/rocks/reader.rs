@@ -27,9 +27,11 @@ pub(crate) struct ReadView<'a> {
     gets: u32,
     /// The last entry probed, so that the end of a resolution is not read
     /// twice: its path, what it is, and a value's bytes when asked for.
-    last: Option<(String, Probe)>,
+    last_path: String,
+    last: Option<Probe>,
     last_value: Option<Vec<u8>>,
     keep_values: bool,
+    key: Vec<u8>,
 }
 
 impl Lookup for ReadView<'_> {
@@ -40,10 +42,10 @@ impl Lookup for ReadView<'_> {
             return Ok(Probe::Absent);
         }
         self.gets += 1;
-        let key = codec::entry_key(path);
+        codec::entry_key_into(&mut self.key, path);
         let stored = match &self.snapshot {
-            Some(s) => s.get_pinned(&key),
-            None => self.db.get_pinned(&key),
+            Some(s) => s.get_pinned(&self.key),
+            None => self.db.get_pinned(&self.key),
         }
         .map_err(Error::rocks_lazy(|| format!("reading {path:?}")))?;
         self.last_value = None;
@@ -60,7 +62,9 @@ impl Lookup for ReadView<'_> {
                 Entry::Link(t) => Probe::Link(t.to_owned()),
             },
         };
-        self.last = Some((path.to_owned(), probe.clone()));
+        self.last_path.clear();
+        self.last_path.push_str(path);
+        self.last = Some(probe.clone());
         Ok(probe)
     }
 }
@@ -72,9 +76,11 @@ impl<'a> ReadView<'a> {
             sequence: db.latest_sequence_number(),
             snapshot: None,
             gets: 0,
+            last_path: String::new(),
             last: None,
             last_value: None,
             keep_values,
+            key: Vec::new(),
         }
     }
 
@@ -98,8 +104,8 @@ impl<'a> ReadView<'a> {
         if target.is_empty() {
             return Ok(Probe::Group);
         }
-        match &self.last {
-            Some((path, probe)) if path == target => Ok(probe.clone()),
+        match self.last.take() {
+            Some(probe) if self.last_path == target => Ok(probe),
             _ => self.probe(target),
         }
     }
