@@ -21,16 +21,6 @@ struct Sample {
     target: Option<Target>,
 }
 
-fn throughput(workload: &'static str, hb: f64, raw: f64, target: Option<f64>) -> Sample {
-    Sample {
-        workload,
-        unit: "ops/s",
-        hbstore: hb,
-        raw: Some(raw),
-        target: target.map(Target::RatioAtLeast),
-    }
-}
-
 fn open_pair(scratch: &Scratch, options: &Options) -> CliResult<(RocksStore, Raw)> {
     let store = RocksStore::open(scratch.fresh("hbstore"), options.clone())?;
     let raw = Raw::open(&scratch.fresh("raw"), options)?;
@@ -49,64 +39,79 @@ fn check(ok: bool, what: &str) -> CliResult {
 
 const VALUE_43: &[u8; 43] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
 
+/// Times the same work on hbstore, then on raw RocksDB, as a throughput
+/// sample.
+fn side_by_side<E1, E2>(
+    workload: &'static str,
+    ops: usize,
+    target: Option<f64>,
+    hbstore: impl FnOnce() -> Result<(), E1>,
+    raw: impl FnOnce() -> Result<(), E2>,
+) -> CliResult<Sample>
+where
+    CliError: From<E1> + From<E2>,
+{
+    let (result, hb_took) = timed(hbstore);
+    result?;
+    let (result, raw_took) = timed(raw);
+    result?;
+    Ok(Sample {
+        workload,
+        unit: "ops/s",
+        hbstore: ops_per_sec(ops, hb_took),
+        raw: Some(ops_per_sec(ops, raw_took)),
+        target: target.map(Target::RatioAtLeast),
+    })
+}
+
 /// 1 (and the reads of 6): `key-1..key-N`, then random reads; then the same
 /// reads from 1, 2 and 4 threads.
 fn key_read_write(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
     let (store, raw) = open_pair(scratch, &Options::default())?;
     let keys: Vec<String> = (1..=s.keys).map(|i| format!("key-{i}")).collect();
-    let (hb, hb_took) = timed(|| {
-        keys.iter()
-            .try_for_each(|k| store.write(k.as_str(), VALUE_43))
-    });
-    hb?;
-    let (rw, raw_took) = timed(|| {
-        keys.iter()
-            .try_for_each(|k| raw.put(k.as_bytes(), VALUE_43))
-    });
-    rw?;
-    let mut out = vec![throughput(
+    let mut out = vec![side_by_side(
         "1 key write",
-        ops_per_sec(s.keys, hb_took),
-        ops_per_sec(s.keys, raw_took),
+        s.keys,
         Some(0.75),
-    )];
+        || {
+            keys.iter()
+                .try_for_each(|k| store.write(k.as_str(), VALUE_43))
+        },
+        || {
+            keys.iter()
+                .try_for_each(|k| raw.put(k.as_bytes(), VALUE_43))
+        },
+    )?];
     let picks: Vec<&str> = (0..s.reads)
         .map(|_| keys[rng.below(keys.len())].as_str())
         .collect();
-    for threads in [1usize, 2, 4] {
+    for (threads, name) in [
+        (1, "1 key read"),
+        (2, "6 read, 2 threads"),
+        (4, "6 read, 4 threads"),
+    ] {
         let per_thread = picks.len() / threads;
-        let (hb, hb_took) = timed(|| {
-            parallel(threads, |t| {
-                picks[t * per_thread..(t + 1) * per_thread]
-                    .iter()
-                    .try_for_each(|k| match store.read(*k)? {
-                        Some(v) if v.len() == 43 => Ok(()),
-                        _ => Err(CliError::Failed(format!("bench read of {k} missed"))),
-                    })
-            })
-        });
-        hb?;
-        let (rw, raw_took) = timed(|| {
-            parallel(threads, |t| {
-                picks[t * per_thread..(t + 1) * per_thread]
-                    .iter()
-                    .try_for_each(|k| raw.get(k.as_bytes()).map(drop))
-            })
-        });
-        rw?;
-        let name = match threads {
-            1 => "1 key read",
-            2 => "6 read, 2 threads",
-            _ => "6 read, 4 threads",
-        };
-        let ops = per_thread * threads;
-        let target = (threads == 1).then_some(0.9);
-        out.push(throughput(
+        let share = |t: usize| &picks[t * per_thread..(t + 1) * per_thread];
+        out.push(side_by_side(
             name,
-            ops_per_sec(ops, hb_took),
-            ops_per_sec(ops, raw_took),
-            target,
-        ));
+            per_thread * threads,
+            (threads == 1).then_some(0.9),
+            || {
+                parallel(threads, |t| {
+                    share(t).iter().try_for_each(|k| {
+                        let found = store.read(*k)?.is_some_and(|v| v.len() == 43);
+                        check(found, "a written key reads back")
+                    })
+                })
+            },
+            || {
+                parallel(threads, |t| {
+                    share(t)
+                        .iter()
+                        .try_for_each(|k| raw.get(k.as_bytes()).map(drop))
+                })
+            },
+        )?);
     }
     Ok(out)
 }
@@ -129,56 +134,49 @@ fn list(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
     let (store, raw) = open_pair(scratch, &Options::default())?;
     let ids: Vec<String> = (0..s.groups).map(|_| rng.id()).collect();
     let children: Vec<String> = (1..=10).map(|j| format!("key-{j}")).collect();
-    let (hb, hb_took) = timed(|| {
-        ids.iter().try_for_each(|id| {
-            store.make_group(id.as_str())?;
-            children
-                .iter()
-                .try_for_each(|c| store.write([id.as_str(), c.as_str()], VALUE_43))
-        })
-    });
-    hb?;
-    let (rw, raw_took) = timed(|| {
-        ids.iter().try_for_each(|id| {
-            raw.put(id.as_bytes(), b"group")?;
-            children
-                .iter()
-                .try_for_each(|c| raw.put(format!("{id}/{c}").as_bytes(), VALUE_43))
-        })
-    });
-    rw?;
-    let writes = s.groups * 11;
-    let mut out = vec![throughput(
+    let fill = side_by_side(
         "2 list: make_group + 10 writes",
-        ops_per_sec(writes, hb_took),
-        ops_per_sec(writes, raw_took),
+        s.groups * 11,
         None,
-    )];
+        || {
+            ids.iter().try_for_each(|id| {
+                store.make_group(id.as_str())?;
+                children
+                    .iter()
+                    .try_for_each(|c| store.write([id.as_str(), c.as_str()], VALUE_43))
+            })
+        },
+        || {
+            ids.iter().try_for_each(|id| {
+                raw.put(id.as_bytes(), b"group")?;
+                children
+                    .iter()
+                    .try_for_each(|c| raw.put(format!("{id}/{c}").as_bytes(), VALUE_43))
+            })
+        },
+    )?;
     let picks: Vec<&str> = (0..s.lists)
         .map(|_| ids[rng.below(ids.len())].as_str())
         .collect();
-    let (hb, hb_took) = timed(|| {
-        picks.iter().try_for_each(|id| {
-            let names = store.list(*id)?.unwrap_or_default();
-            check(names.len() == 10, "a listed group holds 10 keys")
-        })
-    });
-    hb?;
     let prefixes: Vec<String> = picks.iter().map(|id| format!("{id}/")).collect();
-    let (rw, raw_took) = timed(|| {
-        prefixes.iter().try_for_each(|p| {
-            let keys = raw.scan(p.as_bytes())?;
-            check(keys.len() == 10, "a raw scan finds 10 keys")
-        })
-    });
-    rw?;
-    out.push(throughput(
+    let lists = side_by_side(
         "2 list of a 10-child group",
-        ops_per_sec(s.lists, hb_took),
-        ops_per_sec(s.lists, raw_took),
+        s.lists,
         Some(0.8),
-    ));
-    Ok(out)
+        || {
+            picks.iter().try_for_each(|id| {
+                let names = store.list(*id)?.unwrap_or_default();
+                check(names.len() == 10, "a listed group holds 10 keys")
+            })
+        },
+        || {
+            prefixes.iter().try_for_each(|p| {
+                let keys = raw.scan(p.as_bytes())?;
+                check(keys.len() == 10, "a raw scan finds 10 keys")
+            })
+        },
+    )?;
+    Ok(vec![fill, lists])
 }
 
 /// 3: values at depth 4, parents created on the way.
@@ -199,46 +197,40 @@ fn deep(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
     for i in (1..paths.len()).rev() {
         paths.swap(i, rng.below(i + 1));
     }
-    let (hb, hb_took) = timed(|| {
-        paths
-            .iter()
-            .try_for_each(|p| store.write(p.as_str(), VALUE_43))
-    });
-    hb?;
-    let (rw, raw_took) = timed(|| {
-        paths
-            .iter()
-            .try_for_each(|p| raw.put(p.as_bytes(), VALUE_43))
-    });
-    rw?;
     let n = paths.len();
-    let mut out = vec![throughput(
+    let writes = side_by_side(
         "3 deep write (depth 4)",
-        ops_per_sec(n, hb_took),
-        ops_per_sec(n, raw_took),
+        n,
         Some(0.75),
-    )];
+        || {
+            paths
+                .iter()
+                .try_for_each(|p| store.write(p.as_str(), VALUE_43))
+        },
+        || {
+            paths
+                .iter()
+                .try_for_each(|p| raw.put(p.as_bytes(), VALUE_43))
+        },
+    )?;
     let picks: Vec<&str> = (0..n).map(|_| paths[rng.below(n)].as_str()).collect();
-    let (hb, hb_took) = timed(|| {
-        picks.iter().try_for_each(|p| {
-            let found = store.read(*p)?.is_some();
-            check(found, "a deep value reads back")
-        })
-    });
-    hb?;
-    let (rw, raw_took) = timed(|| {
-        picks
-            .iter()
-            .try_for_each(|p| raw.get(p.as_bytes()).map(drop))
-    });
-    rw?;
-    out.push(throughput(
+    let reads = side_by_side(
         "3 deep read (depth 4)",
-        ops_per_sec(n, hb_took),
-        ops_per_sec(n, raw_took),
+        n,
         None,
-    ));
-    Ok(out)
+        || {
+            picks.iter().try_for_each(|p| {
+                let found = store.read(*p)?.is_some();
+                check(found, "a deep value reads back")
+            })
+        },
+        || {
+            picks
+                .iter()
+                .try_for_each(|p| raw.get(p.as_bytes()).map(drop))
+        },
+    )?;
+    Ok(vec![writes, reads])
 }
 
 /// 4: reads through one link, against raw reads of the targets.
@@ -255,25 +247,22 @@ fn links(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> 
         .collect();
     let aliases: Vec<String> = picks.iter().map(|n| format!("alias/k-{n}")).collect();
     let targets: Vec<String> = picks.iter().map(|n| format!("data/k-{n}")).collect();
-    let (hb, hb_took) = timed(|| {
-        aliases.iter().try_for_each(|p| {
-            let found = store.read(p.as_str())?.is_some();
-            check(found, "a read through a link finds the value")
-        })
-    });
-    hb?;
-    let (rw, raw_took) = timed(|| {
-        targets
-            .iter()
-            .try_for_each(|p| raw.get(p.as_bytes()).map(drop))
-    });
-    rw?;
-    Ok(vec![throughput(
+    Ok(vec![side_by_side(
         "4 read through one link",
-        ops_per_sec(s.link_reads, hb_took),
-        ops_per_sec(s.link_reads, raw_took),
+        s.link_reads,
         Some(0.45),
-    )])
+        || {
+            aliases.iter().try_for_each(|p| {
+                let found = store.read(p.as_str())?.is_some();
+                check(found, "a read through a link finds the value")
+            })
+        },
+        || {
+            targets
+                .iter()
+                .try_for_each(|p| raw.get(p.as_bytes()).map(drop))
+        },
+    )?])
 }
 
 /// 5: one group of many children; the cost of the last writes against the
@@ -284,37 +273,12 @@ fn big_group(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sampl
     let names: Vec<String> = (0..s.big_group)
         .map(|_| format!("big/{}", rng.id()))
         .collect();
-    let w = s.big_window;
-    let mut hb_first = 0.0;
-    let mut hb_last = 0.0;
-    for (i, chunk) in names.chunks(w).enumerate() {
-        let (r, took) = timed(|| {
-            chunk
-                .iter()
-                .try_for_each(|p| store.write(p.as_str(), VALUE_43))
-        });
-        r?;
-        let per_write = took.as_secs_f64() * 1e6 / chunk.len() as f64;
-        if i == 0 {
-            hb_first = per_write;
-        }
-        hb_last = per_write;
-    }
-    let mut raw_first = 0.0;
-    let mut raw_last = 0.0;
-    for (i, chunk) in names.chunks(w).enumerate() {
-        let (r, took) = timed(|| {
-            chunk
-                .iter()
-                .try_for_each(|p| raw.put(p.as_bytes(), VALUE_43))
-        });
-        r?;
-        let per_write = took.as_secs_f64() * 1e6 / chunk.len() as f64;
-        if i == 0 {
-            raw_first = per_write;
-        }
-        raw_last = per_write;
-    }
+    let (hb_first, hb_last) = first_and_last_window(&names, s.big_window, |p| {
+        store.write(p, VALUE_43)?;
+        Ok(())
+    })?;
+    let (raw_first, raw_last) =
+        first_and_last_window(&names, s.big_window, |p| raw.put(p.as_bytes(), VALUE_43))?;
     let listed = store.list("big")?.map_or(0, |l| l.len());
     check(listed == s.big_group, "the big group lists every child")?;
     let sample = |workload, hb, raw| Sample {
@@ -337,41 +301,51 @@ fn big_group(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sampl
     ])
 }
 
+/// Writes every path, timing each window of `window` writes; returns the
+/// microseconds per write of the first window and of the last.
+fn first_and_last_window(
+    paths: &[String],
+    window: usize,
+    write: impl Fn(&str) -> CliResult,
+) -> CliResult<(f64, f64)> {
+    let mut first = None;
+    let mut last = 0.0;
+    for chunk in paths.chunks(window) {
+        let (result, took) = timed(|| chunk.iter().try_for_each(|p| write(p)));
+        result?;
+        last = took.as_secs_f64() * 1e6 / chunk.len() as f64;
+        first.get_or_insert(last);
+    }
+    Ok((first.unwrap_or(last), last))
+}
+
 /// 6: synced writes from 1, 2 and 4 threads (RocksDB's group commit).
 fn sync_writes(s: &Sizes, scratch: &Scratch, _rng: &mut Rng) -> CliResult<Vec<Sample>> {
     let options = Options::default().sync(true);
     let mut out = Vec::new();
-    for threads in [1usize, 2, 4] {
+    for (threads, name) in [
+        (1, "6 sync write, 1 thread"),
+        (2, "6 sync write, 2 threads"),
+        (4, "6 sync write, 4 threads"),
+    ] {
         let (store, raw) = open_pair(scratch, &options)?;
         let per_thread = s.sync_writes / threads;
-        let (hb, hb_took) = timed(|| {
-            parallel(threads, |t| {
-                (0..per_thread).try_for_each(|i| {
-                    store.write(format!("t{t}/k{i}"), VALUE_43)?;
-                    Ok(())
-                })
-            })
-        });
-        hb?;
-        let (rw, raw_took) = timed(|| {
-            parallel(threads, |t| {
-                (0..per_thread).try_for_each(|i| raw.put(format!("t{t}/k{i}").as_bytes(), VALUE_43))
-            })
-        });
-        rw?;
-        let name = match threads {
-            1 => "6 sync write, 1 thread",
-            2 => "6 sync write, 2 threads",
-            _ => "6 sync write, 4 threads",
-        };
-        let target = (threads == 4).then_some(0.7);
-        let ops = per_thread * threads;
-        out.push(throughput(
+        let key = |t: usize, i: usize| format!("t{t}/k{i}");
+        out.push(side_by_side(
             name,
-            ops_per_sec(ops, hb_took),
-            ops_per_sec(ops, raw_took),
-            target,
-        ));
+            per_thread * threads,
+            (threads == 4).then_some(0.7),
+            || {
+                parallel(threads, |t| {
+                    (0..per_thread).try_for_each(|i| Ok(store.write(key(t, i), VALUE_43)?))
+                })
+            },
+            || {
+                parallel(threads, |t| {
+                    (0..per_thread).try_for_each(|i| raw.put(key(t, i).as_bytes(), VALUE_43))
+                })
+            },
+        )?);
     }
     Ok(out)
 }
@@ -381,41 +355,34 @@ fn large_values(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sa
     let (store, raw) = open_pair(scratch, &Options::default())?;
     let value: Vec<u8> = (0..1 << 20).map(|_| rng.next_u64() as u8).collect();
     let paths: Vec<String> = (0..s.large_values).map(|i| format!("blobs/b{i}")).collect();
-    let (hb, hb_took) = timed(|| {
-        paths
-            .iter()
-            .try_for_each(|p| store.write(p.as_str(), &value))
-    });
-    hb?;
-    let (rw, raw_took) = timed(|| paths.iter().try_for_each(|p| raw.put(p.as_bytes(), &value)));
-    rw?;
-    let n = s.large_values;
-    let mut out = vec![throughput(
+    let writes = side_by_side(
         "7 large value write (1 MiB)",
-        ops_per_sec(n, hb_took),
-        ops_per_sec(n, raw_took),
+        s.large_values,
         None,
-    )];
-    let (hb, hb_took) = timed(|| {
-        paths.iter().try_for_each(|p| {
-            let len = store.read(p.as_str())?.map_or(0, |v| v.len());
-            check(len == value.len(), "a large value reads back whole")
-        })
-    });
-    hb?;
-    let (rw, raw_took) = timed(|| {
-        paths
-            .iter()
-            .try_for_each(|p| raw.get(p.as_bytes()).map(drop))
-    });
-    rw?;
-    out.push(throughput(
+        || {
+            paths
+                .iter()
+                .try_for_each(|p| store.write(p.as_str(), &value))
+        },
+        || paths.iter().try_for_each(|p| raw.put(p.as_bytes(), &value)),
+    )?;
+    let reads = side_by_side(
         "7 large value read (1 MiB)",
-        ops_per_sec(n, hb_took),
-        ops_per_sec(n, raw_took),
+        s.large_values,
         None,
-    ));
-    Ok(out)
+        || {
+            paths.iter().try_for_each(|p| {
+                let len = store.read(p.as_str())?.map_or(0, |v| v.len());
+                check(len == value.len(), "a large value reads back whole")
+            })
+        },
+        || {
+            paths
+                .iter()
+                .try_for_each(|p| raw.get(p.as_bytes()).map(drop))
+        },
+    )?;
+    Ok(vec![writes, reads])
 }
 
 type Workload = fn(&Sizes, &Scratch, &mut Rng) -> CliResult<Vec<Sample>>;
