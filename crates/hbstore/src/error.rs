@@ -107,8 +107,10 @@ impl Error {
         }
     }
 
-    pub(crate) fn rocks(context: impl Into<String>) -> impl FnOnce(rocksdb::Error) -> Self {
-        let context = context.into();
-        move |source| Error::RocksDb { context, source }
+    pub(crate) fn rocks(context: &'static str) -> impl FnOnce(rocksdb::Error) -> Self {
+        move |source| Error::RocksDb {
+            context: context.to_owned(),
+            source,
+        }
     }
 }

@@ -200,7 +200,10 @@ pub(crate) fn parent_of(path: &str) -> Option<&str> {
     if path.is_empty() {
         None
     } else {
-        Some(path.rfind('/').map_or("", |i| &path[..i]))
+        // A byte scan: `/` is ASCII, so it never splits a UTF-8 character,
+        // and this sits on every write's path.
+        let cut = path.as_bytes().iter().rposition(|&b| b == b'/');
+        Some(cut.map_or("", |i| &path[..i]))
     }
 }
 
@@ -208,7 +211,9 @@ pub(crate) fn depth_of(path: &str) -> usize {
     if path.is_empty() {
         0
     } else {
-        path.bytes().filter(|&b| b == b'/').count() + 1
+        path.as_bytes()
+            .iter()
+            .fold(1, |n, &b| n + usize::from(b == b'/'))
     }
 }
 

@@ -7,6 +7,7 @@
 mod common;
 mod concurrency;
 mod conformance;
+mod crash;
 mod hostile;
 mod hyperbeam;
 mod model;

@@ -17,29 +17,11 @@
 //! the configured bytes (plus one entry per shard).
 
 use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Mutex, MutexGuard};
 
-use super::locks::{fnv, FNV_OFFSET};
+use super::hash::{fnv, FnvBuild, FNV_OFFSET};
 
-/// FNV-1a for the sets: paths are short and not chosen to collide by
-/// anyone who could gain from it (a collision costs a slower lookup, never
-/// a wrong answer), and SipHash was a visible share of a write's cost.
-#[derive(Default)]
-struct FnvHasher(u64);
-
-impl Hasher for FnvHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let start = if self.0 == 0 { FNV_OFFSET } else { self.0 };
-        self.0 = fnv(bytes, start);
-    }
-}
-
-type PathSet = HashSet<Box<str>, BuildHasherDefault<FnvHasher>>;
+type PathSet = HashSet<Box<str>, FnvBuild>;
 
 const SHARDS: usize = 64;
 

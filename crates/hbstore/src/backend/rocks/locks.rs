@@ -18,6 +18,9 @@
 
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use smallvec::SmallVec;
+
+use super::hash::{fnv, FNV_OFFSET};
 use crate::path::prefixes;
 
 const STRIPES: usize = 4096;
@@ -30,19 +33,10 @@ pub(crate) struct LockTable {
 /// Which stripes an operation needs, and how: sorted by stripe, each once.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct LockPlan {
-    /// `(stripe, exclusive)`.
-    stripes: Vec<(u32, bool)>,
+    /// `(stripe, exclusive)`; inline for the usual few, since an
+    /// allocation per write showed in its cost.
+    stripes: SmallVec<[(u32, bool); 8]>,
 }
-
-pub(crate) fn fnv(bytes: &[u8], mut hash: u64) -> u64 {
-    for &b in bytes {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
-}
-
-pub(crate) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
 fn stripe_of(hash: u64) -> u32 {
     // The multiply spreads FNV's weak low bits before the modulo.
@@ -99,7 +93,7 @@ enum Guard<'a> {
 
 /// Locks held until dropped.
 pub(crate) struct Held<'a> {
-    _stripes: Vec<Guard<'a>>,
+    _stripes: SmallVec<[Guard<'a>; 8]>,
     _gate: Gate<'a>,
 }
 
@@ -142,7 +136,7 @@ impl LockTable {
     /// Waits for every other writer to finish and keeps them out.
     pub(crate) fn lock_all(&self) -> Held<'_> {
         Held {
-            _stripes: Vec::new(),
+            _stripes: SmallVec::new(),
             _gate: Gate::Exclusive(self.gate.write().unwrap_or_else(|e| e.into_inner())),
         }
     }

@@ -7,6 +7,7 @@
 mod backup;
 mod cache;
 mod check;
+mod hash;
 mod locks;
 mod options;
 mod reader;

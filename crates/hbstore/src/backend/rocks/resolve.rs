@@ -10,7 +10,6 @@
 //!   rest of the path is kept as it is without further reads.
 
 use crate::error::{Error, Result};
-use crate::path::join_str;
 use crate::store::MAX_LINK_HOPS;
 
 /// What is stored at one physical path, as far as resolution cares.
@@ -65,15 +64,19 @@ fn resolve_from<L: Lookup>(
             Probe::Absent => {}
         }
     }
+    // `current` grows in place: each segment is appended to it, and only a
+    // link replaces it (with its target's resolution).
     let mut current = String::with_capacity(path.len());
     let mut segments = path.split('/');
     while let Some(segment) = segments.next() {
-        let candidate = join_str(&current, segment);
-        match look.probe(&candidate)? {
-            Probe::Group => current = candidate,
+        if !current.is_empty() {
+            current.push('/');
+        }
+        current.push_str(segment);
+        match look.probe(&current)? {
+            Probe::Group => {}
             Probe::Link(target) => current = follow(look, origin, &target, hops)?,
             Probe::Value | Probe::Absent => {
-                current = candidate;
                 for rest in segments.by_ref() {
                     current.push('/');
                     current.push_str(rest);

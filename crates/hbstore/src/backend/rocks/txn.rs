@@ -6,11 +6,13 @@
 //! [`LockPlan`]); the caller checks that the locks it holds cover them
 //! before committing (see `locks.rs`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rocksdb::{WriteBatch, WriteOptions, DB};
+use smallvec::SmallVec;
 
 use super::cache::GroupCache;
+use super::hash::FnvBuild;
 use super::locks::LockPlan;
 use super::resolve::{resolve, Lookup, Probe};
 use crate::codec::{self, Entry, GROUP_BYTES};
@@ -22,8 +24,13 @@ pub(crate) struct Txn<'a> {
     cache: &'a GroupCache,
     /// Pending changes by path: new stored bytes, or `None` for a removal.
     pending: BTreeMap<String, Option<Vec<u8>>>,
-    /// Groups read from the database, to remember once committed.
-    seen_groups: Vec<String>,
+    /// What this transaction read of the committed state (the database or
+    /// the group cache), so that nothing is read twice; `true` when it came
+    /// from the database (a group to remember in the cache once committed).
+    /// Pending changes take precedence over it.
+    read: ReadMemo,
+    /// One key buffer for all the gets (an allocation each showed).
+    key: Vec<u8>,
     /// The locks that what this transaction read and changes calls for.
     pub(crate) needs: LockPlan,
 }
@@ -59,24 +66,25 @@ impl Lookup for Txn<'_> {
                 None => Ok(Probe::Absent),
             };
         }
+        if let Some((probe, _)) = self.read.get(path) {
+            return Ok(probe.clone());
+        }
         if self.cache.contains(path) {
+            self.read.insert(path, Probe::Group, false);
             return Ok(Probe::Group);
         }
-        let key = codec::entry_key(path);
+        codec::entry_key_into(&mut self.key, path);
         let stored = self
             .db
-            .get_pinned(&key)
+            .get_pinned(&self.key)
             .map_err(Error::rocks_lazy(|| format!("reading {path:?}")))?;
-        match stored {
-            None => Ok(Probe::Absent),
-            Some(bytes) => {
-                let probe = probe_bytes(path, &bytes)?;
-                if probe == Probe::Group {
-                    self.seen_groups.push(path.to_owned());
-                }
-                Ok(probe)
-            }
+        let probe = match stored {
+            None => None,
+            Some(bytes) => Some(probe_bytes(path, &bytes)?),
         }
+        .unwrap_or(Probe::Absent);
+        self.read.insert(path, probe.clone(), true);
+        Ok(probe)
     }
 }
 
@@ -86,14 +94,15 @@ impl<'a> Txn<'a> {
             db,
             cache,
             pending: BTreeMap::new(),
-            seen_groups: Vec::new(),
+            read: ReadMemo::default(),
+            key: Vec::new(),
             needs: LockPlan::default(),
         }
     }
 
-    fn put(&mut self, path: &str, bytes: Vec<u8>) {
-        self.needs.exclusive(path);
-        self.pending.insert(path.to_owned(), Some(bytes));
+    fn put(&mut self, path: String, bytes: Vec<u8>) {
+        self.needs.exclusive(&path);
+        self.pending.insert(path, Some(bytes));
     }
 
     fn remove(&mut self, path: &str) {
@@ -149,7 +158,7 @@ impl<'a> Txn<'a> {
             });
         }
         self.ensure_ancestors(path, &target)?;
-        self.put(&target, codec::encode_value(value));
+        self.put(target, codec::encode_value(value));
         Ok(())
     }
 
@@ -162,7 +171,7 @@ impl<'a> Txn<'a> {
             Probe::Group => Ok(()),
             Probe::Absent => {
                 self.ensure_ancestors(path, &target)?;
-                self.put(&target, GROUP_BYTES.to_vec());
+                self.put(target, GROUP_BYTES.to_vec());
                 Ok(())
             }
             Probe::Value | Probe::Link(_) => Err(Error::NotAGroup {
@@ -185,7 +194,7 @@ impl<'a> Txn<'a> {
         self.ensure_ancestors(new, &at)?;
         match self.probe(&at)? {
             Probe::Absent => {
-                self.put(&at, codec::encode_link(existing.as_str()));
+                self.put(at, codec::encode_link(existing.as_str()));
                 Ok(())
             }
             Probe::Link(target) if target == existing.as_str() => Ok(()),
@@ -271,20 +280,32 @@ impl<'a> Txn<'a> {
 
     /// Writes every pending change in one atomic RocksDB write, then brings
     /// the group cache up to date (the caller still holds the locks).
-    pub(crate) fn commit(self, write_options: &WriteOptions) -> Result<()> {
-        if !self.pending.is_empty() {
-            let mut batch = WriteBatch::default();
-            for (path, change) in &self.pending {
-                let key = codec::entry_key(path);
+    pub(crate) fn commit(mut self, write_options: &WriteOptions) -> Result<()> {
+        let committed = match self.pending.len() {
+            0 => Ok(()),
+            // The common write (parent already there) is one change: a
+            // plain put skips building a batch object.
+            1 => {
+                let (path, change) = self.pending.iter().next().expect("one pending change");
+                codec::entry_key_into(&mut self.key, path);
                 match change {
-                    Some(bytes) => batch.put(key, bytes),
-                    None => batch.delete(key),
+                    Some(bytes) => self.db.put_opt(&self.key, bytes, write_options),
+                    None => self.db.delete_opt(&self.key, write_options),
                 }
             }
-            self.db
-                .write_opt(batch, write_options)
-                .map_err(Error::rocks("committing a write"))?;
-        }
+            _ => {
+                let mut batch = WriteBatch::default();
+                for (path, change) in &self.pending {
+                    let key = codec::entry_key(path);
+                    match change {
+                        Some(bytes) => batch.put(key, bytes),
+                        None => batch.delete(key),
+                    }
+                }
+                self.db.write_opt(batch, write_options)
+            }
+        };
+        committed.map_err(Error::rocks("committing a write"))?;
         // Only a delete can turn a group into something else (a write or a
         // link is refused where a group stands), so only deletes evict.
         for (path, change) in &self.pending {
@@ -294,12 +315,60 @@ impl<'a> Txn<'a> {
                 None => self.cache.remove(path),
             }
         }
-        for path in &self.seen_groups {
-            if !self.pending.contains_key(path) {
+        for (path, probe, from_db) in self.read.iter() {
+            if from_db && *probe == Probe::Group && !self.pending.contains_key(path) {
                 self.cache.insert(path);
             }
         }
         Ok(())
+    }
+}
+
+/// What a transaction read of the committed state. Most operations read a
+/// handful of paths, for which a short list beats a hash map's allocation;
+/// a large batch reads many, and switches to a map.
+#[derive(Default)]
+struct ReadMemo {
+    few: SmallVec<[(String, Probe, bool); 4]>,
+    many: HashMap<String, (Probe, bool), FnvBuild>,
+}
+
+const FEW_READS: usize = 16;
+
+impl ReadMemo {
+    fn get(&self, path: &str) -> Option<(&Probe, bool)> {
+        if self.many.is_empty() {
+            self.few
+                .iter()
+                .find(|(p, _, _)| p == path)
+                .map(|(_, probe, from_db)| (probe, *from_db))
+        } else {
+            self.many
+                .get(path)
+                .map(|(probe, from_db)| (probe, *from_db))
+        }
+    }
+
+    fn insert(&mut self, path: &str, probe: Probe, from_db: bool) {
+        if self.many.is_empty() && self.few.len() < FEW_READS {
+            self.few.push((path.to_owned(), probe, from_db));
+            return;
+        }
+        for (p, probe, from_db) in self.few.drain(..) {
+            self.many.insert(p, (probe, from_db));
+        }
+        self.many.insert(path.to_owned(), (probe, from_db));
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, &Probe, bool)> {
+        self.few
+            .iter()
+            .map(|(p, probe, from_db)| (p.as_str(), probe, *from_db))
+            .chain(
+                self.many
+                    .iter()
+                    .map(|(p, (probe, from_db))| (p.as_str(), probe, *from_db)),
+            )
     }
 }
 
