@@ -24,6 +24,8 @@
 //! the format version as a `u32` big-endian. A database without it is not an
 //! hbstore store.
 
+use smallvec::SmallVec;
+
 use crate::error::{Error, Result};
 use crate::path::{depth_of, MAX_PATH_BYTES};
 
@@ -58,16 +60,20 @@ fn depth_bytes(depth: usize) -> [u8; 2] {
     depth.to_be_bytes()
 }
 
+/// An entry key, on the stack for the usual short paths: every operation
+/// builds one per RocksDB get or put, and a heap allocation each showed in
+/// their cost.
+pub(crate) type EntryKey = SmallVec<[u8; 128]>;
+
 /// The key of the entry at a canonical, non-root path.
-pub(crate) fn entry_key(path: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(2 + path.len());
+pub(crate) fn entry_key(path: &str) -> EntryKey {
+    let mut key = EntryKey::new();
     entry_key_into(&mut key, path);
     key
 }
 
-/// [`entry_key`] into a buffer the caller reuses (reads build one key per
-/// get, and the allocation showed in their cost).
-pub(crate) fn entry_key_into(key: &mut Vec<u8>, path: &str) {
+/// [`entry_key`] into a buffer the caller reuses.
+pub(crate) fn entry_key_into(key: &mut EntryKey, path: &str) {
     key.clear();
     key.extend_from_slice(&depth_bytes(depth_of(path)));
     key.extend_from_slice(path.as_bytes());
@@ -193,8 +199,8 @@ mod tests {
 
     #[test]
     fn keys_carry_depth_then_path() {
-        assert_eq!(entry_key("a"), b"\x00\x01a");
-        assert_eq!(entry_key("a/bc"), b"\x00\x02a/bc");
+        assert_eq!(entry_key("a").as_slice(), b"\x00\x01a");
+        assert_eq!(entry_key("a/bc").as_slice(), b"\x00\x02a/bc");
         assert_eq!(decode_key(b"\x00\x02a/bc").expect("valid"), "a/bc");
     }
 

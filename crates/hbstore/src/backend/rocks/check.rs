@@ -111,8 +111,8 @@ pub(crate) fn check(db: &DB, mut progress: impl FnMut(u64)) -> Result<CheckRepor
     progress(seen);
     for (path, target) in links {
         match resolve(&mut view, &path) {
-            Ok(resolved) => {
-                if !resolved.is_empty() && view.probe(&resolved)? == Probe::Absent {
+            Ok((_, at)) => {
+                if at == Probe::Absent {
                     report.warnings.push(Finding {
                         path,
                         message: format!("dangling link to {target:?}"),

@@ -25,13 +25,11 @@ pub(crate) struct ReadView<'a> {
     snapshot: Option<Snapshot<'a>>,
     sequence: u64,
     gets: u32,
-    /// The last entry probed, so that the end of a resolution is not read
-    /// twice: its path, what it is, and a value's bytes when asked for.
-    last_path: String,
-    last: Option<Probe>,
+    /// The bytes of the last value probed, when asked for: resolution ends
+    /// at the first value it meets, so at a value it is the target's.
     last_value: Option<Vec<u8>>,
     keep_values: bool,
-    key: Vec<u8>,
+    key: codec::EntryKey,
 }
 
 impl Lookup for ReadView<'_> {
@@ -62,9 +60,6 @@ impl Lookup for ReadView<'_> {
                 Entry::Link(t) => Probe::Link(t.to_owned()),
             },
         };
-        self.last_path.clear();
-        self.last_path.push_str(path);
-        self.last = Some(probe.clone());
         Ok(probe)
     }
 }
@@ -76,11 +71,9 @@ impl<'a> ReadView<'a> {
             sequence: db.latest_sequence_number(),
             snapshot: None,
             gets: 0,
-            last_path: String::new(),
-            last: None,
             last_value: None,
             keep_values,
-            key: Vec::new(),
+            key: codec::EntryKey::new(),
         }
     }
 
@@ -96,18 +89,6 @@ impl<'a> ReadView<'a> {
         self.snapshot.is_some()
             || self.gets <= 1
             || self.db.latest_sequence_number() == self.sequence
-    }
-
-    /// What is at `target` (the end of a resolution), reading it only if
-    /// resolution did not just do so.
-    fn entry_at(&mut self, target: &str) -> Result<Probe> {
-        if target.is_empty() {
-            return Ok(Probe::Group);
-        }
-        match self.last.take() {
-            Some(probe) if self.last_path == target => Ok(probe),
-            _ => self.probe(target),
-        }
     }
 
     /// Runs `read` on the live database and, if a writer interfered, again
@@ -147,9 +128,8 @@ impl<'a> ReadView<'a> {
 
 pub(crate) fn read(db: &DB, path: &StorePath) -> Result<Option<Vec<u8>>> {
     ReadView::answer(db, true, |view| {
-        let target = resolve(view, path.as_str())?;
-        Ok(match view.entry_at(&target)? {
-            Probe::Value => view.last_value.take(),
+        Ok(match resolve(view, path.as_str())? {
+            (_, Probe::Value) => view.last_value.take(),
             _ => None,
         })
     })
@@ -157,8 +137,7 @@ pub(crate) fn read(db: &DB, path: &StorePath) -> Result<Option<Vec<u8>>> {
 
 pub(crate) fn type_of(db: &DB, path: &StorePath) -> Result<Option<EntryType>> {
     ReadView::answer(db, false, |view| {
-        let target = resolve(view, path.as_str())?;
-        Ok(match view.entry_at(&target)? {
+        Ok(match resolve(view, path.as_str())?.1 {
             Probe::Value => Some(EntryType::Simple),
             Probe::Group => Some(EntryType::Composite),
             Probe::Absent | Probe::Link(_) => None,
@@ -168,7 +147,8 @@ pub(crate) fn type_of(db: &DB, path: &StorePath) -> Result<Option<EntryType>> {
 
 pub(crate) fn resolve_path(db: &DB, path: &StorePath) -> Result<StorePath> {
     ReadView::answer(db, false, |view| {
-        resolve(view, path.as_str()).map(StorePath::from_canonical)
+        let (target, _) = resolve(view, path.as_str())?;
+        Ok(StorePath::from_canonical(target.into_owned()))
     })
 }
 
@@ -210,13 +190,13 @@ pub(crate) fn list(db: &DB, path: &StorePath) -> Result<Option<Vec<Child>>> {
 
 /// `list` of a path that goes through a link or does not exist.
 fn list_resolved(view: &mut ReadView<'_>, path: &StorePath) -> Result<Option<Vec<Child>>> {
-    let target = resolve(view, path.as_str())?;
-    match view.entry_at(&target)? {
+    let (target, at) = resolve(view, path.as_str())?;
+    match at {
         Probe::Group => {}
         Probe::Value => {
             return Err(Error::NotAGroup {
                 path: path.to_string(),
-                value_at: target,
+                value_at: target.into_owned(),
             })
         }
         Probe::Absent | Probe::Link(_) => return Ok(None),

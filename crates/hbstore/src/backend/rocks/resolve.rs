@@ -9,6 +9,8 @@
 //! - once a segment is absent or a value, nothing below it exists, so the
 //!   rest of the path is kept as it is without further reads.
 
+use std::borrow::Cow;
+
 use crate::error::{Error, Result};
 use crate::store::MAX_LINK_HOPS;
 
@@ -30,13 +32,20 @@ pub(crate) trait Lookup {
     fn probe(&mut self, path: &str) -> Result<Probe>;
 }
 
-/// The physical path of `path`, or `LinkLoop` after too many hops.
-pub(crate) fn resolve<L: Lookup>(look: &mut L, path: &str) -> Result<String> {
+/// The physical path of `path` and what is there (`Absent` when nothing
+/// is), or `LinkLoop` after too many hops. Knowing what is at the end spares
+/// every caller a second read of it.
+pub(crate) fn resolve<'p, L: Lookup>(look: &mut L, path: &'p str) -> Result<(Cow<'p, str>, Probe)> {
     let mut hops = 0;
     resolve_from(look, path, path, &mut hops)
 }
 
-fn follow<L: Lookup>(look: &mut L, origin: &str, target: &str, hops: &mut u32) -> Result<String> {
+fn follow<L: Lookup>(
+    look: &mut L,
+    origin: &str,
+    target: String,
+    hops: &mut u32,
+) -> Result<(String, Probe)> {
     *hops += 1;
     if *hops > MAX_LINK_HOPS {
         return Err(Error::LinkLoop {
@@ -44,45 +53,59 @@ fn follow<L: Lookup>(look: &mut L, origin: &str, target: &str, hops: &mut u32) -
             max: MAX_LINK_HOPS,
         });
     }
-    resolve_from(look, origin, target, hops)
+    let (path, at) = resolve_from(look, origin, &target, hops)?;
+    let path = match path {
+        // The target itself, physical: reuse its string.
+        Cow::Borrowed(_) => target,
+        Cow::Owned(p) => p,
+    };
+    Ok((path, at))
 }
 
-fn resolve_from<L: Lookup>(
+fn resolve_from<'p, L: Lookup>(
     look: &mut L,
     origin: &str,
-    path: &str,
+    path: &'p str,
     hops: &mut u32,
-) -> Result<String> {
+) -> Result<(Cow<'p, str>, Probe)> {
     if path.is_empty() {
-        return Ok(String::new());
+        return Ok((Cow::Borrowed(""), Probe::Group));
     }
     if L::PROBE_WHOLE_FIRST {
         match look.probe(path)? {
-            Probe::Value | Probe::Group => return Ok(path.to_owned()),
+            found @ (Probe::Value | Probe::Group) => return Ok((Cow::Borrowed(path), found)),
             // The link's own key exists, so its ancestors are physical.
-            Probe::Link(target) => return follow(look, origin, &target, hops),
+            Probe::Link(target) => {
+                return follow(look, origin, target, hops).map(|(p, at)| (Cow::Owned(p), at))
+            }
             Probe::Absent => {}
         }
     }
     // `current` grows in place: each segment is appended to it, and only a
     // link replaces it (with its target's resolution).
     let mut current = String::with_capacity(path.len());
-    let mut segments = path.split('/');
+    let mut at = Probe::Group;
+    let mut segments = path.split('/').peekable();
     while let Some(segment) = segments.next() {
         if !current.is_empty() {
             current.push('/');
         }
         current.push_str(segment);
-        match look.probe(&current)? {
-            Probe::Group => {}
-            Probe::Link(target) => current = follow(look, origin, &target, hops)?,
-            Probe::Value | Probe::Absent => {
-                for rest in segments.by_ref() {
-                    current.push('/');
-                    current.push_str(rest);
-                }
+        at = match look.probe(&current)? {
+            Probe::Link(target) => {
+                let (resolved, found) = follow(look, origin, target, hops)?;
+                current = resolved;
+                found
             }
+            found => found,
+        };
+        if matches!(at, Probe::Value | Probe::Absent) && segments.peek().is_some() {
+            for rest in segments.by_ref() {
+                current.push('/');
+                current.push_str(rest);
+            }
+            at = Probe::Absent;
         }
     }
-    Ok(current)
+    Ok((Cow::Owned(current), at))
 }

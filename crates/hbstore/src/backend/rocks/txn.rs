@@ -30,7 +30,7 @@ pub(crate) struct Txn<'a> {
     /// Pending changes take precedence over it.
     read: ReadMemo,
     /// One key buffer for all the gets (an allocation each showed).
-    key: Vec<u8>,
+    key: codec::EntryKey,
     /// The locks that what this transaction read and changes calls for.
     pub(crate) needs: LockPlan,
 }
@@ -95,7 +95,7 @@ impl<'a> Txn<'a> {
             cache,
             pending: BTreeMap::new(),
             read: ReadMemo::default(),
-            key: Vec::new(),
+            key: codec::EntryKey::new(),
             needs: LockPlan::default(),
         }
     }
@@ -141,18 +141,20 @@ impl<'a> Txn<'a> {
         Ok(())
     }
 
-    fn resolve_target(&mut self, path: &StorePath) -> Result<String> {
-        let target = resolve(self, path.as_str())?;
+    /// `resolve(path)` and what is there, refusing a target too long to
+    /// store anything at.
+    fn resolve_target(&mut self, path: &StorePath) -> Result<(String, Probe)> {
+        let (target, at) = resolve(self, path.as_str())?;
         check_resolved_len(path, &target)?;
-        Ok(target)
+        Ok((target.into_owned(), at))
     }
 
     pub(crate) fn write(&mut self, path: &StorePath, value: &[u8]) -> Result<()> {
         if path.is_root() {
             return Err(Error::root("written"));
         }
-        let target = self.resolve_target(path)?;
-        if target.is_empty() || self.probe(&target)? == Probe::Group {
+        let (target, at) = self.resolve_target(path)?;
+        if at == Probe::Group {
             return Err(Error::IsGroup {
                 path: path.to_string(),
             });
@@ -163,11 +165,8 @@ impl<'a> Txn<'a> {
     }
 
     pub(crate) fn make_group(&mut self, path: &StorePath) -> Result<()> {
-        let target = self.resolve_target(path)?;
-        if target.is_empty() {
-            return Ok(());
-        }
-        match self.probe(&target)? {
+        let (target, at) = self.resolve_target(path)?;
+        match at {
             Probe::Group => Ok(()),
             Probe::Absent => {
                 self.ensure_ancestors(path, &target)?;
@@ -188,7 +187,7 @@ impl<'a> Txn<'a> {
         let (Some(parent), Some(name)) = (new.parent(), new.name()) else {
             return Err(Error::root("a link"));
         };
-        let parent = resolve(self, parent.as_str())?;
+        let (parent, _) = resolve(self, parent.as_str())?;
         let at = join_str(&parent, name);
         check_resolved_len(new, &at)?;
         self.ensure_ancestors(new, &at)?;
@@ -209,7 +208,7 @@ impl<'a> Txn<'a> {
         let (Some(parent), Some(name)) = (path.parent(), path.name()) else {
             return Err(Error::root("deleted"));
         };
-        let parent = resolve(self, parent.as_str())?;
+        let (parent, _) = resolve(self, parent.as_str())?;
         let at = join_str(&parent, name);
         let is_leaf = match self.probe(&at) {
             Ok(Probe::Absent) => return Ok(false),
