@@ -12,6 +12,7 @@ mod locks;
 mod options;
 mod reader;
 mod resolve;
+mod small_map;
 mod txn;
 
 use std::path::{Path, PathBuf};

@@ -30,6 +30,13 @@ pub(crate) trait Lookup {
     const PROBE_WHOLE_FIRST: bool;
 
     fn probe(&mut self, path: &str) -> Result<Probe>;
+
+    /// `probe` of the last segment of a path. A writer's cache of groups
+    /// rarely knows it (it is usually what is being written), so writers
+    /// skip asking it.
+    fn probe_last(&mut self, path: &str) -> Result<Probe> {
+        self.probe(path)
+    }
 }
 
 /// The physical path of `path` and what is there (`Absent` when nothing
@@ -91,7 +98,12 @@ fn resolve_from<'p, L: Lookup>(
             current.push('/');
         }
         current.push_str(segment);
-        at = match look.probe(&current)? {
+        let probed = if segments.peek().is_some() {
+            look.probe(&current)?
+        } else {
+            look.probe_last(&current)?
+        };
+        at = match probed {
             Probe::Link(target) => {
                 let (resolved, found) = follow(look, origin, target, hops)?;
                 current = resolved;

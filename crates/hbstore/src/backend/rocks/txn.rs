@@ -6,15 +6,12 @@
 //! [`LockPlan`]); the caller checks that the locks it holds cover them
 //! before committing (see `locks.rs`).
 
-use std::collections::{BTreeMap, HashMap};
-
 use rocksdb::{WriteBatch, WriteOptions, DB};
-use smallvec::SmallVec;
 
 use super::cache::GroupCache;
-use super::hash::FnvBuild;
 use super::locks::LockPlan;
 use super::resolve::{resolve, Lookup, Probe};
+use super::small_map::SmallMap;
 use crate::codec::{self, Entry, GROUP_BYTES};
 use crate::error::{Error, Result};
 use crate::path::{check_resolved_len, join_str, parent_of, prefixes, StorePath, MAX_PATH_BYTES};
@@ -23,12 +20,11 @@ pub(crate) struct Txn<'a> {
     db: &'a DB,
     cache: &'a GroupCache,
     /// Pending changes by path: new stored bytes, or `None` for a removal.
-    pending: BTreeMap<String, Option<Vec<u8>>>,
-    /// What this transaction read of the committed state (the database or
-    /// the group cache), so that nothing is read twice; `true` when it came
-    /// from the database (a group to remember in the cache once committed).
-    /// Pending changes take precedence over it.
-    read: ReadMemo,
+    pending: SmallMap<Option<Vec<u8>>>,
+    /// The groups this transaction found in the database: read once
+    /// (ensuring ancestors reads them again), and remembered in the group
+    /// cache once committed. Pending changes take precedence.
+    groups_read: SmallMap<()>,
     /// One key buffer for all the gets (an allocation each showed).
     key: codec::EntryKey,
     /// The locks that what this transaction read and changes calls for.
@@ -56,6 +52,16 @@ impl Lookup for Txn<'_> {
     const PROBE_WHOLE_FIRST: bool = false;
 
     fn probe(&mut self, path: &str) -> Result<Probe> {
+        self.probe_with_cache(path, true)
+    }
+
+    fn probe_last(&mut self, path: &str) -> Result<Probe> {
+        self.probe_with_cache(path, false)
+    }
+}
+
+impl Txn<'_> {
+    fn probe_with_cache(&mut self, path: &str, ask_cache: bool) -> Result<Probe> {
         if path.len() > MAX_PATH_BYTES {
             return Ok(Probe::Absent);
         }
@@ -66,11 +72,7 @@ impl Lookup for Txn<'_> {
                 None => Ok(Probe::Absent),
             };
         }
-        if let Some((probe, _)) = self.read.get(path) {
-            return Ok(probe.clone());
-        }
-        if self.cache.contains(path) {
-            self.read.insert(path, Probe::Group, false);
+        if self.groups_read.contains_key(path) || (ask_cache && self.cache.contains(path)) {
             return Ok(Probe::Group);
         }
         codec::entry_key_into(&mut self.key, path);
@@ -83,7 +85,9 @@ impl Lookup for Txn<'_> {
             Some(bytes) => Some(probe_bytes(path, &bytes)?),
         }
         .unwrap_or(Probe::Absent);
-        self.read.insert(path, probe.clone(), true);
+        if probe == Probe::Group {
+            self.groups_read.insert(path.to_owned(), ());
+        }
         Ok(probe)
     }
 }
@@ -93,8 +97,8 @@ impl<'a> Txn<'a> {
         Txn {
             db,
             cache,
-            pending: BTreeMap::new(),
-            read: ReadMemo::default(),
+            pending: SmallMap::default(),
+            groups_read: SmallMap::default(),
             key: codec::EntryKey::new(),
             needs: LockPlan::default(),
         }
@@ -240,12 +244,9 @@ impl<'a> Txn<'a> {
     fn descendants(&mut self, group: &str, first_only: bool) -> Result<Vec<String>> {
         let mut found = Vec::new();
         let below = format!("{group}/");
-        for (path, change) in self.pending.range(below.clone()..) {
-            if !path.starts_with(&below) {
-                break;
-            }
+        for (path, change) in self.pending.with_prefix(&below) {
             if change.is_some() {
-                found.push(path.clone());
+                found.push(path.to_owned());
                 if first_only {
                     return Ok(found);
                 }
@@ -294,7 +295,7 @@ impl<'a> Txn<'a> {
             }
             _ => {
                 let mut batch = WriteBatch::default();
-                for (path, change) in &self.pending {
+                for (path, change) in self.pending.iter() {
                     let key = codec::entry_key(path);
                     match change {
                         Some(bytes) => batch.put(key, bytes),
@@ -307,67 +308,19 @@ impl<'a> Txn<'a> {
         committed.map_err(Error::rocks("committing a write"))?;
         // Only a delete can turn a group into something else (a write or a
         // link is refused where a group stands), so only deletes evict.
-        for (path, change) in &self.pending {
+        for (path, change) in self.pending.iter() {
             match change {
                 Some(bytes) if bytes.as_slice() == GROUP_BYTES => self.cache.insert(path),
                 Some(_) => {}
                 None => self.cache.remove(path),
             }
         }
-        for (path, probe, from_db) in self.read.iter() {
-            if from_db && *probe == Probe::Group && !self.pending.contains_key(path) {
+        for (path, ()) in self.groups_read.iter() {
+            if !self.pending.contains_key(path) {
                 self.cache.insert(path);
             }
         }
         Ok(())
-    }
-}
-
-/// What a transaction read of the committed state. Most operations read a
-/// handful of paths, for which a short list beats a hash map's allocation;
-/// a large batch reads many, and switches to a map.
-#[derive(Default)]
-struct ReadMemo {
-    few: SmallVec<[(String, Probe, bool); 4]>,
-    many: HashMap<String, (Probe, bool), FnvBuild>,
-}
-
-const FEW_READS: usize = 16;
-
-impl ReadMemo {
-    fn get(&self, path: &str) -> Option<(&Probe, bool)> {
-        if self.many.is_empty() {
-            self.few
-                .iter()
-                .find(|(p, _, _)| p == path)
-                .map(|(_, probe, from_db)| (probe, *from_db))
-        } else {
-            self.many
-                .get(path)
-                .map(|(probe, from_db)| (probe, *from_db))
-        }
-    }
-
-    fn insert(&mut self, path: &str, probe: Probe, from_db: bool) {
-        if self.many.is_empty() && self.few.len() < FEW_READS {
-            self.few.push((path.to_owned(), probe, from_db));
-            return;
-        }
-        for (p, probe, from_db) in self.few.drain(..) {
-            self.many.insert(p, (probe, from_db));
-        }
-        self.many.insert(path.to_owned(), (probe, from_db));
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (&str, &Probe, bool)> {
-        self.few
-            .iter()
-            .map(|(p, probe, from_db)| (p.as_str(), probe, *from_db))
-            .chain(
-                self.many
-                    .iter()
-                    .map(|(p, (probe, from_db))| (p.as_str(), probe, *from_db)),
-            )
     }
 }
 
