@@ -62,6 +62,7 @@ crate::for_every_backend!(
     a_batch_is_all_or_nothing,
     a_batch_sees_its_earlier_operations,
     a_batch_can_delete_and_recreate,
+    a_group_replaced_by_a_value_in_a_batch_is_a_value_afterwards,
     an_empty_batch_does_nothing,
     errors_name_the_path,
 );
@@ -672,6 +673,28 @@ fn a_batch_can_delete_and_recreate(s: &impl Store) {
     s.apply(&batch).unwrap();
     assert_eq!(s.read("g").unwrap(), bytes("now a value"));
     assert_eq!(s.list("").unwrap(), names(&["g"]));
+}
+
+fn a_group_replaced_by_a_value_in_a_batch_is_a_value_afterwards(s: &impl Store) {
+    s.write("c/a", b"x").unwrap();
+    let mut batch = Batch::new();
+    batch
+        .delete_recursive("c")
+        .unwrap()
+        .write("c", b"value")
+        .unwrap();
+    s.apply(&batch).unwrap();
+    assert_eq!(s.type_of("c").unwrap(), Some(EntryType::Simple));
+    let e = fails(s.make_link("t", "c"));
+    assert!(
+        matches!(&e, Error::AlreadyExists { existing, .. } if existing == "a value"),
+        "{e:?}"
+    );
+    assert!(matches!(
+        fails(s.write("c/x", b"y")),
+        Error::NotAGroup { .. }
+    ));
+    assert!(matches!(fails(s.make_group("c")), Error::NotAGroup { .. }));
 }
 
 fn an_empty_batch_does_nothing(s: &impl Store) {

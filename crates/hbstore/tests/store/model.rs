@@ -89,7 +89,7 @@ fn rocks_answers_like_the_model_on_random_operation_sequences() {
     // case would dominate the run, and it exercises `reset` too.
     let rocks = TempRocks::new();
     let mut runner = TestRunner::new(Config {
-        cases: 512,
+        cases: 2048,
         ..Config::default()
     });
     runner

@@ -25,6 +25,8 @@ pub(crate) struct Txn<'a> {
     /// (ensuring ancestors reads them again), and remembered in the group
     /// cache once committed. Pending changes take precedence.
     groups_read: SmallMap<()>,
+    /// Every path this transaction removed, to evict from the group cache.
+    removed: Vec<String>,
     /// One key buffer for all the gets (an allocation each showed).
     key: codec::EntryKey,
     /// The locks that what this transaction read and changes calls for.
@@ -99,6 +101,7 @@ impl<'a> Txn<'a> {
             cache,
             pending: SmallMap::default(),
             groups_read: SmallMap::default(),
+            removed: Vec::new(),
             key: codec::EntryKey::new(),
             needs: LockPlan::default(),
         }
@@ -112,6 +115,7 @@ impl<'a> Txn<'a> {
     fn remove(&mut self, path: &str) {
         self.needs.exclusive(path);
         self.pending.insert(path.to_owned(), None);
+        self.removed.push(path.to_owned());
     }
 
     /// Makes every ancestor of `target` a group, creating the missing ones;
@@ -231,7 +235,8 @@ impl<'a> Txn<'a> {
                 });
             }
             for d in descendants {
-                self.pending.insert(d, None);
+                self.pending.insert(d.clone(), None);
+                self.removed.push(d);
             }
         }
         self.remove(&at);
@@ -306,13 +311,16 @@ impl<'a> Txn<'a> {
             }
         };
         committed.map_err(Error::rocks("committing a write"))?;
-        // Only a delete can turn a group into something else (a write or a
-        // link is refused where a group stands), so only deletes evict.
+        // Only a delete can end a group (a write or a link is refused where
+        // a group stands), though a batch may put something else there
+        // afterwards: every removed path is evicted, then the groups the
+        // transaction leaves behind are remembered.
+        for path in &self.removed {
+            self.cache.remove(path);
+        }
         for (path, change) in self.pending.iter() {
-            match change {
-                Some(bytes) if bytes.as_slice() == GROUP_BYTES => self.cache.insert(path),
-                Some(_) => {}
-                None => self.cache.remove(path),
+            if change.as_deref() == Some(GROUP_BYTES) {
+                self.cache.insert(path);
             }
         }
         for (path, ()) in self.groups_read.iter() {
