@@ -34,9 +34,11 @@ mod codec;
 mod error;
 pub mod path;
 mod store;
+mod walk;
 
 pub use backend::memory::MemoryStore;
 pub use backend::rocks::{BackupMethod, CheckReport, Compression, Finding, Options, RocksStore};
 pub use error::{Error, Result};
 pub use path::{add_path, IntoStorePath, StorePath, MAX_PATH_BYTES};
 pub use store::{Batch, Child, ChildKind, EntryType, Op, Scope, Store, MAX_LINK_HOPS};
+pub use walk::walk;

@@ -46,31 +46,17 @@ pub fn names(list: &[&str]) -> Option<Vec<String>> {
 /// without following links: the full observable state, for comparisons.
 pub fn dump<S: Store>(store: &S) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let mut stack = vec![String::new()];
-    while let Some(group) = stack.pop() {
-        let children = store
-            .list_children(group.as_str())
-            .expect("list a group")
-            .expect("a listed group exists");
-        for child in children {
-            let path = hbstore::add_path(group.as_str(), child.name.as_str()).expect("valid");
-            let what = match child.kind {
-                hbstore::ChildKind::Group => {
-                    stack.push(path.clone());
-                    "group".to_owned()
-                }
-                hbstore::ChildKind::Value { .. } => {
-                    // Read through the parent's physical path: `path` has no
-                    // link on the way, so this is the value itself.
-                    let v = store.read(path.as_str()).expect("read a value");
-                    format!("value {v:?}")
-                }
-                hbstore::ChildKind::Link { target } => format!("link {target}"),
-            };
-            out.push((path, what));
-        }
-    }
-    out.sort();
+    hbstore::walk(store, &hbstore::StorePath::root(), |path, kind| {
+        let what = match kind {
+            hbstore::ChildKind::Group => "group".to_owned(),
+            // `path` has no link on the way, so this reads the value itself.
+            hbstore::ChildKind::Value { .. } => format!("value {:?}", store.read(path)?),
+            hbstore::ChildKind::Link { target } => format!("link {target}"),
+        };
+        out.push((path.to_owned(), what));
+        Ok(())
+    })
+    .expect("walk the store");
     out
 }
 

@@ -61,56 +61,65 @@ impl Lcg {
     }
 }
 
-#[test]
-fn mixed_operations_on_overlapping_paths_keep_the_invariant() {
-    let t = TempRocks::new();
-    let store = Arc::new(t.store);
-    let threads = 4;
-    let handles: Vec<_> = (0..threads)
-        .map(|id| {
-            let store = Arc::clone(&store);
-            thread::spawn(move || {
-                let mut rng = Lcg(id as u64 + 1);
-                let mut acknowledged = Vec::new();
-                for i in 0..3_000 {
-                    let (p, q) = (rng.path(), rng.path());
-                    // Errors are expected (type clashes, loops): only the
-                    // invariant and acknowledged writes are checked.
-                    let _ = match rng.next(8) {
-                        0 | 1 => store.write(&p, format!("{id}-{i}").as_bytes()),
-                        2 => store.make_group(&p),
-                        3 => store.make_link(&p, &q),
-                        4 => store.delete(&p).map(drop),
-                        5 => store.delete_recursive(&p).map(drop),
-                        6 => {
-                            let mut batch = Batch::new();
-                            batch
-                                .make_group(&p)
-                                .and_then(|b| b.write(&q, b"batch"))
-                                .map(drop)
-                                .unwrap();
-                            store.apply(&batch)
-                        }
-                        _ => store.read(&p).map(drop),
-                    };
-                    // Each thread also owns a namespace no one else touches.
-                    let own = format!("own/t{id}/k{}", i % 50);
-                    let value = format!("{i}");
-                    store.write(own.as_str(), value.as_bytes()).unwrap();
-                    acknowledged.push((own, value));
-                }
-                acknowledged
-            })
-        })
-        .collect();
-    let mut last = std::collections::HashMap::new();
-    for h in handles {
-        for (path, value) in h.join().unwrap() {
-            last.insert(path, value);
-        }
+/// How long each stress run lasts: 2 s by default, more with
+/// `HBSTORE_STRESS_SECONDS`.
+fn stress_time() -> std::time::Duration {
+    let seconds = std::env::var("HBSTORE_STRESS_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0);
+    std::time::Duration::from_secs_f64(seconds)
+}
+
+/// One stress thread: mixed operations on a tiny shared alphabet of paths
+/// (errors are expected there: type clashes, loops), plus writes to a
+/// namespace of its own, whose acknowledged values it returns.
+fn stress_thread(
+    store: &RocksStore,
+    id: usize,
+    until: std::time::Instant,
+) -> Vec<(String, String)> {
+    let mut rng = Lcg(id as u64 + 1);
+    let mut acknowledged = Vec::new();
+    let mut i = 0;
+    while std::time::Instant::now() < until {
+        i += 1;
+        let (p, q) = (rng.path(), rng.path());
+        let _ = match rng.next(8) {
+            0 | 1 => store.write(&p, format!("{id}-{i}").as_bytes()),
+            2 => store.make_group(&p),
+            3 => store.make_link(&p, &q),
+            4 => store.delete(&p).map(drop),
+            5 => store.delete_recursive(&p).map(drop),
+            6 => {
+                let mut batch = Batch::new();
+                batch
+                    .make_group(&p)
+                    .and_then(|b| b.write(&q, b"batch"))
+                    .map(drop)
+                    .unwrap();
+                store.apply(&batch)
+            }
+            _ => store.read(&p).map(drop),
+        };
+        let own = format!("own/t{id}/k{}", i % 50);
+        let value = format!("{i}");
+        store.write(own.as_str(), value.as_bytes()).unwrap();
+        acknowledged.push((own, value));
     }
+    acknowledged
+}
+
+/// After a stress run: the invariant holds and every thread's last
+/// acknowledged write to each of its own paths is what is there.
+fn check_after_stress(store: &RocksStore, results: Vec<Vec<(String, String)>>) {
     let report = store.check(|_| {}).unwrap();
     assert!(report.is_sound(), "{:?}", report.problems);
+    let mut last = std::collections::HashMap::new();
+    for (path, value) in results.into_iter().flatten() {
+        last.insert(path, value);
+    }
+    assert!(!last.is_empty());
     for (path, value) in last {
         assert_eq!(
             store.read(path.as_str()).unwrap(),
@@ -118,6 +127,37 @@ fn mixed_operations_on_overlapping_paths_keep_the_invariant() {
             "{path}"
         );
     }
+}
+
+#[test]
+fn threads_sharing_one_store_keep_the_invariant() {
+    let t = TempRocks::new();
+    let until = std::time::Instant::now() + stress_time();
+    let results = thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|id| {
+                let store = &t.store;
+                scope.spawn(move || stress_thread(store, id, until))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    check_after_stress(&t.store, results);
+}
+
+#[test]
+fn handles_shared_through_arc_keep_the_invariant() {
+    let t = TempRocks::new();
+    let store = Arc::new(t.store);
+    let until = std::time::Instant::now() + stress_time();
+    let handles: Vec<_> = (0..4)
+        .map(|id| {
+            let store = Arc::clone(&store);
+            thread::spawn(move || stress_thread(&store, id, until))
+        })
+        .collect();
+    let results = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    check_after_stress(&store, results);
 }
 
 #[test]

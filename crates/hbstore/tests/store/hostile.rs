@@ -120,3 +120,53 @@ fn check_finds_orphans_and_dangling_links() {
     );
     assert_eq!((report.values, report.links, report.groups), (3, 3, 0));
 }
+
+#[test]
+fn a_64_mib_value_round_trips() {
+    let t = TempRocks::new();
+    let big: Vec<u8> = (0..64usize << 20).map(|i| (i % 251) as u8).collect();
+    t.store.write("big", &big).unwrap();
+    assert_eq!(t.store.read("big").unwrap().as_deref(), Some(&big[..]));
+    t.store.write("big", b"").unwrap();
+    assert_eq!(t.store.read("big").unwrap(), Some(Vec::new()));
+}
+
+#[test]
+fn a_link_with_an_invalid_target_on_disk_is_corrupt_not_followed() {
+    let t = TempRocks::new();
+    let path = t.db_path();
+    t.store.write("ok", b"fine").unwrap();
+    drop(t.store);
+    {
+        let db = rocksdb::DB::open_default(&path).unwrap();
+        db.put(b"\x00\x01l", b"\x01a/../b").unwrap();
+        db.put(b"\x00\x01m", b"\x01a//b").unwrap();
+    }
+    let store = RocksStore::open(&path, Options::default()).unwrap();
+    for p in ["l", "l/x", "m"] {
+        let e = fails(store.read(p));
+        assert!(matches!(&e, Error::Corrupt { .. }), "{p}: {e:?}");
+    }
+    assert_eq!(store.read("ok").unwrap(), bytes("fine"));
+    assert!(store.delete("l").unwrap());
+}
+
+#[test]
+fn every_operation_after_reset_works() {
+    let t = TempRocks::new();
+    let s = &t.store;
+    s.write("a/b", b"x").unwrap();
+    s.make_link("a", "l").unwrap();
+    s.reset().unwrap();
+    s.reset().unwrap();
+    assert_eq!(s.read("a/b").unwrap(), None);
+    assert_eq!(s.type_of("a").unwrap(), None);
+    assert_eq!(s.list("").unwrap(), Some(vec![]));
+    assert_eq!(s.resolve("l/b").unwrap(), "l/b");
+    s.make_group("a").unwrap();
+    s.make_link("a", "l").unwrap();
+    s.write("l/b", b"y").unwrap();
+    assert_eq!(s.read("a/b").unwrap(), bytes("y"));
+    assert!(s.delete_recursive("a").unwrap());
+    assert!(s.check(|_| {}).unwrap().is_sound());
+}

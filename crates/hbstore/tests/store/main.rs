@@ -4,10 +4,12 @@
 //! `conformance` and `hyperbeam` are written once against the `Store`
 //! trait and run on every backend through `for_every_backend!`.
 
+mod bounds;
 mod common;
 mod concurrency;
 mod conformance;
 mod crash;
+mod fuzz_corpus;
 mod hostile;
 mod hyperbeam;
 mod model;
