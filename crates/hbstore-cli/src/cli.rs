@@ -131,6 +131,29 @@ pub enum Command {
     #[command(after_help = "Example:\n  hbstore compact")]
     Compact,
 
+    /// Bring in a store HyperBEAM wrote: an hb_store_fs tree or an hb_store_rocksdb database.
+    /// Safe to run again: importing the same source twice gives the same store.
+    #[command(
+        after_help = "Examples:\n  hbstore import --from fs ./cache-mainnet\n  hbstore import --from hb-rocksdb ./cache-rocksdb"
+    )]
+    Import {
+        #[arg(long, value_enum)]
+        from: crate::migrate::Source,
+        dir: PathBuf,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+
+    /// Write the store out as an hb_store_fs tree in DIR (new or empty).
+    #[command(after_help = "Example:\n  hbstore export --to fs ./cache-fs")]
+    Export {
+        #[arg(long, value_enum)]
+        to: crate::migrate::Target,
+        dir: PathBuf,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+
     /// Run HyperBEAM's store workloads on hbstore and on raw RocksDB, side by side.
     /// Works in fresh temporary stores (not in --db).
     #[command(

@@ -4,6 +4,7 @@ mod bench;
 mod cli;
 mod commands;
 mod error;
+mod migrate;
 mod progress;
 
 use std::process::ExitCode;

@@ -53,6 +53,12 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Check { json } => maintenance::check(&open_for_reading(db)?, json.json),
         Command::Backup { dest } => maintenance::backup(db, &dest),
         Command::Compact => maintenance::compact(&open_for_writing(db, cli.sync)?),
+        Command::Import { from, dir, json } => {
+            crate::migrate::import(&open_for_writing(db, cli.sync)?, from, &dir, json.json)
+        }
+        Command::Export { to, dir, json } => {
+            crate::migrate::export(&open_for_reading(db)?, to, &dir, json.json)
+        }
         Command::Bench {
             quick,
             repeats,
