@@ -188,3 +188,67 @@ fn readers_see_whole_operations_while_writers_run() {
     }
     writer.join().unwrap();
 }
+
+#[test]
+fn a_relinked_path_is_read_through_its_current_link_only() {
+    // Links are cached for readers; a delete must take effect for every
+    // reader at once, and a new link to another target likewise.
+    let t = TempRocks::new();
+    let store = &t.store;
+    for i in 0..8 {
+        store
+            .write(format!("t/{i}"), i.to_string().as_bytes())
+            .unwrap();
+    }
+    let done = std::sync::atomic::AtomicBool::new(false);
+    /// Stops the reader however the writer's loop ends, a failed
+    /// assertion included (the scope would otherwise wait for it forever).
+    struct StopOnDrop<'a>(&'a std::sync::atomic::AtomicBool);
+    impl Drop for StopOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let seen = store.read("l").unwrap();
+                assert!(
+                    seen.as_deref()
+                        .is_none_or(|v| v.len() == 1 && v[0].is_ascii_digit()),
+                    "{seen:?}"
+                );
+                let _ = store.read("l/x");
+            }
+        });
+        let _stop = StopOnDrop(&done);
+        for round in 0..2_000 {
+            let i = round % 8;
+            store.make_link(format!("t/{i}"), "l").unwrap();
+            assert_eq!(
+                store.read("l").unwrap(),
+                Some(i.to_string().into_bytes()),
+                "round {round}"
+            );
+            assert!(store.delete("l").unwrap());
+            assert_eq!(
+                store.read("l").unwrap(),
+                None,
+                "round {round}: the link is gone"
+            );
+            assert_eq!(store.resolve("l").unwrap(), "l");
+        }
+        let mut batch = Batch::new();
+        batch
+            .make_link("t/1", "l")
+            .unwrap()
+            .delete("l")
+            .unwrap()
+            .make_link("t/2", "l")
+            .unwrap();
+        store.apply(&batch).unwrap();
+        assert_eq!(store.read("l").unwrap(), Some(b"2".to_vec()));
+        store.reset().unwrap();
+        assert_eq!(store.read("l").unwrap(), None, "reset forgets cached links");
+    });
+}

@@ -1,98 +1,134 @@
-//! A bounded cache of paths known to be groups, so that a writer does not
-//! read every ancestor of every path it writes. Without it, a write at depth
-//! `d` costs `d` reads before its one put; with it, the common write (parent
-//! already seen) costs one read (the entry itself) and one put.
+//! Bounded caches of facts about paths, kept by writers:
 //!
-//! Correctness rests on the path locks (`locks.rs`): an entry is added only
-//! for a group read or created under a lock on its path, and removed by the
-//! delete that holds that path exclusively, so whoever holds a lock on a
-//! path sees a cache that agrees with the database about it. Readers never
-//! consult it.
+//! - the **group cache**: paths known to be groups, so that a writer does
+//!   not read every ancestor of every path it writes (with it, the common
+//!   write costs one read, of the entry itself, and one put);
+//! - the **link cache**: links and their targets, so that a read through a
+//!   link costs one RocksDB get (the target's) instead of two.
 //!
-//! The bound is in bytes, not entries, since paths run up to 8 KiB. Eviction
-//! is by generations, per shard: new entries go into `young`; when `young`
-//! fills half the shard's share, it becomes `old` and the previous `old` is
-//! dropped; a hit in `old` moves the entry back to `young`. That keeps
-//! recently used groups, costs O(1) per access, and never holds more than
-//! the configured bytes (plus one entry per shard).
+//! Both are filled only by writers, for paths they hold a lock on (a group
+//! or link they created or read under that lock), and emptied of a path
+//! before the transaction that removes it commits, by the writer holding
+//! that path exclusively. Links and groups change in no other way (a write
+//! or a link is refused where one stands). So a writer holding a lock sees a
+//! cache that agrees with the database; a reader uses the link cache only on
+//! the live database and checks afterwards that no write landed meanwhile
+//! (`reader.rs`), which covers a removal racing with its lookup.
+//!
+//! The bound is in bytes, since paths run up to 8 KiB. Eviction is by
+//! generations, per shard: new entries go into `young`; when `young` fills
+//! half the shard's share, it becomes `old` and the previous `old` is
+//! dropped; a hit in `old` moves the entry back. That keeps recently used
+//! entries, costs O(1) per access, and never holds more than the configured
+//! bytes (plus one entry per shard).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use super::hash::{fnv, FnvBuild, FNV_OFFSET};
 
-type PathSet = HashSet<Box<str>, FnvBuild>;
-
 const SHARDS: usize = 64;
 
-#[derive(Default)]
-struct Shard {
-    young: PathSet,
+/// What a cached value adds to its entry's cost.
+pub(crate) trait Cached: Clone {
+    fn bytes(&self) -> usize;
+}
+
+impl Cached for () {
+    fn bytes(&self) -> usize {
+        0
+    }
+}
+
+impl Cached for Box<str> {
+    fn bytes(&self) -> usize {
+        self.len()
+    }
+}
+
+type Generation<V> = HashMap<Box<str>, V, FnvBuild>;
+
+struct Shard<V> {
+    young: Generation<V>,
     young_bytes: usize,
-    old: PathSet,
+    old: Generation<V>,
 }
 
-/// What one cached path costs: its bytes and the set's own bookkeeping.
-fn cost(path: &str) -> usize {
-    path.len() + 32
+impl<V> Default for Shard<V> {
+    fn default() -> Self {
+        Shard {
+            young: Generation::default(),
+            young_bytes: 0,
+            old: Generation::default(),
+        }
+    }
 }
 
-pub(crate) struct GroupCache {
-    shards: Box<[Mutex<Shard>]>,
+/// What one entry costs: its bytes and the map's own bookkeeping.
+fn cost<V: Cached>(path: &str, value: &V) -> usize {
+    path.len() + value.bytes() + 32
+}
+
+pub(crate) struct PathCache<V> {
+    shards: Box<[Mutex<Shard<V>>]>,
     generation_size: usize,
 }
 
-impl GroupCache {
+/// Paths known to be groups.
+pub(crate) type GroupCache = PathCache<()>;
+/// Links, with their targets.
+pub(crate) type LinkCache = PathCache<Box<str>>;
+
+impl<V: Cached> PathCache<V> {
     /// A cache of about `capacity_bytes`; 0 caches nothing.
     pub(crate) fn new(capacity_bytes: usize) -> Self {
-        GroupCache {
+        PathCache {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             generation_size: capacity_bytes / SHARDS / 2,
         }
     }
 
-    fn shard(&self, path: &str) -> MutexGuard<'_, Shard> {
+    fn shard(&self, path: &str) -> MutexGuard<'_, Shard<V>> {
         let i = (fnv(path.as_bytes(), FNV_OFFSET) % SHARDS as u64) as usize;
-        // A shard holds only hints that are re-checked under the path locks'
-        // discipline; a panic mid-update leaves, at worst, a missing entry.
+        // Every update leaves a shard consistent before it can panic
+        // (allocation failure aside), so a poisoned lock is still usable.
         self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn contains(&self, path: &str) -> bool {
+    pub(crate) fn get(&self, path: &str) -> Option<V> {
         if self.generation_size == 0 {
-            return false;
+            return None;
         }
         let mut shard = self.shard(path);
-        if shard.young.contains(path) {
-            return true;
+        if let Some(value) = shard.young.get(path) {
+            return Some(value.clone());
         }
-        match shard.old.take(path) {
-            Some(entry) => {
-                self.insert_young(&mut shard, entry);
-                true
-            }
-            None => false,
-        }
+        let (entry, value) = shard.old.remove_entry(path)?;
+        self.insert_young(&mut shard, entry, value.clone());
+        Some(value)
     }
 
-    pub(crate) fn insert(&self, path: &str) {
+    pub(crate) fn insert(&self, path: &str, value: V) {
         if self.generation_size == 0 {
             return;
         }
         let mut shard = self.shard(path);
-        if !shard.young.contains(path) {
-            shard.old.remove(path);
-            self.insert_young(&mut shard, path.into());
+        if let Some(old) = shard.young.remove(path) {
+            shard.young_bytes -= cost(path, &old);
         }
+        shard.old.remove(path);
+        self.insert_young(&mut shard, path.into(), value);
     }
 
-    fn insert_young(&self, shard: &mut Shard, entry: Box<str>) {
-        if shard.young_bytes + cost(&entry) > self.generation_size {
+    fn insert_young(&self, shard: &mut Shard<V>, path: Box<str>, value: V) {
+        let added = cost(&path, &value);
+        if shard.young_bytes + added > self.generation_size {
             shard.old = std::mem::take(&mut shard.young);
             shard.young_bytes = 0;
         }
-        shard.young_bytes += cost(&entry);
-        shard.young.insert(entry);
+        shard.young_bytes += added;
+        shard.young.insert(path, value);
     }
 
     pub(crate) fn remove(&self, path: &str) {
@@ -100,8 +136,8 @@ impl GroupCache {
             return;
         }
         let mut shard = self.shard(path);
-        if shard.young.remove(path) {
-            shard.young_bytes -= cost(path);
+        if let Some(old) = shard.young.remove(path) {
+            shard.young_bytes -= cost(path, &old);
         }
         shard.old.remove(path);
     }
@@ -121,10 +157,100 @@ impl GroupCache {
                 s.young
                     .iter()
                     .chain(s.old.iter())
-                    .map(|p| cost(p))
+                    .map(|(p, v)| cost(p, v))
                     .sum::<usize>()
             })
             .sum()
+    }
+}
+
+impl GroupCache {
+    pub(crate) fn contains(&self, path: &str) -> bool {
+        self.get(path).is_some()
+    }
+}
+
+/// Bits of the link cache's filter (128 KiB).
+const FILTER_BITS: usize = 1 << 20;
+
+/// The link cache, behind a filter: every read asks it about the path it
+/// reads, and nearly all of those paths are not links, so a lock-free bit
+/// test answers them before any lock is taken. A bit is set for every
+/// path ever inserted and cleared only by `clear`; a set bit for a path
+/// that is not cached only costs the lookup it would have cost anyway.
+pub(crate) struct Links {
+    cache: LinkCache,
+    filter: Box<[AtomicU64]>,
+}
+
+fn filter_bit(path: &str) -> (usize, u64) {
+    let bit = (fnv(path.as_bytes(), FNV_OFFSET).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 44) as usize
+        % FILTER_BITS;
+    (bit / 64, 1 << (bit % 64))
+}
+
+impl Links {
+    pub(crate) fn new(capacity_bytes: usize) -> Self {
+        Links {
+            cache: LinkCache::new(capacity_bytes),
+            filter: (0..FILTER_BITS / 64).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// The target of the link at `path`, if it is cached.
+    pub(crate) fn get(&self, path: &str) -> Option<Box<str>> {
+        let (word, mask) = filter_bit(path);
+        if self.filter[word].load(Ordering::Acquire) & mask == 0 {
+            return None;
+        }
+        self.cache.get(path)
+    }
+
+    pub(crate) fn insert(&self, path: &str, target: &str) {
+        let (word, mask) = filter_bit(path);
+        self.filter[word].fetch_or(mask, Ordering::AcqRel);
+        self.cache.insert(path, target.into());
+    }
+
+    pub(crate) fn remove(&self, path: &str) {
+        self.cache.remove(path);
+    }
+
+    pub(crate) fn clear(&self) {
+        self.cache.clear();
+        for word in self.filter.iter() {
+            word.store(0, Ordering::Release);
+        }
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        self.cache.bytes() + self.filter.len() * 8
+    }
+}
+
+/// The writers' caches, kept together because they are kept the same way.
+pub(crate) struct Caches {
+    pub(crate) groups: GroupCache,
+    pub(crate) links: Links,
+}
+
+impl Caches {
+    pub(crate) fn new(group_bytes: usize, link_bytes: usize) -> Self {
+        Caches {
+            groups: GroupCache::new(group_bytes),
+            links: Links::new(link_bytes),
+        }
+    }
+
+    /// Forgets a path about to be removed (before the removal commits).
+    pub(crate) fn forget(&self, path: &str) {
+        self.groups.remove(path);
+        self.links.remove(path);
+    }
+
+    pub(crate) fn clear(&self) {
+        self.groups.clear();
+        self.links.clear();
     }
 }
 
@@ -135,20 +261,27 @@ mod tests {
     #[test]
     fn holds_what_was_inserted_until_removed() {
         let cache = GroupCache::new(10_000);
-        cache.insert("a/b");
+        cache.insert("a/b", ());
         assert!(cache.contains("a/b"));
         assert!(!cache.contains("a"));
         cache.remove("a/b");
         assert!(!cache.contains("a/b"));
+        let links = Links::new(10_000);
+        links.insert("l", "t");
+        links.insert("l", "u");
+        assert_eq!(links.get("l").as_deref(), Some("u"));
+        assert_eq!(links.get("m"), None);
+        links.remove("l");
+        assert_eq!(links.get("l"), None);
     }
 
     #[test]
     fn never_holds_more_than_its_capacity() {
         let cache = GroupCache::new(64 << 10);
         for i in 0..100_000 {
-            cache.insert(&format!("g{i}"));
+            cache.insert(&format!("g{i}"), ());
         }
-        let slack = SHARDS * cost("g99999");
+        let slack = SHARDS * cost("g99999", &());
         assert!(cache.bytes() <= (64 << 10) + slack, "{}", cache.bytes());
         assert!(
             cache.bytes() >= (16 << 10),
@@ -158,19 +291,16 @@ mod tests {
         assert!(cache.contains("g99999"), "the newest survives");
         let long = "x".repeat(8 << 10);
         for i in 0..1_000 {
-            cache.insert(&format!("{long}/{i}"));
+            cache.insert(&format!("{long}/{i}"), ());
         }
-        assert!(
-            cache.bytes() <= (64 << 10) + SHARDS * cost(&long) * 2,
-            "{}",
-            cache.bytes()
-        );
+        let slack = SHARDS * cost(&long, &()) * 2;
+        assert!(cache.bytes() <= (64 << 10) + slack, "{}", cache.bytes());
     }
 
     #[test]
     fn zero_capacity_caches_nothing() {
         let cache = GroupCache::new(0);
-        cache.insert("a");
+        cache.insert("a", ());
         assert!(!cache.contains("a"));
         assert_eq!(cache.bytes(), 0);
     }
@@ -179,7 +309,7 @@ mod tests {
     fn clear_empties_every_shard() {
         let cache = GroupCache::new(10_000);
         for i in 0..100 {
-            cache.insert(&format!("g{i}"));
+            cache.insert(&format!("g{i}"), ());
         }
         cache.clear();
         assert_eq!(cache.bytes(), 0);

@@ -23,7 +23,7 @@ pub use backup::BackupMethod;
 pub use check::{CheckReport, Finding};
 pub use options::{Compression, Options};
 
-use self::cache::GroupCache;
+use self::cache::Caches;
 use self::locks::{LockPlan, LockTable};
 use self::txn::Txn;
 use crate::codec;
@@ -44,7 +44,7 @@ pub struct RocksStore {
     options: Options,
     write_options: WriteOptions,
     locks: LockTable,
-    cache: GroupCache,
+    caches: Caches,
 }
 
 impl std::fmt::Debug for RocksStore {
@@ -77,7 +77,7 @@ impl RocksStore {
         Ok(RocksStore {
             db,
             write_options: options.write_options(),
-            cache: GroupCache::new(options.group_cache_bytes),
+            caches: Caches::new(options.group_cache_bytes, options.link_cache_bytes),
             locks: LockTable::new(),
             options,
             dir,
@@ -126,7 +126,7 @@ impl RocksStore {
         let mut plan = plan.finish();
         for _ in 0..OPTIMISTIC_ATTEMPTS {
             let held = self.locks.lock(&plan);
-            let mut txn = Txn::new(&self.db, &self.cache);
+            let mut txn = Txn::new(&self.db, &self.caches);
             let result = op(&mut txn);
             let needed = std::mem::take(&mut txn.needs).finish();
             if plan.covers(&needed) {
@@ -139,7 +139,7 @@ impl RocksStore {
             plan = needed;
         }
         let _alone = self.locks.lock_all();
-        let mut txn = Txn::new(&self.db, &self.cache);
+        let mut txn = Txn::new(&self.db, &self.caches);
         let answer = op(&mut txn)?;
         txn.commit(&self.write_options)?;
         Ok(answer)
@@ -170,7 +170,13 @@ impl RocksStore {
     /// The memory held now by the writers' group cache, which
     /// [`Options::group_cache_bytes`] bounds.
     pub fn group_cache_usage(&self) -> usize {
-        self.cache.bytes()
+        self.caches.groups.bytes()
+    }
+
+    /// The memory held now by the link cache, which
+    /// [`Options::link_cache_bytes`] bounds (plus its fixed 128 KiB filter).
+    pub fn link_cache_usage(&self) -> usize {
+        self.caches.links.bytes()
     }
 
     /// One of RocksDB's integer properties (`rocksdb.estimate-num-keys`,
@@ -274,19 +280,19 @@ fn check_format(db: &DB, dir: &Path, options: &Options) -> Result<()> {
 
 impl Store for RocksStore {
     fn read_at(&self, path: &StorePath) -> Result<Option<Vec<u8>>> {
-        reader::read(&self.db, path)
+        reader::read(&self.db, &self.caches.links, path)
     }
 
     fn type_at(&self, path: &StorePath) -> Result<Option<EntryType>> {
-        reader::type_of(&self.db, path)
+        reader::type_of(&self.db, &self.caches.links, path)
     }
 
     fn list_at(&self, path: &StorePath) -> Result<Option<Vec<Child>>> {
-        reader::list(&self.db, path)
+        reader::list(&self.db, &self.caches.links, path)
     }
 
     fn resolve_at(&self, path: &StorePath) -> Result<StorePath> {
-        reader::resolve_path(&self.db, path)
+        reader::resolve_path(&self.db, &self.caches.links, path)
     }
 
     fn write_at(&self, path: &StorePath, value: &[u8]) -> Result<()> {
@@ -308,7 +314,7 @@ impl Store for RocksStore {
     fn apply(&self, batch: &Batch) -> Result<()> {
         self.writable("apply a batch")?;
         let _alone = self.locks.lock_all();
-        let mut txn = Txn::new(&self.db, &self.cache);
+        let mut txn = Txn::new(&self.db, &self.caches);
         for op in batch.ops() {
             match op {
                 Op::Write { path, value } => txn.write(path, value)?,
@@ -325,12 +331,13 @@ impl Store for RocksStore {
     fn reset(&self) -> Result<()> {
         self.writable("reset")?;
         let _alone = self.locks.lock_all();
+        // Forgotten before the removal lands, as for any delete (cache.rs).
+        self.caches.clear();
         let mut batch = WriteBatch::default();
         batch.delete_range(codec::ENTRIES_START, codec::ENTRIES_END);
         self.db
             .write_opt(batch, &self.write_options)
             .map_err(Error::rocks("resetting the store"))?;
-        self.cache.clear();
         Ok(())
     }
 }

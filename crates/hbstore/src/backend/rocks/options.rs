@@ -29,6 +29,7 @@ pub struct Options {
     pub(crate) block_cache_bytes: usize,
     pub(crate) bloom_bits_per_key: Option<f64>,
     pub(crate) group_cache_bytes: usize,
+    pub(crate) link_cache_bytes: usize,
 }
 
 impl Default for Options {
@@ -41,6 +42,7 @@ impl Default for Options {
             block_cache_bytes: 64 << 20,
             bloom_bits_per_key: Some(10.0),
             group_cache_bytes: 16 << 20,
+            link_cache_bytes: 16 << 20,
         }
     }
 }
@@ -92,6 +94,15 @@ impl Options {
     /// off (default: 16 MiB, some 200,000 typical paths).
     pub fn group_cache_bytes(mut self, bytes: usize) -> Self {
         self.group_cache_bytes = bytes;
+        self
+    }
+
+    /// Memory for the cache of links and their targets that writers keep
+    /// (links they made or followed), so that a read through a cached link
+    /// costs one RocksDB get instead of two; 0 turns it off (default:
+    /// 16 MiB).
+    pub fn link_cache_bytes(mut self, bytes: usize) -> Self {
+        self.link_cache_bytes = bytes;
         self
     }
 

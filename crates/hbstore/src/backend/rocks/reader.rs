@@ -12,6 +12,7 @@
 
 use rocksdb::{DBRawIterator, ReadOptions, Snapshot, DB};
 
+use super::cache::Links;
 use super::resolve::{resolve, Lookup, Probe};
 use crate::codec::{self, Entry};
 use crate::error::{Error, Result};
@@ -22,6 +23,8 @@ use crate::store::{Child, ChildKind, EntryType};
 /// or a snapshot.
 pub(crate) struct ReadView<'a> {
     db: &'a DB,
+    /// The link cache, on the live database only (a snapshot is older).
+    links: Option<&'a Links>,
     snapshot: Option<Snapshot<'a>>,
     sequence: u64,
     gets: u32,
@@ -40,6 +43,9 @@ impl Lookup for ReadView<'_> {
             return Ok(Probe::Absent);
         }
         self.gets += 1;
+        if let Some(target) = self.links.and_then(|l| l.get(path)) {
+            return Ok(Probe::Link(target.into()));
+        }
         codec::entry_key_into(&mut self.key, path);
         let stored = match &self.snapshot {
             Some(s) => s.get_pinned(&self.key),
@@ -65,9 +71,10 @@ impl Lookup for ReadView<'_> {
 }
 
 impl<'a> ReadView<'a> {
-    fn live(db: &'a DB, keep_values: bool) -> Self {
+    fn live(db: &'a DB, links: &'a Links, keep_values: bool) -> Self {
         ReadView {
             db,
+            links: Some(links),
             sequence: db.latest_sequence_number(),
             snapshot: None,
             gets: 0,
@@ -79,8 +86,14 @@ impl<'a> ReadView<'a> {
 
     pub(crate) fn snapshot(db: &'a DB, keep_values: bool) -> Self {
         ReadView {
+            db,
+            links: None,
+            sequence: db.latest_sequence_number(),
             snapshot: Some(db.snapshot()),
-            ..Self::live(db, keep_values)
+            gets: 0,
+            last_value: None,
+            keep_values,
+            key: codec::EntryKey::new(),
         }
     }
 
@@ -95,10 +108,11 @@ impl<'a> ReadView<'a> {
     /// on a snapshot.
     fn answer<T>(
         db: &'a DB,
+        links: &'a Links,
         keep_values: bool,
         read: impl Fn(&mut ReadView<'a>) -> Result<T>,
     ) -> Result<T> {
-        let mut live = ReadView::live(db, keep_values);
+        let mut live = ReadView::live(db, links, keep_values);
         let answer = read(&mut live);
         if live.consistent() {
             return answer;
@@ -126,8 +140,8 @@ impl<'a> ReadView<'a> {
     }
 }
 
-pub(crate) fn read(db: &DB, path: &StorePath) -> Result<Option<Vec<u8>>> {
-    ReadView::answer(db, true, |view| {
+pub(crate) fn read(db: &DB, links: &Links, path: &StorePath) -> Result<Option<Vec<u8>>> {
+    ReadView::answer(db, links, true, |view| {
         Ok(match resolve(view, path.as_str())? {
             (_, Probe::Value) => view.last_value.take(),
             _ => None,
@@ -135,8 +149,8 @@ pub(crate) fn read(db: &DB, path: &StorePath) -> Result<Option<Vec<u8>>> {
     })
 }
 
-pub(crate) fn type_of(db: &DB, path: &StorePath) -> Result<Option<EntryType>> {
-    ReadView::answer(db, false, |view| {
+pub(crate) fn type_of(db: &DB, links: &Links, path: &StorePath) -> Result<Option<EntryType>> {
+    ReadView::answer(db, links, false, |view| {
         Ok(match resolve(view, path.as_str())?.1 {
             Probe::Value => Some(EntryType::Simple),
             Probe::Group => Some(EntryType::Composite),
@@ -145,14 +159,14 @@ pub(crate) fn type_of(db: &DB, path: &StorePath) -> Result<Option<EntryType>> {
     })
 }
 
-pub(crate) fn resolve_path(db: &DB, path: &StorePath) -> Result<StorePath> {
-    ReadView::answer(db, false, |view| {
+pub(crate) fn resolve_path(db: &DB, links: &Links, path: &StorePath) -> Result<StorePath> {
+    ReadView::answer(db, links, false, |view| {
         let (target, _) = resolve(view, path.as_str())?;
         Ok(StorePath::from_canonical(target.into_owned()))
     })
 }
 
-pub(crate) fn list(db: &DB, path: &StorePath) -> Result<Option<Vec<Child>>> {
+pub(crate) fn list(db: &DB, links: &Links, path: &StorePath) -> Result<Option<Vec<Child>>> {
     // Children exist only under a group (the invariant), so when the scan
     // finds any, `path` is a group with no link on the way: one iterator,
     // one consistent view, done. Only an empty range needs a closer look.
@@ -183,7 +197,7 @@ pub(crate) fn list(db: &DB, path: &StorePath) -> Result<Option<Vec<Child>>> {
             iter.status()
                 .map_err(Error::rocks_lazy(|| format!("listing {path}")))?;
             drop(iter);
-            ReadView::answer(db, false, |view| list_resolved(view, path))
+            ReadView::answer(db, links, false, |view| list_resolved(view, path))
         }
     }
 }

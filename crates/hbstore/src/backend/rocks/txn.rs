@@ -8,7 +8,7 @@
 
 use rocksdb::{WriteBatch, WriteOptions, DB};
 
-use super::cache::GroupCache;
+use super::cache::Caches;
 use super::locks::LockPlan;
 use super::resolve::{resolve, Lookup, Probe};
 use super::small_map::SmallMap;
@@ -18,14 +18,17 @@ use crate::path::{check_resolved_len, join_str, parent_of, prefixes, StorePath, 
 
 pub(crate) struct Txn<'a> {
     db: &'a DB,
-    cache: &'a GroupCache,
+    caches: &'a Caches,
     /// Pending changes by path: new stored bytes, or `None` for a removal.
     pending: SmallMap<Option<Vec<u8>>>,
     /// The groups this transaction found in the database: read once
     /// (ensuring ancestors reads them again), and remembered in the group
     /// cache once committed. Pending changes take precedence.
     groups_read: SmallMap<()>,
-    /// Every path this transaction removed, to evict from the group cache.
+    /// Links this transaction found in the database, to remember in the
+    /// link cache once committed.
+    links_read: SmallMap<String>,
+    /// Every path this transaction removed, to forget in the caches.
     removed: Vec<String>,
     /// One key buffer for all the gets (an allocation each showed).
     key: codec::EntryKey,
@@ -74,7 +77,7 @@ impl Txn<'_> {
                 None => Ok(Probe::Absent),
             };
         }
-        if self.groups_read.contains_key(path) || (ask_cache && self.cache.contains(path)) {
+        if self.groups_read.contains_key(path) || (ask_cache && self.caches.groups.contains(path)) {
             return Ok(Probe::Group);
         }
         codec::entry_key_into(&mut self.key, path);
@@ -87,20 +90,23 @@ impl Txn<'_> {
             Some(bytes) => Some(probe_bytes(path, &bytes)?),
         }
         .unwrap_or(Probe::Absent);
-        if probe == Probe::Group {
-            self.groups_read.insert(path.to_owned(), ());
+        match &probe {
+            Probe::Group => self.groups_read.insert(path.to_owned(), ()),
+            Probe::Link(target) => self.links_read.insert(path.to_owned(), target.clone()),
+            _ => {}
         }
         Ok(probe)
     }
 }
 
 impl<'a> Txn<'a> {
-    pub(crate) fn new(db: &'a DB, cache: &'a GroupCache) -> Self {
+    pub(crate) fn new(db: &'a DB, caches: &'a Caches) -> Self {
         Txn {
             db,
-            cache,
+            caches,
             pending: SmallMap::default(),
             groups_read: SmallMap::default(),
+            links_read: SmallMap::default(),
             removed: Vec::new(),
             key: codec::EntryKey::new(),
             needs: LockPlan::default(),
@@ -283,9 +289,14 @@ impl<'a> Txn<'a> {
         Ok(found)
     }
 
-    /// Writes every pending change in one atomic RocksDB write, then brings
-    /// the group cache up to date (the caller still holds the locks).
+    /// Writes every pending change in one atomic RocksDB write, bringing the
+    /// caches up to date around it (the caller still holds the locks): what
+    /// it removes is forgotten before the write lands, so that no reader
+    /// finds it cached afterwards; what it leaves is remembered after.
     pub(crate) fn commit(mut self, write_options: &WriteOptions) -> Result<()> {
+        for path in &self.removed {
+            self.caches.forget(path);
+        }
         let committed = match self.pending.len() {
             0 => Ok(()),
             // The common write (parent already there) is one change: a
@@ -311,21 +322,24 @@ impl<'a> Txn<'a> {
             }
         };
         committed.map_err(Error::rocks("committing a write"))?;
-        // Only a delete can end a group (a write or a link is refused where
-        // a group stands), though a batch may put something else there
-        // afterwards: every removed path is evicted, then the groups the
-        // transaction leaves behind are remembered.
-        for path in &self.removed {
-            self.cache.remove(path);
-        }
         for (path, change) in self.pending.iter() {
-            if change.as_deref() == Some(GROUP_BYTES) {
-                self.cache.insert(path);
+            match change
+                .as_deref()
+                .map(|bytes| codec::decode_entry(path, bytes))
+            {
+                Some(Ok(Entry::Group)) => self.caches.groups.insert(path, ()),
+                Some(Ok(Entry::Link(target))) => self.caches.links.insert(path, target),
+                _ => {}
             }
         }
         for (path, ()) in self.groups_read.iter() {
             if !self.pending.contains_key(path) {
-                self.cache.insert(path);
+                self.caches.groups.insert(path, ());
+            }
+        }
+        for (path, target) in self.links_read.iter() {
+            if !self.pending.contains_key(path) {
+                self.caches.links.insert(path, target);
             }
         }
         Ok(())
