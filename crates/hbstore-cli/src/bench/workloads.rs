@@ -298,6 +298,15 @@ fn big_group(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sampl
             raw: Some(raw_last / raw_first),
             target: Some(Target::AtMost(1.3)),
         },
+        // RocksDB's own writes slow down as its memtable grows; this is
+        // hbstore's growth with that factored out (1.0: none of its own).
+        Sample {
+            workload: "5 big group: growth / raw growth",
+            unit: "x",
+            hbstore: (hb_last / hb_first) / (raw_last / raw_first),
+            raw: None,
+            target: None,
+        },
     ])
 }
 

@@ -114,11 +114,16 @@ impl<V: Cached> PathCache<V> {
             return;
         }
         let mut shard = self.shard(path);
+        Self::take(&mut shard, path);
+        self.insert_young(&mut shard, path.into(), value);
+    }
+
+    /// Removes `path` from both generations, keeping the byte count.
+    fn take(shard: &mut Shard<V>, path: &str) {
         if let Some(old) = shard.young.remove(path) {
             shard.young_bytes -= cost(path, &old);
         }
         shard.old.remove(path);
-        self.insert_young(&mut shard, path.into(), value);
     }
 
     fn insert_young(&self, shard: &mut Shard<V>, path: Box<str>, value: V) {
@@ -135,11 +140,7 @@ impl<V: Cached> PathCache<V> {
         if self.generation_size == 0 {
             return;
         }
-        let mut shard = self.shard(path);
-        if let Some(old) = shard.young.remove(path) {
-            shard.young_bytes -= cost(path, &old);
-        }
-        shard.old.remove(path);
+        Self::take(&mut self.shard(path), path);
     }
 
     pub(crate) fn clear(&self) {
