@@ -23,7 +23,7 @@
 //! bytes (plus one entry per shard).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use super::hash::{fnv, FnvBuild, FNV_OFFSET};
@@ -182,6 +182,9 @@ const FILTER_BITS: usize = 1 << 20;
 pub(crate) struct Links {
     cache: LinkCache,
     filter: Box<[AtomicU64]>,
+    /// Whether any link was ever cached (since the last `clear`): a store
+    /// without links skips even hashing the path.
+    any: AtomicBool,
 }
 
 fn filter_bit(path: &str) -> (usize, u64) {
@@ -195,11 +198,15 @@ impl Links {
         Links {
             cache: LinkCache::new(capacity_bytes),
             filter: (0..FILTER_BITS / 64).map(|_| AtomicU64::new(0)).collect(),
+            any: AtomicBool::new(false),
         }
     }
 
     /// The target of the link at `path`, if it is cached.
     pub(crate) fn get(&self, path: &str) -> Option<Box<str>> {
+        if !self.any.load(Ordering::Acquire) {
+            return None;
+        }
         let (word, mask) = filter_bit(path);
         if self.filter[word].load(Ordering::Acquire) & mask == 0 {
             return None;
@@ -210,6 +217,7 @@ impl Links {
     pub(crate) fn insert(&self, path: &str, target: &str) {
         let (word, mask) = filter_bit(path);
         self.filter[word].fetch_or(mask, Ordering::AcqRel);
+        self.any.store(true, Ordering::Release);
         self.cache.insert(path, target.into());
     }
 
@@ -219,6 +227,7 @@ impl Links {
 
     pub(crate) fn clear(&self) {
         self.cache.clear();
+        self.any.store(false, Ordering::Release);
         for word in self.filter.iter() {
             word.store(0, Ordering::Release);
         }
