@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 /// hbstore: a hierarchical key-value store (paths, groups, links) on RocksDB.
 #[derive(Debug, Parser)]
-#[command(name = "hbstore", version, about, after_help = EXIT_CODES)]
+#[command(name = "hbstore", version, after_help = EXIT_CODES)]
 pub struct Cli {
     /// The store directory.
     #[arg(
@@ -131,7 +131,8 @@ pub enum Command {
     #[command(after_help = "Example:\n  hbstore compact")]
     Compact,
 
-    /// Bring in a store HyperBEAM wrote: an hb_store_fs tree or an hb_store_rocksdb database.
+    /// Bring in an hb_store_fs tree or an hb_store_rocksdb database.
+    ///
     /// Safe to run again: importing the same source twice gives the same store.
     #[command(
         after_help = "Examples:\n  hbstore import --from fs ./cache-mainnet\n  hbstore import --from hb-rocksdb ./cache-rocksdb"
@@ -154,8 +155,9 @@ pub enum Command {
         json: JsonFlag,
     },
 
-    /// Run HyperBEAM's store workloads on hbstore and on raw RocksDB, side by side.
-    /// Works in fresh temporary stores (not in --db).
+    /// Benchmark HyperBEAM's store workloads against raw RocksDB.
+    ///
+    /// Works in fresh temporary stores (not in --db); prints ops/s for both and their ratio.
     #[command(
         after_help = "Examples:\n  hbstore bench\n  hbstore bench --quick --json > bench.json"
     )]
