@@ -32,6 +32,11 @@ impl Raw {
         self.db.get(key).map_err(failed)
     }
 
+    /// Gets every one of `keys` (a read workload's baseline).
+    pub fn get_each<K: AsRef<[u8]>>(&self, keys: &[K]) -> CliResult {
+        keys.iter().try_for_each(|k| self.get(k.as_ref()).map(drop))
+    }
+
     /// The keys under `prefix`: what a plain key-value store does for a
     /// `list`.
     pub fn scan(&self, prefix: &[u8]) -> CliResult<Vec<Box<[u8]>>> {

@@ -121,13 +121,7 @@ fn key_read_write(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<
                     })
                 })
             },
-            || {
-                parallel(threads, |t| {
-                    share(t)
-                        .iter()
-                        .try_for_each(|k| raw.get(k.as_bytes()).map(drop))
-                })
-            },
+            || parallel(threads, |t| raw.get_each(share(t))),
         )?);
     }
     Ok(out)
@@ -241,11 +235,7 @@ fn deep(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
                 check(found, "a deep value reads back")
             })
         },
-        || {
-            picks
-                .iter()
-                .try_for_each(|p| raw.get(p.as_bytes()).map(drop))
-        },
+        || raw.get_each(&picks),
     )?;
     Ok(vec![writes, reads])
 }
@@ -274,11 +264,7 @@ fn links(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> 
                 check(found, "a read through a link finds the value")
             })
         },
-        || {
-            targets
-                .iter()
-                .try_for_each(|p| raw.get(p.as_bytes()).map(drop))
-        },
+        || raw.get_each(&targets),
     )?])
 }
 
@@ -402,11 +388,7 @@ fn large_values(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sa
                 check(len == value.len(), "a large value reads back whole")
             })
         },
-        || {
-            paths
-                .iter()
-                .try_for_each(|p| raw.get(p.as_bytes()).map(drop))
-        },
+        || raw.get_each(&paths),
     )?;
     Ok(vec![writes, reads])
 }

@@ -72,24 +72,24 @@ impl Lookup for ReadView<'_> {
 
 impl<'a> ReadView<'a> {
     fn live(db: &'a DB, links: &'a Links, keep_values: bool) -> Self {
-        ReadView {
-            db,
-            links: Some(links),
-            sequence: db.latest_sequence_number(),
-            snapshot: None,
-            gets: 0,
-            last_value: None,
-            keep_values,
-            key: codec::EntryKey::new(),
-        }
+        Self::new(db, Some(links), None, keep_values)
     }
 
     pub(crate) fn snapshot(db: &'a DB, keep_values: bool) -> Self {
+        Self::new(db, None, Some(db.snapshot()), keep_values)
+    }
+
+    fn new(
+        db: &'a DB,
+        links: Option<&'a Links>,
+        snapshot: Option<Snapshot<'a>>,
+        keep_values: bool,
+    ) -> Self {
         ReadView {
             db,
-            links: None,
+            links,
             sequence: db.latest_sequence_number(),
-            snapshot: Some(db.snapshot()),
+            snapshot,
             gets: 0,
             last_value: None,
             keep_values,

@@ -86,10 +86,9 @@ impl Txn<'_> {
             .get_pinned(&self.key)
             .map_err(Error::rocks_lazy(|| format!("reading {path:?}")))?;
         let probe = match stored {
-            None => None,
-            Some(bytes) => Some(probe_bytes(path, &bytes)?),
-        }
-        .unwrap_or(Probe::Absent);
+            None => Probe::Absent,
+            Some(bytes) => probe_bytes(path, &bytes)?,
+        };
         match &probe {
             Probe::Group => self.groups_read.insert(path.to_owned(), ()),
             Probe::Link(target) => self.links_read.insert(path.to_owned(), target.clone()),
@@ -120,8 +119,14 @@ impl<'a> Txn<'a> {
 
     fn remove(&mut self, path: &str) {
         self.needs.exclusive(path);
-        self.pending.insert(path.to_owned(), None);
-        self.removed.push(path.to_owned());
+        self.forget_later(path.to_owned());
+    }
+
+    /// Records the removal of `path` (the caller has the lock it needs:
+    /// its own, or an ancestor's for the descendants of a deleted group).
+    fn forget_later(&mut self, path: String) {
+        self.pending.insert(path.clone(), None);
+        self.removed.push(path);
     }
 
     /// Makes every ancestor of `target` a group, creating the missing ones;
@@ -241,8 +246,7 @@ impl<'a> Txn<'a> {
                 });
             }
             for d in descendants {
-                self.pending.insert(d.clone(), None);
-                self.removed.push(d);
+                self.forget_later(d);
             }
         }
         self.remove(&at);
