@@ -6,10 +6,6 @@ use std::sync::OnceLock;
 use hbstore::{Options, RocksStore};
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../shared.rs"]
-#[allow(dead_code)]
-mod shared;
-
 fn store() -> &'static RocksStore {
     static STORE: OnceLock<(tempfile::TempDir, RocksStore)> = OnceLock::new();
     let (_, store) = STORE.get_or_init(|| {
@@ -21,5 +17,5 @@ fn store() -> &'static RocksStore {
 }
 
 fuzz_target!(|data: &[u8]| {
-    shared::run_differential(data, store());
+    hbstore_testkit::fuzz::run_differential(data, store());
 });

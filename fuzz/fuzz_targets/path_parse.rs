@@ -3,10 +3,6 @@
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../shared.rs"]
-#[allow(dead_code)]
-mod shared;
-
 fuzz_target!(|data: &[u8]| {
-    shared::check_path(data);
+    hbstore_testkit::fuzz::check_path(data);
 });

@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand};
+
+use crate::migrate::{Source, Target};
 
 /// hbstore: a hierarchical key-value store (paths, groups, links) on RocksDB.
 #[derive(Debug, Parser)]
@@ -29,6 +32,7 @@ const EXIT_CODES: &str = "\
 Exit codes: 0 success; 1 the path asked for is not there; 2 usage error or invalid input;
 3 the operation failed (the message says which path and why); 4 `check` found damage.";
 
+/// `--json`, shared by the commands that offer it.
 #[derive(Debug, Args)]
 pub struct JsonFlag {
     /// Print JSON for scripts.
@@ -86,16 +90,54 @@ pub enum Command {
     },
 
     /// List a group's children, sorted (the top level by default).
-    #[command(after_help = "Examples:\n  hbstore ls messages\n  hbstore ls -l")]
+    #[command(
+        after_help = "Examples:\n  hbstore ls messages\n  hbstore ls -l\n  hbstore ls big --from k0500 --limit 100\n  hbstore ls big --reverse --limit 10"
+    )]
     Ls {
         #[arg(default_value = "")]
         path: String,
         /// Show each child's kind, a value's size and a link's target.
         #[arg(short, long)]
         long: bool,
+        /// Start at this name (inclusive; it need not exist).
+        #[arg(long)]
+        from: Option<String>,
+        /// Show at most this many children.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Reverse byte order (with --from: names up to and including it).
+        #[arg(long)]
+        reverse: bool,
         #[command(flatten)]
         json: JsonFlag,
     },
+
+    /// Find the groups whose child KEY links to TARGET, for every KEY=TARGET given.
+    ///
+    /// HyperBEAM's cache writes a message's field as a link to its content-addressed
+    /// value, so this finds messages by field values. Answered from the link index:
+    /// its cost grows with the answer, not with the store. Exit 1 when none matches.
+    #[command(
+        name = "match",
+        after_help = "Example:\n  hbstore match process=data/Xy3 slot=data/Q8k --limit 10"
+    )]
+    Match {
+        /// KEY=TARGET pairs: a child name and the path its link points at.
+        #[arg(required = true, value_parser = match_pair)]
+        pairs: Vec<(String, String)>,
+        /// Print at most this many groups.
+        #[arg(long)]
+        limit: Option<usize>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+
+    /// Upgrade a store written by an older hbstore to the current format, in place.
+    ///
+    /// Any command that opens the store for writing does the same; this one does
+    /// only that, with a progress bar, and says what it did.
+    #[command(after_help = "Example:\n  hbstore --db ./cache upgrade")]
+    Upgrade,
 
     /// Draw a subtree like tree(1); links show as `name -> target`.
     #[command(after_help = "Example:\n  hbstore tree messages --depth 2")]
@@ -139,7 +181,7 @@ pub enum Command {
     )]
     Import {
         #[arg(long, value_enum)]
-        from: crate::migrate::Source,
+        from: Source,
         dir: PathBuf,
         #[command(flatten)]
         json: JsonFlag,
@@ -149,7 +191,7 @@ pub enum Command {
     #[command(after_help = "Example:\n  hbstore export --to fs ./cache-fs")]
     Export {
         #[arg(long, value_enum)]
-        to: crate::migrate::Target,
+        to: Target,
         dir: PathBuf,
         #[command(flatten)]
         json: JsonFlag,
@@ -161,20 +203,97 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  hbstore bench\n  hbstore bench --quick --json > bench.json"
     )]
-    Bench {
-        /// A fraction of the work, for smoke runs.
-        #[arg(long)]
-        quick: bool,
-        /// Runs per workload (the median is reported); default 3, 1 with --quick.
-        #[arg(long)]
-        repeats: Option<usize>,
-        /// Where to create the temporary stores (default: the system's temporary directory).
-        #[arg(long)]
-        dir: Option<PathBuf>,
-        /// Run only these workloads (numbers 1 to 7, comma-separated).
-        #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(1..=7))]
-        only: Vec<u8>,
-        #[command(flatten)]
-        json: JsonFlag,
-    },
+    Bench(BenchArgs),
+}
+
+/// The benchmark's arguments.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// A fraction of the work, for smoke runs.
+    #[arg(long)]
+    pub quick: bool,
+    /// Runs per workload (the median is reported); default 3, 1 with --quick.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub repeats: Option<u64>,
+    /// Where to create the temporary stores (default: the system's temporary directory).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Run only these workloads (numbered from 1, comma-separated; see the table).
+    #[arg(long, value_delimiter = ',', value_parser = workload_number)]
+    pub only: Vec<u8>,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+/// `KEY=TARGET`, split at the first `=` (a target may hold more).
+fn match_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, target)) if !key.is_empty() => Ok((key.to_owned(), target.to_owned())),
+        _ => Err(format!("{text:?} is not KEY=TARGET")),
+    }
+}
+
+/// A workload number, checked against the benchmark's own list.
+fn workload_number(text: &str) -> Result<u8, String> {
+    let count = crate::bench::WORKLOADS;
+    match text.parse::<u8>() {
+        Ok(n) if (1..=count).contains(&n) => Ok(n),
+        _ => Err(format!("workloads are numbered 1 to {count}")),
+    }
+}
+
+impl clap::ValueEnum for Source {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Source::Fs, Source::HbRocksdb]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(match self {
+            Source::Fs => PossibleValue::new("fs").help("A directory tree written by hb_store_fs"),
+            Source::HbRocksdb => PossibleValue::new("hb-rocksdb")
+                .help("A RocksDB database written by hb_store_rocksdb"),
+        })
+    }
+}
+
+impl clap::ValueEnum for Target {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Target::Fs]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(match self {
+            Target::Fs => PossibleValue::new("fs").help("A directory tree that hb_store_fs reads"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_has_help_with_an_example() {
+        let cli = Cli::command();
+        let commands: Vec<_> = cli.get_subcommands().collect();
+        assert!(commands.len() >= 17, "{} commands", commands.len());
+        for command in commands {
+            let help = command
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert!(
+                help.contains("Example"),
+                "`hbstore {}` has no example in its help",
+                command.get_name()
+            );
+        }
+    }
 }

@@ -5,7 +5,8 @@ use std::fmt;
 /// A command's failure, carrying its exit code.
 #[derive(Debug)]
 pub enum CliError {
-    /// The path asked for is not there (exit 1, like `grep`).
+    /// The path asked for is not there, or is not what the command reads
+    /// (a group where a value was asked for): exit 1, like `grep`.
     NotFound(String),
     /// Invalid input (exit 2, like a usage error).
     Invalid(String),
@@ -19,13 +20,15 @@ pub enum CliError {
 }
 
 impl CliError {
-    pub fn exit_code(&self) -> i32 {
+    /// The process's exit code for this failure (`main` ends a closed
+    /// output with success before asking).
+    pub fn exit_code(&self) -> u8 {
         match self {
+            CliError::OutputClosed => 0,
             CliError::NotFound(_) => 1,
             CliError::Invalid(_) => 2,
             CliError::Failed(_) => 3,
             CliError::Damaged(_) => 4,
-            CliError::OutputClosed => 0,
         }
     }
 }

@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod error;
 mod migrate;
+mod output;
 mod progress;
 
 use std::process::ExitCode;
@@ -18,7 +19,7 @@ fn main() -> ExitCode {
         Err(error::CliError::OutputClosed) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("hbstore: {e}");
-            ExitCode::from(e.exit_code() as u8)
+            ExitCode::from(e.exit_code())
         }
     }
 }

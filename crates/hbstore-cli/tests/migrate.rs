@@ -3,26 +3,17 @@
 //! round trips through `hb_store_fs` trees.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use eetf::{Atom, Binary, FixInteger, List, Map, Term, Tuple};
 use hbstore::{ChildKind, EntryType, RocksStore, Store, StorePath};
+use hbstore_testkit::Dumped;
+
+mod support;
 
 fn hbstore(db: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_hbstore"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr,
-    )
+    let run = support::run(db, args, None);
+    (run.code, run.text(), run.stderr)
 }
 
 fn import(db: &Path, from: &str, dir: &Path) -> serde_json::Value {
@@ -36,44 +27,31 @@ fn import(db: &Path, from: &str, dir: &Path) -> serde_json::Value {
 
 /// Every entry of a store, links not followed: path -> kind and content.
 fn dump(store: &RocksStore) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    hbstore::walk(store, &StorePath::root(), |path, kind| {
-        let what = match kind {
-            ChildKind::Group => "group".to_owned(),
-            ChildKind::Value { .. } => {
-                format!("value {}", hex(&store.read(path)?.unwrap_or_default()))
-            }
-            ChildKind::Link { target } => format!("link {target}"),
-        };
-        out.insert(path.to_owned(), what);
-        Ok(())
-    })
-    .unwrap();
-    out
+    hbstore_testkit::dump(store)
+        .into_iter()
+        .map(|(path, entry)| {
+            let what = match entry {
+                Dumped::Group => "group".to_owned(),
+                Dumped::Value(bytes) => format!("value {}", hex(&bytes)),
+                Dumped::Link(target) => format!("link {target}"),
+            };
+            (path, what)
+        })
+        .collect()
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
-/// The fixtures written by the original system live beside the
-/// repository, in `../shared/fixtures` (as on CI).
-fn fixture(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures")
-        .join(name);
-    assert!(
-        path.exists(),
-        "fixture {} is missing (shared/ belongs beside the repository)",
-        path.display()
-    );
-    path
-}
+/// The fixtures written by the original system, kept in the repository
+/// (`tests/fixtures/README.md` says how they were made).
+use support::{fixture, fixture_copy};
 
 #[test]
 fn the_fixture_imports_entry_for_entry() {
-    let dir = fixture("hb-rocksdb-small");
     let tmp = tempfile::tempdir().unwrap();
+    let dir = fixture_copy("hb-rocksdb-small", tmp.path());
     let db = tmp.path().join("db");
     let summary = import(&db, "hb-rocksdb", &dir);
     assert_eq!(
@@ -130,8 +108,8 @@ fn the_fixture_imports_entry_for_entry() {
 /// a message followed by `/body`), which the module did not.
 #[test]
 fn the_fixture_answers_like_the_original_except_through_links() {
-    let dir = fixture("hb-rocksdb-small");
     let tmp = tempfile::tempdir().unwrap();
+    let dir = fixture_copy("hb-rocksdb-small", tmp.path());
     let db = tmp.path().join("db");
     import(&db, "hb-rocksdb", &dir);
     let store = RocksStore::open_read_only(&db).unwrap();
@@ -382,4 +360,52 @@ fn an_fs_tree_imports_and_exports_back_the_same() {
     // Export never writes into a directory that holds something.
     let (code, _, _) = hbstore(&db, &["export", "--to", "fs", exported.to_str().unwrap()]);
     assert_eq!(code, 2);
+}
+
+#[test]
+fn an_fs_tree_deeper_than_the_system_allows_imports_all_it_can_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("tree");
+    std::fs::create_dir(&source).unwrap();
+    std::fs::write(source.join("ok"), b"fine").unwrap();
+    // 25 levels of 200-byte names: deeper than PATH_MAX (4096 bytes) from
+    // the root, which only relative steps can build (bash's `cd -P` steps
+    // down even where it can no longer name the directory it is in).
+    let name = "d".repeat(200);
+    let script = format!(
+        "cd '{}' && for i in $(seq 25); do mkdir {name} && cd -P {name} 2>/dev/null; done; echo deep > leaf",
+        source.display()
+    );
+    std::process::Command::new("bash")
+        .args(["-c", &script])
+        .status()
+        .unwrap();
+    let found = std::process::Command::new("find")
+        .arg(&source)
+        .args(["-name", "leaf"])
+        .output()
+        .unwrap();
+    assert!(
+        found.stdout.len() > 4096,
+        "the leaf lies deeper than PATH_MAX: {} bytes",
+        found.stdout.len()
+    );
+    let db = tmp.path().join("db");
+    let (code, out, err) = hbstore(
+        &db,
+        &["import", "--json", "--from", "fs", source.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "the rest is imported: {err}");
+    let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let warnings = summary["warnings"].as_array().unwrap();
+    assert!(!warnings.is_empty(), "the unreadable part is reported");
+    for w in warnings {
+        let w = w.as_str().unwrap();
+        assert!(w.len() < 400, "the path is shortened in the message: {w}");
+        assert!(w.contains("bytes)"), "{w}");
+    }
+    let store = RocksStore::open_read_only(&db).unwrap();
+    assert_eq!(store.read("ok").unwrap(), Some(b"fine".to_vec()));
+    assert!(summary["groups"].as_u64().unwrap() >= 15, "{summary}");
+    assert!(store.check(|_| {}).unwrap().is_sound());
 }

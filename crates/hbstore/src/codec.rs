@@ -1,8 +1,10 @@
-//! The on-disk format of the RocksDB backend: key layout, entry tags and the
-//! format version. This is the only file that knows how bytes are laid out,
-//! so a format change is one diff here plus a version bump.
+//! The on-disk format of the RocksDB backend: key layout, entry tags, the
+//! link index and the format version. This is the only file that knows how
+//! bytes are laid out, so a format change is one diff here plus a version
+//! bump. `docs/format.md` in the repository describes the same, for readers
+//! who do not read Rust.
 //!
-//! # Format version 1
+//! # Format version 2
 //!
 //! **Entry keys.** An entry at canonical path `p` with `d` segments is stored
 //! under `d as u16 big-endian ++ p`. The depth prefix is what makes the
@@ -23,17 +25,44 @@
 //! start with `00 00` are free for metadata: `00 00 "hbstore-format"` holds
 //! the format version as a `u32` big-endian. A database without it is not an
 //! hbstore store.
+//!
+//! **The link index** (new in version 2) answers `match`: for every stored
+//! link at `g/name` (`g` its parent group, empty for the root) whose target
+//! is `t`, the key `00 00 01 ++ t ++ 00 ++ name ++ 00 ++ g` with an empty
+//! value. Canonical paths hold no NUL, so the separators are unambiguous, and
+//! the groups whose child `name` links to `t` are one contiguous range, in
+//! byte order of `g`. The index record is written in the same atomic write
+//! as the link it describes, and removed in the same write as the link.
+//!
+//! Version 1 is version 2 without the link index; a writable open upgrades
+//! it in place (the index built in one pass, then the version record
+//! rewritten, so an interrupted upgrade simply runs again).
 
 use smallvec::SmallVec;
 
 use crate::error::{Error, Result};
-use crate::path::{depth_of, MAX_PATH_BYTES};
+use crate::path::{depth_of, is_canonical};
 
 /// The format this build writes and reads.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
+
+/// The older format a writable open upgrades in place.
+pub(crate) const UPGRADABLE_FORMAT: u32 = 1;
+
+/// Depth 0 is the root, which is never stored: keys starting with it hold
+/// metadata, never entries.
+const METADATA_PREFIX: &[u8] = &[0, 0];
 
 /// Where the format version is kept.
 pub(crate) const FORMAT_KEY: &[u8] = b"\x00\x00hbstore-format";
+
+/// Every link-index key starts with this; all of them lie in
+/// `[LINK_INDEX_START, LINK_INDEX_END)`.
+pub(crate) const LINK_INDEX_START: &[u8] = &[0, 0, 1];
+pub(crate) const LINK_INDEX_END: &[u8] = &[0, 0, 2];
+
+/// Separates the parts of a link-index key (no canonical path holds it).
+const INDEX_SEPARATOR: u8 = 0;
 
 /// The smallest possible entry key (depth 1, empty name) and the bound
 /// above every entry key: entries live in `[ENTRIES_START, ENTRIES_END)`.
@@ -61,8 +90,8 @@ fn depth_bytes(depth: usize) -> [u8; 2] {
 }
 
 /// An entry key, on the stack for the usual short paths: every operation
-/// builds one per RocksDB get or put, and a heap allocation each showed in
-/// their cost.
+/// builds one per RocksDB get or put (a heap allocation each costs
+/// `hbstore bench --only 1`'s key write and key read rows several percent).
 pub(crate) type EntryKey = SmallVec<[u8; 128]>;
 
 /// The key of the entry at a canonical, non-root path.
@@ -110,22 +139,40 @@ pub(crate) fn decode_key(key: &[u8]) -> Result<&str> {
         key: show_key(key),
         reason: reason.to_owned(),
     };
-    if key.len() < 3 {
+    let [high, low, path @ ..] = key else {
         return Err(corrupt("too short for an entry key"));
-    }
-    let depth = u16::from_be_bytes([key[0], key[1]]) as usize;
-    let path = std::str::from_utf8(&key[2..]).map_err(|_| corrupt("path is not UTF-8"))?;
-    if path.len() > MAX_PATH_BYTES
-        || path
-            .split('/')
-            .any(|s| s.is_empty() || s == "." || s == "..")
-    {
+    };
+    let path = std::str::from_utf8(path).map_err(|_| corrupt("path is not UTF-8"))?;
+    if path.is_empty() || !is_canonical(path) {
         return Err(corrupt("path is not canonical"));
     }
-    if depth_of(path) != depth {
+    if depth_of(path) != usize::from(u16::from_be_bytes([*high, *low])) {
         return Err(corrupt("depth prefix does not match the path"));
     }
     Ok(path)
+}
+
+/// Whether `key` lies in the metadata space (`00 00 ...`) rather than among
+/// the entries.
+pub(crate) fn is_metadata_key(key: &[u8]) -> bool {
+    key.starts_with(METADATA_PREFIX)
+}
+
+/// The name of the child whose key is `key`, found in the range that
+/// [`level_range`] gave for its parent (`range_start` is that range's
+/// start): the key is the range's prefix followed by the name.
+pub(crate) fn child_name<'k>(key: &'k [u8], range_start: &[u8]) -> Result<&'k str> {
+    let name = key
+        .strip_prefix(range_start)
+        .filter(|name| !name.is_empty())
+        .ok_or_else(|| Error::Corrupt {
+            key: show_key(key),
+            reason: "not a child key of the group being listed".to_owned(),
+        })?;
+    std::str::from_utf8(name).map_err(|_| Error::Corrupt {
+        key: show_key(key),
+        reason: "path is not UTF-8".to_owned(),
+    })
 }
 
 /// Decodes the stored bytes of the entry at `path`.
@@ -141,14 +188,72 @@ pub(crate) fn decode_entry<'a>(path: &str, bytes: &'a [u8]) -> Result<Entry<'a>>
         Some((&TAG_LINK, payload)) => {
             let target = std::str::from_utf8(payload)
                 .map_err(|_| corrupt("link target is not UTF-8".into()))?;
-            match crate::path::StorePath::parse(target) {
-                Ok(p) if p.as_str() == target => Ok(Entry::Link(target)),
-                _ => Err(corrupt(format!("link target {target:?} is not canonical"))),
+            if is_canonical(target) {
+                Ok(Entry::Link(target))
+            } else {
+                Err(corrupt(format!("link target {target:?} is not canonical")))
             }
         }
         Some((tag, _)) => Err(corrupt(format!("unknown tag {tag}"))),
         None => Err(corrupt("empty entry (no tag byte)".into())),
     }
+}
+
+/// The link-index key of the link stored at the canonical, non-root `path`
+/// with target `target`.
+pub(crate) fn link_index_key(path: &str, target: &str) -> Vec<u8> {
+    let (group, name) = match path.rfind('/') {
+        Some(cut) => (&path[..cut], &path[cut + 1..]),
+        None => ("", path),
+    };
+    let mut key = link_index_range(target, name).0;
+    key.extend_from_slice(group.as_bytes());
+    key
+}
+
+/// The key range `[start, end)` of the groups whose child `name` links to
+/// `target`: `start` is also the prefix the group follows in each key.
+pub(crate) fn link_index_range(target: &str, name: &str) -> (Vec<u8>, Vec<u8>) {
+    let mut start = Vec::with_capacity(LINK_INDEX_START.len() + target.len() + name.len() + 2);
+    start.extend_from_slice(LINK_INDEX_START);
+    start.extend_from_slice(target.as_bytes());
+    start.push(INDEX_SEPARATOR);
+    start.extend_from_slice(name.as_bytes());
+    start.push(INDEX_SEPARATOR);
+    let mut end = start.clone();
+    if let Some(last) = end.last_mut() {
+        *last = INDEX_SEPARATOR + 1;
+    }
+    (start, end)
+}
+
+/// Whether `key` is a link-index key.
+pub(crate) fn is_link_index_key(key: &[u8]) -> bool {
+    key.starts_with(LINK_INDEX_START)
+}
+
+/// The link a link-index key stands for: its physical path and target.
+pub(crate) fn decode_link_index_key(key: &[u8]) -> Result<(String, &str)> {
+    let corrupt = |reason: &str| Error::Corrupt {
+        key: hex(key),
+        reason: reason.to_owned(),
+    };
+    let rest = key
+        .strip_prefix(LINK_INDEX_START)
+        .ok_or_else(|| corrupt("not a link-index key"))?;
+    let mut parts = rest.splitn(3, |&b| b == INDEX_SEPARATOR);
+    let (Some(target), Some(name), Some(group)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(corrupt("a link-index key has three parts"));
+    };
+    let text = |bytes| std::str::from_utf8(bytes).map_err(|_| corrupt("not UTF-8"));
+    let (target, name, group) = (text(target)?, text(name)?, text(group)?);
+    if name.is_empty() || name.contains('/') || !is_canonical(name) || !is_canonical(group) {
+        return Err(corrupt("the link's path is not canonical"));
+    }
+    if !is_canonical(target) {
+        return Err(corrupt("the link's target is not canonical"));
+    }
+    Ok((crate::path::join_str(group, name), target))
 }
 
 pub(crate) fn encode_value(bytes: &[u8]) -> Vec<u8> {
@@ -230,11 +335,49 @@ mod tests {
             b"\x00\x02a//b",
             b"\x00\x01",
             b"\x00\x01\xff",
+            b"\x00\x02a/b\x00c",
+            b"\x00\x00",
         ] {
             assert!(
                 matches!(decode_key(key), Err(Error::Corrupt { .. })),
                 "{key:?}"
             );
+        }
+    }
+
+    #[test]
+    fn child_names_are_what_follows_the_range_start() {
+        let (start, _) = level_range("a", 1);
+        assert_eq!(child_name(&entry_key("a/bc"), &start).expect("child"), "bc");
+        assert!(child_name(&entry_key("b/c"), &start).is_err());
+        assert!(is_metadata_key(FORMAT_KEY));
+        assert!(!is_metadata_key(&entry_key("a")));
+    }
+
+    #[test]
+    fn link_index_keys_group_the_links_to_one_target_by_name() {
+        let key = link_index_key("msgs/m1/body", "data/h1");
+        assert_eq!(key, b"\x00\x00\x01data/h1\x00body\x00msgs/m1");
+        let (start, end) = link_index_range("data/h1", "body");
+        assert!(key.as_slice() >= start.as_slice() && key.as_slice() < end.as_slice());
+        assert!(key.starts_with(&start));
+        let other = link_index_key("msgs/m1/bodyx", "data/h1");
+        assert!(
+            other.as_slice() >= end.as_slice(),
+            "another name is outside the range"
+        );
+        let (path, target) = decode_link_index_key(&key).expect("decodes");
+        assert_eq!((path.as_str(), target), ("msgs/m1/body", "data/h1"));
+        let top = link_index_key("latest", "msgs/m1");
+        assert_eq!(decode_link_index_key(&top).expect("root").0, "latest");
+        assert!(is_link_index_key(&top) && is_metadata_key(&top));
+        assert!(top.as_slice() < LINK_INDEX_END);
+        for bad in [
+            &b"\x00\x00\x01t\x00name"[..],
+            b"\x00\x00\x01t\x00a/b\x00g",
+            b"\x00\x00\x01\xff\x00n\x00g",
+        ] {
+            assert!(decode_link_index_key(bad).is_err(), "{bad:?}");
         }
     }
 
@@ -257,7 +400,14 @@ mod tests {
 
     #[test]
     fn unknown_tags_and_bad_links_are_corrupt() {
-        for bytes in [&b""[..], b"\x07abc", b"\x03x", b"\x01a//b", b"\x01\xff"] {
+        for bytes in [
+            &b""[..],
+            b"\x07abc",
+            b"\x03x",
+            b"\x01a//b",
+            b"\x01\xff",
+            b"\x01a\x00b",
+        ] {
             let err = decode_entry("k/x", bytes).expect_err("corrupt");
             assert!(
                 matches!(err, Error::Corrupt { ref key, .. } if key.contains("k/x")),

@@ -14,70 +14,136 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// The path breaks a rule of the path syntax (see the `path` module).
     #[error("invalid path {path:?}: {reason}")]
-    InvalidPath { path: String, reason: String },
+    InvalidPath {
+        /// The path as given (shortened when very long).
+        path: String,
+        /// The rule it breaks.
+        reason: String,
+    },
 
     /// Something on the way to `path` is a value, so it cannot have children
     /// (or, for `list` and `make_group`, `path` itself is a value).
     #[error("{path:?}: {value_at:?} is a value, not a group")]
-    NotAGroup { path: String, value_at: String },
+    NotAGroup {
+        /// The path of the operation.
+        path: String,
+        /// The physical path where a value stands.
+        value_at: String,
+    },
 
     /// `write` resolved `path` to a group, and a group is never overwritten
     /// by a value.
     #[error("{path:?} is a group; a value cannot replace it")]
-    IsGroup { path: String },
+    IsGroup {
+        /// The path of the write.
+        path: String,
+    },
 
     /// `make_link` found an entry at `path` other than a link to the same
     /// target.
     #[error("{path:?} already exists as {existing}")]
-    AlreadyExists { path: String, existing: String },
+    AlreadyExists {
+        /// The path of the new link.
+        path: String,
+        /// What is there instead, in words (`a value`, `a link to \"x\"`).
+        existing: String,
+    },
 
     /// Resolving `path` followed more than [`crate::MAX_LINK_HOPS`] links.
     #[error("{path:?}: more than {max} link hops (a link loop?)")]
-    LinkLoop { path: String, max: u32 },
+    LinkLoop {
+        /// The path being resolved.
+        path: String,
+        /// The hop limit.
+        max: u32,
+    },
 
     /// A non-recursive delete of a group that still has children.
     #[error("{path:?} is a group that is not empty; delete it recursively")]
-    NotEmpty { path: String },
+    NotEmpty {
+        /// The group.
+        path: String,
+    },
 
     /// Bytes on disk that this version cannot decode. Only `key` is
     /// affected; the rest of the store stays readable.
     #[error("corrupt entry at key {key}: {reason}")]
-    Corrupt { key: String, reason: String },
+    Corrupt {
+        /// The damaged key, as a path when it decodes, else in hex.
+        key: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 
     /// Another writer holds the store directory.
     #[error("store {dir:?} is locked by another writer (open it read-only to read alongside)")]
-    Locked { dir: PathBuf },
+    Locked {
+        /// The store directory.
+        dir: PathBuf,
+    },
 
     /// The directory holds something that is not an hbstore store.
     #[error("{dir:?} is not an hbstore store: {reason}")]
-    NotAStore { dir: PathBuf, reason: String },
+    NotAStore {
+        /// The directory.
+        dir: PathBuf,
+        /// What is there instead.
+        reason: String,
+    },
 
     /// The store was written by a newer or unknown format version.
     #[error("store {dir:?} has format version {found}; this hbstore reads version {supported}")]
     UnsupportedFormat {
+        /// The store directory.
         dir: PathBuf,
+        /// The version found (or what was found instead of one).
         found: String,
+        /// The version this build reads and writes.
         supported: u32,
+    },
+
+    /// The store was written by an older format that this build upgrades
+    /// in place, which needs a writable open.
+    #[error(
+        "store {dir:?} has format version {found}; open it for writing once (`hbstore upgrade`) \
+         to upgrade it in place"
+    )]
+    NeedsUpgrade {
+        /// The store directory.
+        dir: PathBuf,
+        /// The version found.
+        found: u32,
     },
 
     /// A write was attempted on a store opened read-only.
     #[error("store {dir:?} is open read-only; cannot {operation}")]
-    ReadOnly { dir: PathBuf, operation: String },
+    ReadOnly {
+        /// The store directory.
+        dir: PathBuf,
+        /// What was attempted.
+        operation: String,
+    },
 
-    /// An error from RocksDB itself, with what hbstore was doing.
+    /// An error from RocksDB itself, with what hbstore was doing. The
+    /// source is boxed so that RocksDB's binding stays out of hbstore's API.
     #[error("RocksDB error while {context}: {source}")]
     RocksDb {
+        /// What hbstore was doing.
         context: String,
+        /// RocksDB's own error.
         #[source]
-        source: rocksdb::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 
     /// A file-system error outside RocksDB (checking or creating a store
     /// directory, writing a backup).
     #[error("{context} {path:?}: {source}")]
     Io {
+        /// What hbstore was doing.
         context: String,
+        /// The file or directory concerned.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
@@ -103,14 +169,14 @@ impl Error {
     ) -> impl FnOnce(rocksdb::Error) -> Self {
         move |source| Error::RocksDb {
             context: context(),
-            source,
+            source: source.into(),
         }
     }
 
     pub(crate) fn rocks(context: &'static str) -> impl FnOnce(rocksdb::Error) -> Self {
         move |source| Error::RocksDb {
             context: context.to_owned(),
-            source,
+            source: source.into(),
         }
     }
 }

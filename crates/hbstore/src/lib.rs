@@ -3,9 +3,17 @@
 //!
 //! A store is a tree of paths: a *value* holds bytes, a *group* holds named
 //! children, a *link* points at another path and is followed wherever it
-//! appears in a path. The [`Store`] trait is the contract (SPEC.md in the
-//! repository); [`RocksStore`] is the embedded default and [`MemoryStore`]
-//! the in-memory reference.
+//! appears in a path. The [`Store`] trait is the contract, written out in
+//! `docs/contract.md` in the repository; [`RocksStore`] is the embedded
+//! default and [`MemoryStore`] the in-memory reference. The on-disk format is
+//! described in `docs/format.md` and implemented in one module.
+//!
+//! A glossary of the types that say "what is at a path", since several do:
+//! [`EntryType`] is what `type` answers (`simple` or `composite`);
+//! [`ChildKind`] is what a listing says of each child (a value with its
+//! size, a group, or a link with its target). Inside the crate, the codec
+//! decodes stored bytes into an entry, and resolution works with a probe of
+//! one physical path; neither is public.
 //!
 //! ```
 //! use hbstore::{EntryType, Options, RocksStore, Store};
@@ -29,16 +37,25 @@
 //! # }
 //! ```
 
-pub mod backend;
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+// Modules are private: what is public is exactly the list below, so files
+// can move without breaking anyone.
+mod backend;
 mod codec;
 mod error;
-pub mod path;
+mod path;
 mod store;
+mod sync;
 mod walk;
 
 pub use backend::memory::MemoryStore;
 pub use backend::rocks::{BackupMethod, CheckReport, Compression, Finding, Options, RocksStore};
 pub use error::{Error, Result};
-pub use path::{add_path, IntoStorePath, StorePath, MAX_PATH_BYTES};
-pub use store::{Batch, Child, ChildKind, EntryType, Op, Scope, Store, MAX_LINK_HOPS};
+pub use path::{add_path, is_canonical, path, IntoStorePath, StorePath, MAX_PATH_BYTES};
+pub use store::{
+    Batch, Child, ChildKind, ChildRead, Direction, EntryRead, EntryType, Op, Page, Scope, Store,
+    MAX_LINK_HOPS,
+};
 pub use walk::walk;

@@ -30,7 +30,7 @@ impl StorePath {
 
     /// Parses and normalises one string.
     pub fn parse(raw: &str) -> Result<Self> {
-        if raw.len() <= MAX_PATH_BYTES && is_canonical(raw) {
+        if is_canonical(raw) {
             return Ok(StorePath(raw.to_owned()));
         }
         let mut canonical = String::with_capacity(raw.len());
@@ -55,6 +55,7 @@ impl StorePath {
         &self.0
     }
 
+    /// Whether this is the root (the empty path).
     pub fn is_root(&self) -> bool {
         self.0.is_empty()
     }
@@ -103,6 +104,7 @@ impl StorePath {
         StorePath(s)
     }
 
+    /// The canonical string, owned.
     pub fn into_string(self) -> String {
         self.0
     }
@@ -126,25 +128,20 @@ impl AsRef<str> for StorePath {
     }
 }
 
-/// One pass over the bytes for the common case, a path that is already
-/// canonical: no empty segment, no `.` or `..`, no NUL.
-fn is_canonical(raw: &str) -> bool {
-    let bytes = raw.as_bytes();
-    let mut segment_start = 0;
-    for i in 0..=bytes.len() {
-        let b = bytes.get(i).copied().unwrap_or(b'/');
-        if b == 0 {
-            return false;
-        }
-        if b == b'/' {
-            let segment = &bytes[segment_start..i];
-            if segment.is_empty() && !bytes.is_empty() || segment == b"." || segment == b".." {
-                return false;
-            }
-            segment_start = i + 1;
-        }
+/// Whether `raw` is already a canonical path: no empty segment (the empty
+/// string, the root, aside), no `.` or `..`, no NUL, at most
+/// [`MAX_PATH_BYTES`]. This is the one definition of "canonical" in hbstore:
+/// parsing, the on-disk codec, `check` and the fuzz checks all ask it.
+pub fn is_canonical(raw: &str) -> bool {
+    if raw.len() > MAX_PATH_BYTES {
+        return false;
     }
-    true
+    if raw.is_empty() {
+        return true;
+    }
+    raw.split('/').all(|segment| {
+        !segment.is_empty() && segment != "." && segment != ".." && !segment.contains('\0')
+    })
 }
 
 fn check_segment(raw: &str, segment: &str) -> Result<()> {
@@ -156,6 +153,18 @@ fn check_segment(raw: &str, segment: &str) -> Result<()> {
         return Ok(());
     };
     Err(Error::invalid_path(quote(raw), reason))
+}
+
+/// `raw` as one segment: a child's name, such as `match` keys. Refused with
+/// `InvalidPath` when it is empty or holds `/`, or breaks a segment's rules.
+pub(crate) fn segment(raw: &str) -> Result<String> {
+    if raw.is_empty() || raw.contains('/') {
+        return Err(Error::invalid_path(
+            quote(raw),
+            "a name must be exactly one segment",
+        ));
+    }
+    Ok(StorePath::parse(raw)?.into_string())
 }
 
 /// A path reached through links can outgrow the limit even though every
@@ -228,6 +237,7 @@ pub(crate) fn prefixes(path: &str) -> impl Iterator<Item = &str> {
 /// Anything that names a path: a string, a list of parts, raw bytes that
 /// must be UTF-8, or an already canonical [`StorePath`].
 pub trait IntoStorePath {
+    /// The canonical path, or `InvalidPath` naming the rule broken.
     fn into_store_path(self) -> Result<StorePath>;
 }
 

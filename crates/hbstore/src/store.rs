@@ -1,7 +1,7 @@
 //! The public contract: the [`Store`] trait every backend implements, the
 //! [`Batch`] of operations applied atomically, and the types they return.
-//! The rules themselves are in the repository's SPEC.md; each method's doc
-//! says which row it implements.
+//! The rules themselves are in `docs/contract.md`; each method's doc names
+//! the operation of that page it implements.
 
 use crate::error::Result;
 use crate::path::{IntoStorePath, StorePath};
@@ -20,6 +20,7 @@ pub enum EntryType {
 }
 
 impl EntryType {
+    /// hb_store's word for it: `simple` or `composite`.
     pub fn as_str(self) -> &'static str {
         match self {
             EntryType::Simple => "simple",
@@ -33,7 +34,8 @@ impl EntryType {
 pub enum Scope {
     /// On this machine (every embedded backend).
     Local,
-    /// Across the network (a later backend).
+    /// Across the network, for backends that keep their data elsewhere
+    /// (none in this crate yet).
     Remote,
 }
 
@@ -41,24 +43,114 @@ pub enum Scope {
 /// reported as a link, not followed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Child {
+    /// The child's name: one segment.
     pub name: String,
+    /// What the child is.
     pub kind: ChildKind,
 }
 
+/// What a child of a group is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChildKind {
-    Value { len: u64 },
+    /// A value of `len` bytes.
+    Value {
+        /// The value's size in bytes.
+        len: u64,
+    },
+    /// A group.
     Group,
-    Link { target: String },
+    /// A link, not followed.
+    Link {
+        /// Where it points, in canonical form.
+        target: String,
+    },
+}
+
+/// Which way [`Store::list_range`] walks a group's children.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Direction {
+    /// Byte order, from `from` (inclusive) up.
+    #[default]
+    Ascending,
+    /// Reverse byte order, from `from` (inclusive) down.
+    Descending,
+}
+
+/// A page of a group's children, for [`Store::list_range`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Page {
+    /// The first name to include, which need not exist: names `>= from`
+    /// going up, `<= from` going down; `None` starts at the first (or
+    /// last) child.
+    pub from: Option<String>,
+    /// At most this many children; `None` for all of them.
+    pub limit: Option<usize>,
+    /// Which way to walk.
+    pub direction: Direction,
+}
+
+impl Page {
+    /// Whether `name` lies on the page's side of `from`.
+    pub(crate) fn admits(&self, name: &str) -> bool {
+        match (&self.from, self.direction) {
+            (None, _) => true,
+            (Some(from), Direction::Ascending) => name.as_bytes() >= from.as_bytes(),
+            (Some(from), Direction::Descending) => name.as_bytes() <= from.as_bytes(),
+        }
+    }
+}
+
+/// What [`Store::read_entry`] finds at a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryRead {
+    /// A value, with its bytes.
+    Value(Vec<u8>),
+    /// A group, with its children in byte order.
+    Group(Vec<ChildRead>),
+}
+
+/// One child of a group as [`Store::read_entry`] returns it: its kind (a
+/// link with its target, not followed), and a value's bytes when they are
+/// no larger than the size the caller gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildRead {
+    /// The child's name: one segment.
+    pub name: String,
+    /// What the child is.
+    pub kind: ChildKind,
+    /// A value child's bytes, when at most the size asked for.
+    pub bytes: Option<Vec<u8>>,
 }
 
 /// One mutation, as held in a [`Batch`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
-    Write { path: StorePath, value: Vec<u8> },
-    MakeGroup { path: StorePath },
-    MakeLink { existing: StorePath, new: StorePath },
-    Delete { path: StorePath, recursive: bool },
+    /// `write(path, value)`.
+    Write {
+        /// Where (resolved when applied).
+        path: StorePath,
+        /// The bytes.
+        value: Vec<u8>,
+    },
+    /// `make_group(path)`.
+    MakeGroup {
+        /// Where (resolved when applied).
+        path: StorePath,
+    },
+    /// `make_link(existing, new)`.
+    MakeLink {
+        /// The target, stored as given.
+        existing: StorePath,
+        /// Where the link goes (its parent resolved when applied).
+        new: StorePath,
+    },
+    /// `delete(path)`, recursive or not.
+    Delete {
+        /// What to remove (its final segment not followed).
+        path: StorePath,
+        /// Whether a group goes with everything below it.
+        recursive: bool,
+    },
 }
 
 /// Mutations applied all together or not at all by [`Store::apply`]. Each
@@ -71,10 +163,12 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// An empty batch.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Adds a `write`; fails only for an invalid path.
     pub fn write(&mut self, path: impl IntoStorePath, value: &[u8]) -> Result<&mut Self> {
         let path = path.into_store_path()?;
         self.ops.push(Op::Write {
@@ -84,12 +178,14 @@ impl Batch {
         Ok(self)
     }
 
+    /// Adds a `make_group`; fails only for an invalid path.
     pub fn make_group(&mut self, path: impl IntoStorePath) -> Result<&mut Self> {
         let path = path.into_store_path()?;
         self.ops.push(Op::MakeGroup { path });
         Ok(self)
     }
 
+    /// Adds a `make_link`; fails only for an invalid path.
     pub fn make_link(
         &mut self,
         existing: impl IntoStorePath,
@@ -101,10 +197,12 @@ impl Batch {
         Ok(self)
     }
 
+    /// Adds a non-recursive `delete`; fails only for an invalid path.
     pub fn delete(&mut self, path: impl IntoStorePath) -> Result<&mut Self> {
         self.push_delete(path, false)
     }
 
+    /// Adds a recursive `delete`; fails only for an invalid path.
     pub fn delete_recursive(&mut self, path: impl IntoStorePath) -> Result<&mut Self> {
         self.push_delete(path, true)
     }
@@ -121,14 +219,17 @@ impl Batch {
         self
     }
 
+    /// The operations, in the order they apply.
     pub fn ops(&self) -> &[Op] {
         &self.ops
     }
 
+    /// How many operations the batch holds.
     pub fn len(&self) -> usize {
         self.ops.len()
     }
 
+    /// Whether the batch holds no operation.
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
     }
@@ -149,8 +250,18 @@ pub trait Store: Send + Sync {
     fn list_at(&self, path: &StorePath) -> Result<Option<Vec<Child>>>;
     /// The physical path of `path`: every link on the way followed.
     fn resolve_at(&self, path: &StorePath) -> Result<StorePath>;
+    /// `list_range`: see [`Store::list_range`].
+    fn list_range_at(&self, path: &StorePath, page: &Page) -> Result<Option<Vec<Child>>>;
+    /// `read_entry`: see [`Store::read_entry`].
+    fn read_entry_at(&self, path: &StorePath, inline_up_to: usize) -> Result<Option<EntryRead>>;
+    /// `match`: see [`Store::match_links`]; `pairs` are (child name, the
+    /// canonical target its link must have).
+    fn match_at(&self, pairs: &[(String, StorePath)], limit: Option<usize>) -> Result<Vec<String>>;
+    /// `write`: see [`Store::write`].
     fn write_at(&self, path: &StorePath, value: &[u8]) -> Result<()>;
+    /// `make_group`: see [`Store::make_group`].
     fn make_group_at(&self, path: &StorePath) -> Result<()>;
+    /// `make_link`: see [`Store::make_link`].
     fn make_link_at(&self, existing: &StorePath, new: &StorePath) -> Result<()>;
     /// Removes the entry at `path` (its final segment not followed); says
     /// whether anything was removed.
@@ -159,6 +270,7 @@ pub trait Store: Send + Sync {
     fn apply(&self, batch: &Batch) -> Result<()>;
     /// Removes every entry; the store stays open and usable.
     fn reset(&self) -> Result<()>;
+    /// `scope`: where the store keeps its data.
     fn scope(&self) -> Scope {
         Scope::Local
     }
@@ -206,6 +318,51 @@ pub trait Store: Send + Sync {
         Self: Sized,
     {
         self.list_at(&path.into_store_path()?)
+    }
+
+    /// `list_range`: a page of the children of `resolve(path)`, each with
+    /// its kind: from `page.from` (inclusive, need not exist) in
+    /// `page.direction`, at most `page.limit` of them. `None` when absent;
+    /// `NotAGroup` when a value. Costs the size of the page, not of the
+    /// group.
+    fn list_range(&self, path: impl IntoStorePath, page: &Page) -> Result<Option<Vec<Child>>>
+    where
+        Self: Sized,
+    {
+        self.list_range_at(&path.into_store_path()?, page)
+    }
+
+    /// `read_entry`: `resolve(path)` in one call: a value's bytes, or a
+    /// group's children with their kinds, each value child's bytes included
+    /// when at most `inline_up_to` bytes long, each link child's target.
+    /// One ordered scan of the group, no read per child. `None` when absent.
+    fn read_entry(&self, path: impl IntoStorePath, inline_up_to: usize) -> Result<Option<EntryRead>>
+    where
+        Self: Sized,
+    {
+        self.read_entry_at(&path.into_store_path()?, inline_up_to)
+    }
+
+    /// hb_store's `match`: the groups `g` (physical paths, in byte order)
+    /// such that, for every pair `(key, target)`, `g/key` is a link whose
+    /// target is `target` (in canonical form). At most `limit` of them.
+    /// Answered from an index of links, so it costs the size of the answer,
+    /// not of the store. No pair matches nothing. A key must be one segment
+    /// (`InvalidPath` otherwise).
+    fn match_links<K, T>(&self, pairs: &[(K, T)], limit: Option<usize>) -> Result<Vec<String>>
+    where
+        Self: Sized,
+        K: AsRef<str>,
+        T: IntoStorePath + Clone,
+    {
+        let pairs = pairs
+            .iter()
+            .map(|(key, target)| {
+                let key = crate::path::segment(key.as_ref())?;
+                Ok((key, target.clone().into_store_path()?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.match_at(&pairs, limit)
     }
 
     /// `make_group`: `mkdir -p`; succeeds if a group is already there.

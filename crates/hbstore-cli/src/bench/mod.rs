@@ -3,6 +3,7 @@
 //! options, in the same run, on the same machine. Only the ratio is meant to
 //! be compared across machines.
 
+mod hyperbeam;
 mod raw;
 mod report;
 mod workloads;
@@ -10,7 +11,8 @@ mod workloads;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::error::{CliError, CliResult};
+use crate::cli::BenchArgs;
+use crate::error::CliResult;
 use crate::progress;
 
 /// How big each workload is.
@@ -28,6 +30,9 @@ pub struct Sizes {
     pub big_window: usize,
     pub sync_writes: usize,
     pub large_values: usize,
+    pub messages: usize,
+    pub match_queries: usize,
+    pub pages: usize,
     pub repeats: usize,
 }
 
@@ -46,6 +51,9 @@ impl Sizes {
         big_window: 1_000,
         sync_writes: 2_000,
         large_values: 2_000,
+        messages: 50_000,
+        match_queries: 50,
+        pages: 2_000,
         repeats: 3,
     };
 
@@ -63,17 +71,11 @@ impl Sizes {
         big_window: 1_000,
         sync_writes: 200,
         large_values: 50,
+        messages: 5_000,
+        match_queries: 20,
+        pages: 200,
         repeats: 1,
     };
-}
-
-pub struct BenchArgs {
-    pub quick: bool,
-    pub json: bool,
-    pub repeats: Option<usize>,
-    pub dir: Option<PathBuf>,
-    /// Workload numbers to run; all when empty.
-    pub only: Vec<u8>,
 }
 
 /// A scratch directory for the stores of one run, removed afterwards.
@@ -127,52 +129,23 @@ pub fn median(mut values: Vec<f64>) -> f64 {
     }
 }
 
-/// A small deterministic generator (xorshift), so runs are repeatable and
-/// no dependency is needed for it.
-pub struct Rng(u64);
+/// How many workloads there are (`--only` takes 1 to this).
+pub const WORKLOADS: u8 = workloads::COUNT;
 
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed.max(1))
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    /// A 43-character base64url id, the shape of HyperBEAM's message ids.
-    pub fn id(&mut self) -> String {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        (0..43).map(|_| ALPHABET[self.below(64)] as char).collect()
-    }
-}
-
-pub fn run(args: BenchArgs) -> CliResult {
+pub fn run(args: &BenchArgs) -> CliResult {
     let mut sizes = if args.quick {
         Sizes::QUICK
     } else {
         Sizes::FULL
     };
     if let Some(r) = args.repeats {
-        if r == 0 {
-            return Err(CliError::Invalid("--repeats must be at least 1".into()));
-        }
-        sizes.repeats = r;
+        sizes.repeats = usize::try_from(r).unwrap_or(usize::MAX);
     }
     let scratch = Scratch::new(args.dir.as_ref())?;
     let chosen = if args.only.is_empty() {
-        (1..=workloads::COUNT as u8).collect()
+        (1..=WORKLOADS).collect()
     } else {
-        args.only
+        args.only.clone()
     };
     let bar = progress::bar(
         "benchmarking",
@@ -180,5 +153,5 @@ pub fn run(args: BenchArgs) -> CliResult {
     );
     let rows = workloads::run_all(&sizes, &chosen, &scratch, &|| bar.inc(1))?;
     bar.finish_and_clear();
-    report::print(&rows, &sizes, args.quick, args.json)
+    report::print(&rows, &sizes, args.quick, args.json.json)
 }

@@ -37,15 +37,67 @@ impl Raw {
         keys.iter().try_for_each(|k| self.get(k.as_ref()).map(drop))
     }
 
+    /// Writes every record in one atomic write batch.
+    pub fn write_all<K: AsRef<[u8]>, V: AsRef<[u8]>>(&self, records: &[(K, V)]) -> CliResult {
+        let mut batch = rocksdb::WriteBatch::default();
+        for (key, value) in records {
+            batch.put(key, value);
+        }
+        self.db.write_opt(batch, &self.write).map_err(failed)
+    }
+
+    /// Up to `limit` keys under `prefix` from `prefix ++ from` on: a page
+    /// of a group, the plain way.
+    pub fn scan_page(&self, prefix: &[u8], from: &[u8], limit: usize) -> CliResult<usize> {
+        let start = [prefix, from].concat();
+        let mut opts = ReadOptions::default();
+        opts.set_iterate_upper_bound(prefix_end(prefix));
+        let mut iter = self.db.raw_iterator_opt(opts);
+        iter.seek(&start);
+        let mut n = 0;
+        while n < limit && iter.valid() {
+            n += 1;
+            iter.next();
+        }
+        iter.status().map_err(failed)?;
+        Ok(n)
+    }
+
+    /// `match` the way a store without an index answers it (LMDB's): a scan
+    /// of every record, keeping the groups whose `key` child holds
+    /// `link:target` for every pair. Returns how many groups matched.
+    pub fn scan_match(&self, pairs: &[(&str, String)]) -> CliResult<usize> {
+        let mut hits: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
+        let wanted: Vec<(Vec<u8>, Vec<u8>)> = pairs
+            .iter()
+            .map(|(key, target)| {
+                (
+                    format!("/{key}").into_bytes(),
+                    format!("link:{target}").into_bytes(),
+                )
+            })
+            .collect();
+        let mut iter = self.db.raw_iterator();
+        iter.seek_to_first();
+        while let (Some(key), Some(value)) = (iter.key(), iter.value()) {
+            for (suffix, link) in &wanted {
+                if value == link.as_slice() && key.ends_with(suffix) {
+                    *hits
+                        .entry(key[..key.len() - suffix.len()].to_vec())
+                        .or_default() += 1;
+                }
+            }
+            iter.next();
+        }
+        iter.status().map_err(failed)?;
+        Ok(hits.values().filter(|&&n| n == pairs.len()).count())
+    }
+
     /// The keys under `prefix`: what a plain key-value store does for a
     /// `list`.
     pub fn scan(&self, prefix: &[u8]) -> CliResult<Vec<Box<[u8]>>> {
-        let mut end = prefix.to_vec();
-        if let Some(last) = end.last_mut() {
-            *last += 1;
-        }
         let mut opts = ReadOptions::default();
-        opts.set_iterate_upper_bound(end);
+        opts.set_iterate_upper_bound(prefix_end(prefix));
         let mut keys = Vec::new();
         for item in self.db.iterator_opt(
             rocksdb::IteratorMode::From(prefix, rocksdb::Direction::Forward),
@@ -55,4 +107,14 @@ impl Raw {
         }
         Ok(keys)
     }
+}
+
+/// The smallest key above every key that starts with `prefix` (which ends
+/// in `/`, so its last byte can be incremented).
+fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    if let Some(last) = end.last_mut() {
+        *last += 1;
+    }
+    end
 }

@@ -17,10 +17,44 @@ pub enum Target {
     AtMost(f64),
 }
 
+/// What a row's figures measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Unit {
+    /// Operations per second: higher is better, and hbstore / raw is the
+    /// ratio that compares across machines.
+    #[serde(rename = "ops/s")]
+    OpsPerSec,
+    /// Microseconds per write: lower is better.
+    #[serde(rename = "µs/write")]
+    MicrosPerWrite,
+    /// A factor between two measurements.
+    #[serde(rename = "x")]
+    Times,
+}
+
+impl Unit {
+    fn as_str(self) -> &'static str {
+        match self {
+            Unit::OpsPerSec => "ops/s",
+            Unit::MicrosPerWrite => "µs/write",
+            Unit::Times => "x",
+        }
+    }
+
+    /// Whether hbstore / raw RocksDB is a meaningful ratio for this unit.
+    fn has_ratio(self) -> bool {
+        self == Unit::OpsPerSec
+    }
+}
+
+/// One measurement, with the number of the workload that made it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
-    pub workload: &'static str,
-    pub unit: &'static str,
+    /// The workload (`--only` takes these numbers).
+    pub number: u8,
+    /// What was measured.
+    pub workload: String,
+    pub unit: Unit,
     pub hbstore: f64,
     pub raw_rocksdb: Option<f64>,
     /// hbstore / raw RocksDB, for throughput rows.
@@ -31,22 +65,21 @@ pub struct Row {
 
 impl Row {
     pub fn new(
-        workload: &'static str,
-        unit: &'static str,
+        number: u8,
+        workload: &str,
+        unit: Unit,
         hbstore: f64,
         raw: Option<f64>,
         target: Option<Target>,
     ) -> Row {
-        let ratio = match unit {
-            "ops/s" => raw.map(|r| hbstore / r),
-            _ => None,
-        };
+        let ratio = raw.filter(|_| unit.has_ratio()).map(|r| hbstore / r);
         let target_holds = target.map(|t| match t {
             Target::RatioAtLeast(min) => ratio.is_some_and(|r| r >= min),
             Target::AtMost(max) => hbstore <= max,
         });
         Row {
-            workload,
+            number,
+            workload: workload.to_owned(),
             unit,
             hbstore,
             raw_rocksdb: raw,
@@ -74,7 +107,7 @@ fn figure(v: f64) -> String {
 
 pub fn print(rows: &[Row], sizes: &Sizes, quick: bool, json: bool) -> CliResult {
     if json {
-        return super::super::commands::print_json(&JsonReport {
+        return crate::output::print_json(&JsonReport {
             quick,
             repeats: sizes.repeats,
             rows,
@@ -111,8 +144,8 @@ pub fn print(rows: &[Row], sizes: &Sizes, quick: bool, json: bool) -> CliResult 
         writeln!(
             out,
             "| {:<32} | {:>9} | {:>11} | {:>11} | {:>6} | {:<14} |",
-            row.workload,
-            row.unit,
+            format!("{} {}", row.number, row.workload),
+            row.unit.as_str(),
             figure(row.hbstore),
             row.raw_rocksdb.map_or(String::new(), figure),
             row.ratio.map_or(String::new(), |r| format!("{r:.2}")),

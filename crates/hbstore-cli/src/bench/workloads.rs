@@ -2,34 +2,98 @@
 //! options, fresh directories) and returns its samples; `run_all` repeats
 //! them and keeps the medians.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use hbstore::{Options, RocksStore, Store};
+use hbstore_testkit::Rng;
 
 use super::raw::Raw;
-use super::report::{Row, Target};
-use super::{median, ops_per_sec, timed, Rng, Scratch, Sizes};
+use super::report::{Row, Target, Unit};
+use super::{median, ops_per_sec, timed, Scratch, Sizes};
 use crate::error::{CliError, CliResult};
 
-/// How many workloads `run_all` runs per repeat (for the progress bar).
-pub const COUNT: usize = 7;
+/// How many workloads there are, numbered from 1.
+pub const COUNT: u8 = 10;
 
-/// One measurement of one repeat.
-struct Sample {
-    workload: &'static str,
-    unit: &'static str,
-    hbstore: f64,
-    raw: Option<f64>,
-    target: Option<Target>,
+/// Which store a repeat times first. Repeats alternate: whichever runs
+/// second finds the CPU caches and the page cache warmer (the other store's
+/// data was touched last), a bias the median evens out only if both orders
+/// are in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    HbstoreFirst,
+    RawFirst,
 }
 
-fn open_pair(scratch: &Scratch, options: &Options) -> CliResult<(RocksStore, Raw)> {
-    let store = RocksStore::open(scratch.fresh("hbstore"), options.clone())?;
-    let raw = Raw::open(&scratch.fresh("raw"), options)?;
-    Ok((store, raw))
+/// What one workload of one repeat works with.
+pub struct Ctx<'a> {
+    pub(super) sizes: &'a Sizes,
+    scratch: &'a Scratch,
+    pub(super) rng: Rng,
+    order: Order,
+    /// The workload's number, which every row it measures carries.
+    number: u8,
 }
 
-fn check(ok: bool, what: &str) -> CliResult {
+impl Ctx<'_> {
+    pub(super) fn open_pair(&self, options: &Options) -> CliResult<(RocksStore, Raw)> {
+        let store = RocksStore::open(self.scratch.fresh("hbstore"), options.clone())?;
+        let raw = Raw::open(&self.scratch.fresh("raw"), options)?;
+        Ok((store, raw))
+    }
+
+    /// A row of this workload.
+    pub(super) fn row(
+        &self,
+        name: &str,
+        unit: Unit,
+        hbstore: f64,
+        raw: Option<f64>,
+        target: Option<Target>,
+    ) -> Row {
+        Row::new(self.number, name, unit, hbstore, raw, target)
+    }
+
+    /// Times the same work on hbstore and on raw RocksDB (in this repeat's
+    /// order), as a throughput row.
+    pub(super) fn side_by_side<E1, E2>(
+        &self,
+        name: &str,
+        ops: usize,
+        target: Option<f64>,
+        hbstore: impl FnOnce() -> Result<(), E1>,
+        raw: impl FnOnce() -> Result<(), E2>,
+    ) -> CliResult<Row>
+    where
+        CliError: From<E1> + From<E2>,
+    {
+        let (hb_took, raw_took) = match self.order {
+            Order::RawFirst => {
+                let (result, raw_took) = timed(raw);
+                result?;
+                let (result, hb_took) = timed(hbstore);
+                result?;
+                (hb_took, raw_took)
+            }
+            Order::HbstoreFirst => {
+                let (result, hb_took) = timed(hbstore);
+                result?;
+                let (result, raw_took) = timed(raw);
+                result?;
+                (hb_took, raw_took)
+            }
+        };
+        Ok(self.row(
+            name,
+            Unit::OpsPerSec,
+            ops_per_sec(ops, hb_took),
+            Some(ops_per_sec(ops, raw_took)),
+            target.map(Target::RatioAtLeast),
+        ))
+    }
+}
+
+/// Fails the benchmark when a store did not answer what it should: a
+/// figure from a store that answered wrongly would mean nothing.
+pub(super) fn expect(ok: bool, what: &str) -> CliResult {
     if ok {
         Ok(())
     } else {
@@ -41,53 +105,13 @@ fn check(ok: bool, what: &str) -> CliResult {
 
 const VALUE_43: &[u8; 43] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
 
-/// Whether this repeat times raw RocksDB before hbstore. Repeats alternate:
-/// whichever runs second finds the CPU caches and the page cache warmer
-/// (the other store's data was touched last), a bias the median evens out
-/// only if both orders are in it.
-static RAW_FIRST: AtomicBool = AtomicBool::new(false);
-
-/// Times the same work on hbstore and on raw RocksDB (in this repeat's
-/// order), as a throughput sample.
-fn side_by_side<E1, E2>(
-    workload: &'static str,
-    ops: usize,
-    target: Option<f64>,
-    hbstore: impl FnOnce() -> Result<(), E1>,
-    raw: impl FnOnce() -> Result<(), E2>,
-) -> CliResult<Sample>
-where
-    CliError: From<E1> + From<E2>,
-{
-    let (hb_took, raw_took) = if RAW_FIRST.load(Ordering::Relaxed) {
-        let (result, raw_took) = timed(raw);
-        result?;
-        let (result, hb_took) = timed(hbstore);
-        result?;
-        (hb_took, raw_took)
-    } else {
-        let (result, hb_took) = timed(hbstore);
-        result?;
-        let (result, raw_took) = timed(raw);
-        result?;
-        (hb_took, raw_took)
-    };
-    Ok(Sample {
-        workload,
-        unit: "ops/s",
-        hbstore: ops_per_sec(ops, hb_took),
-        raw: Some(ops_per_sec(ops, raw_took)),
-        target: target.map(Target::RatioAtLeast),
-    })
-}
-
-/// 1 (and the reads of 6): `key-1..key-N`, then random reads; then the same
-/// reads from 1, 2 and 4 threads.
-fn key_read_write(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
-    let (store, raw) = open_pair(scratch, &Options::default())?;
-    let keys: Vec<String> = (1..=s.keys).map(|i| format!("key-{i}")).collect();
-    let mut out = vec![side_by_side(
-        "1 key write",
+/// 1: `key-1..key-N`, then random reads of them.
+fn key_read_write(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
+    let s = cx.sizes;
+    let (store, raw) = cx.open_pair(&Options::default())?;
+    let keys = numbered_keys(s.keys);
+    let writes = cx.side_by_side(
+        "key write",
         s.keys,
         Some(0.75),
         || {
@@ -98,33 +122,34 @@ fn key_read_write(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<
             keys.iter()
                 .try_for_each(|k| raw.put(k.as_bytes(), VALUE_43))
         },
-    )?];
-    let picks: Vec<&str> = (0..s.reads)
+    )?;
+    let picks = random_picks(&mut cx.rng, &keys, s.reads);
+    let reads = cx.side_by_side(
+        "key read",
+        picks.len(),
+        Some(0.9),
+        || read_each(&store, &picks),
+        || raw.get_each(&picks),
+    )?;
+    Ok(vec![writes, reads])
+}
+
+fn numbered_keys(n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("key-{i}")).collect()
+}
+
+fn random_picks<'k>(rng: &mut Rng, keys: &'k [String], n: usize) -> Vec<&'k str> {
+    (0..n)
         .map(|_| keys[rng.below(keys.len())].as_str())
-        .collect();
-    for (threads, name) in [
-        (1, "1 key read"),
-        (2, "6 read, 2 threads"),
-        (4, "6 read, 4 threads"),
-    ] {
-        let per_thread = picks.len() / threads;
-        let share = |t: usize| &picks[t * per_thread..(t + 1) * per_thread];
-        out.push(side_by_side(
-            name,
-            per_thread * threads,
-            (threads == 1).then_some(0.9),
-            || {
-                parallel(threads, |t| {
-                    share(t).iter().try_for_each(|k| {
-                        let found = store.read(*k)?.is_some_and(|v| v.len() == 43);
-                        check(found, "a written key reads back")
-                    })
-                })
-            },
-            || parallel(threads, |t| raw.get_each(share(t))),
-        )?);
-    }
-    Ok(out)
+        .collect()
+}
+
+/// Reads every key of `picks`, each of which must hold a 43-byte value.
+fn read_each(store: &RocksStore, picks: &[&str]) -> CliResult {
+    picks.iter().try_for_each(|k| {
+        let found = store.read(*k)?.is_some_and(|v| v.len() == 43);
+        expect(found, "a written key reads back")
+    })
 }
 
 /// Runs `work(thread_index)` on `threads` threads; the first error wins.
@@ -141,12 +166,13 @@ fn parallel(threads: usize, work: impl Fn(usize) -> CliResult + Sync) -> CliResu
 
 /// 2: groups with random ids, 10 values each; then `list` of random groups
 /// against a raw prefix scan of their 10 keys.
-fn list(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
-    let (store, raw) = open_pair(scratch, &Options::default())?;
-    let ids: Vec<String> = (0..s.groups).map(|_| rng.id()).collect();
+fn list(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
+    let s = cx.sizes;
+    let (store, raw) = cx.open_pair(&Options::default())?;
+    let ids: Vec<String> = (0..s.groups).map(|_| cx.rng.id()).collect();
     let children: Vec<String> = (1..=10).map(|j| format!("key-{j}")).collect();
-    let fill = side_by_side(
-        "2 list: make_group + 10 writes",
+    let fill = cx.side_by_side(
+        "list: make_group + 10 writes",
         s.groups * 11,
         None,
         || {
@@ -167,23 +193,23 @@ fn list(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
         },
     )?;
     let picks: Vec<&str> = (0..s.lists)
-        .map(|_| ids[rng.below(ids.len())].as_str())
+        .map(|_| ids[cx.rng.below(ids.len())].as_str())
         .collect();
     let prefixes: Vec<String> = picks.iter().map(|id| format!("{id}/")).collect();
-    let lists = side_by_side(
-        "2 list of a 10-child group",
+    let lists = cx.side_by_side(
+        "list of a 10-child group",
         s.lists,
         Some(0.8),
         || {
             picks.iter().try_for_each(|id| {
                 let names = store.list(*id)?.unwrap_or_default();
-                check(names.len() == 10, "a listed group holds 10 keys")
+                expect(names.len() == 10, "a listed group holds 10 keys")
             })
         },
         || {
             prefixes.iter().try_for_each(|p| {
                 let keys = raw.scan(p.as_bytes())?;
-                check(keys.len() == 10, "a raw scan finds 10 keys")
+                expect(keys.len() == 10, "a raw scan finds 10 keys")
             })
         },
     )?;
@@ -191,8 +217,9 @@ fn list(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
 }
 
 /// 3: values at depth 4, parents created on the way.
-fn deep(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
-    let (store, raw) = open_pair(scratch, &Options::default())?;
+fn deep(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
+    let s = cx.sizes;
+    let (store, raw) = cx.open_pair(&Options::default())?;
     let f = s.deep_fanout;
     let mut paths = Vec::with_capacity(f * f * f * s.deep_leaves);
     for a in 0..f {
@@ -206,11 +233,11 @@ fn deep(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
     }
     // Insertion in random order, so that parents are not always hot.
     for i in (1..paths.len()).rev() {
-        paths.swap(i, rng.below(i + 1));
+        paths.swap(i, cx.rng.below(i + 1));
     }
     let n = paths.len();
-    let writes = side_by_side(
-        "3 deep write (depth 4)",
+    let writes = cx.side_by_side(
+        "deep write (depth 4)",
         n,
         Some(0.75),
         || {
@@ -224,15 +251,15 @@ fn deep(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
                 .try_for_each(|p| raw.put(p.as_bytes(), VALUE_43))
         },
     )?;
-    let picks: Vec<&str> = (0..n).map(|_| paths[rng.below(n)].as_str()).collect();
-    let reads = side_by_side(
-        "3 deep read (depth 4)",
+    let picks: Vec<&str> = (0..n).map(|_| paths[cx.rng.below(n)].as_str()).collect();
+    let reads = cx.side_by_side(
+        "deep read (depth 4)",
         n,
         None,
         || {
             picks.iter().try_for_each(|p| {
                 let found = store.read(*p)?.is_some();
-                check(found, "a deep value reads back")
+                expect(found, "a deep value reads back")
             })
         },
         || raw.get_each(&picks),
@@ -241,8 +268,9 @@ fn deep(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
 }
 
 /// 4: reads through one link, against raw reads of the targets.
-fn links(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
-    let (store, raw) = open_pair(scratch, &Options::default())?;
+fn links(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
+    let s = cx.sizes;
+    let (store, raw) = cx.open_pair(&Options::default())?;
     for n in 0..s.link_values {
         let target = format!("data/k-{n}");
         store.write(target.as_str(), VALUE_43)?;
@@ -250,18 +278,18 @@ fn links(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> 
         raw.put(target.as_bytes(), VALUE_43)?;
     }
     let picks: Vec<usize> = (0..s.link_reads)
-        .map(|_| rng.below(s.link_values))
+        .map(|_| cx.rng.below(s.link_values))
         .collect();
     let aliases: Vec<String> = picks.iter().map(|n| format!("alias/k-{n}")).collect();
     let targets: Vec<String> = picks.iter().map(|n| format!("data/k-{n}")).collect();
-    Ok(vec![side_by_side(
-        "4 read through one link",
+    Ok(vec![cx.side_by_side(
+        "read through one link",
         s.link_reads,
         Some(0.45),
         || {
             aliases.iter().try_for_each(|p| {
                 let found = store.read(p.as_str())?.is_some();
-                check(found, "a read through a link finds the value")
+                expect(found, "a read through a link finds the value")
             })
         },
         || raw.get_each(&targets),
@@ -270,11 +298,12 @@ fn links(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> 
 
 /// 5: one group of many children; the cost of the last writes against the
 /// first.
-fn big_group(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
-    let (store, raw) = open_pair(scratch, &Options::default())?;
+fn big_group(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
+    let s = cx.sizes;
+    let (store, raw) = cx.open_pair(&Options::default())?;
     store.make_group("big")?;
     let names: Vec<String> = (0..s.big_group)
-        .map(|_| format!("big/{}", rng.id()))
+        .map(|_| format!("big/{}", cx.rng.id()))
         .collect();
     let (hb_first, hb_last) = first_and_last_window(&names, s.big_window, |p| {
         store.write(p, VALUE_43)?;
@@ -283,33 +312,27 @@ fn big_group(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sampl
     let (raw_first, raw_last) =
         first_and_last_window(&names, s.big_window, |p| raw.put(p.as_bytes(), VALUE_43))?;
     let listed = store.list("big")?.map_or(0, |l| l.len());
-    check(listed == s.big_group, "the big group lists every child")?;
-    let sample = |workload, hb, raw| Sample {
-        workload,
-        unit: "µs/write",
-        hbstore: hb,
-        raw: Some(raw),
-        target: None,
-    };
+    expect(listed == s.big_group, "the big group lists every child")?;
+    let per_write = |name, hb, raw| cx.row(name, Unit::MicrosPerWrite, hb, Some(raw), None);
     Ok(vec![
-        sample("5 big group: first 1,000 writes", hb_first, raw_first),
-        sample("5 big group: last 1,000 writes", hb_last, raw_last),
-        Sample {
-            workload: "5 big group: last / first",
-            unit: "x",
-            hbstore: hb_last / hb_first,
-            raw: Some(raw_last / raw_first),
-            target: Some(Target::AtMost(1.3)),
-        },
+        per_write("big group: first 1,000 writes", hb_first, raw_first),
+        per_write("big group: last 1,000 writes", hb_last, raw_last),
+        cx.row(
+            "big group: last / first",
+            Unit::Times,
+            hb_last / hb_first,
+            Some(raw_last / raw_first),
+            Some(Target::AtMost(1.3)),
+        ),
         // RocksDB's own writes slow down as its memtable grows; this is
         // hbstore's growth with that factored out (1.0: none of its own).
-        Sample {
-            workload: "5 big group: growth / raw growth",
-            unit: "x",
-            hbstore: (hb_last / hb_first) / (raw_last / raw_first),
-            raw: None,
-            target: None,
-        },
+        cx.row(
+            "big group: growth / raw growth",
+            Unit::Times,
+            (hb_last / hb_first) / (raw_last / raw_first),
+            None,
+            None,
+        ),
     ])
 }
 
@@ -331,20 +354,39 @@ fn first_and_last_window(
     Ok((first.unwrap_or(last), last))
 }
 
-/// 6: synced writes from 1, 2 and 4 threads (RocksDB's group commit).
-fn sync_writes(s: &Sizes, scratch: &Scratch, _rng: &mut Rng) -> CliResult<Vec<Sample>> {
-    let options = Options::default().sync(true);
+/// 6: threads sharing one store: random reads from 2 and 4 threads, then
+/// synced writes from 1, 2 and 4 threads (RocksDB's group commit).
+fn threads(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
+    let s = cx.sizes;
     let mut out = Vec::new();
-    for (threads, name) in [
-        (1, "6 sync write, 1 thread"),
-        (2, "6 sync write, 2 threads"),
-        (4, "6 sync write, 4 threads"),
-    ] {
-        let (store, raw) = open_pair(scratch, &options)?;
+    let (store, raw) = cx.open_pair(&Options::default())?;
+    let keys = numbered_keys(s.keys);
+    for k in &keys {
+        store.write(k.as_str(), VALUE_43)?;
+        raw.put(k.as_bytes(), VALUE_43)?;
+    }
+    let picks = random_picks(&mut cx.rng, &keys, s.reads);
+    for threads in [2, 4] {
+        let per_thread = picks.len() / threads;
+        let share = |t: usize| &picks[t * per_thread..(t + 1) * per_thread];
+        out.push(cx.side_by_side(
+            &format!("read, {threads} threads"),
+            per_thread * threads,
+            None,
+            || parallel(threads, |t| read_each(&store, share(t))),
+            || parallel(threads, |t| raw.get_each(share(t))),
+        )?);
+    }
+    let options = Options::default().sync(true);
+    for threads in [1, 2, 4] {
+        let (store, raw) = cx.open_pair(&options)?;
         let per_thread = s.sync_writes / threads;
         let key = |t: usize, i: usize| format!("t{t}/k{i}");
-        out.push(side_by_side(
-            name,
+        out.push(cx.side_by_side(
+            &format!(
+                "sync write, {threads} thread{}",
+                if threads == 1 { "" } else { "s" }
+            ),
             per_thread * threads,
             (threads == 4).then_some(0.7),
             || {
@@ -363,12 +405,13 @@ fn sync_writes(s: &Sizes, scratch: &Scratch, _rng: &mut Rng) -> CliResult<Vec<Sa
 }
 
 /// 7: 1 MiB values written and read back.
-fn large_values(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sample>> {
-    let (store, raw) = open_pair(scratch, &Options::default())?;
-    let value: Vec<u8> = (0..1 << 20).map(|_| rng.next_u64() as u8).collect();
+fn large_values(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
+    let s = cx.sizes;
+    let (store, raw) = cx.open_pair(&Options::default())?;
+    let value: Vec<u8> = (0..1 << 20).map(|_| cx.rng.next_u64() as u8).collect();
     let paths: Vec<String> = (0..s.large_values).map(|i| format!("blobs/b{i}")).collect();
-    let writes = side_by_side(
-        "7 large value write (1 MiB)",
+    let writes = cx.side_by_side(
+        "large value write (1 MiB)",
         s.large_values,
         None,
         || {
@@ -378,14 +421,14 @@ fn large_values(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sa
         },
         || paths.iter().try_for_each(|p| raw.put(p.as_bytes(), &value)),
     )?;
-    let reads = side_by_side(
-        "7 large value read (1 MiB)",
+    let reads = cx.side_by_side(
+        "large value read (1 MiB)",
         s.large_values,
         None,
         || {
             paths.iter().try_for_each(|p| {
                 let len = store.read(p.as_str())?.map_or(0, |v| v.len());
-                check(len == value.len(), "a large value reads back whole")
+                expect(len == value.len(), "a large value reads back whole")
             })
         },
         || raw.get_each(&paths),
@@ -393,50 +436,71 @@ fn large_values(s: &Sizes, scratch: &Scratch, rng: &mut Rng) -> CliResult<Vec<Sa
     Ok(vec![writes, reads])
 }
 
-type Workload = fn(&Sizes, &Scratch, &mut Rng) -> CliResult<Vec<Sample>>;
+type Workload = fn(&mut Ctx<'_>) -> CliResult<Vec<Row>>;
 
-const WORKLOADS: [Workload; COUNT] = [
+/// The workloads, in the order of their numbers (1 first).
+const WORKLOADS: [Workload; COUNT as usize] = [
     key_read_write,
     list,
     deep,
     links,
     big_group,
-    sync_writes,
+    threads,
     large_values,
+    super::hyperbeam::messages_workload,
+    super::hyperbeam::match_workload,
+    super::hyperbeam::pages_workload,
 ];
 
-/// Every workload, `sizes.repeats` times; one row per measurement with the
-/// medians over the repeats.
+/// Every chosen workload, `sizes.repeats` times; one row per measurement
+/// with the medians over the repeats.
 pub fn run_all(
     sizes: &Sizes,
     chosen: &[u8],
     scratch: &Scratch,
     tick: &dyn Fn(),
 ) -> CliResult<Vec<Row>> {
-    let mut samples: Vec<Vec<Sample>> = Vec::new();
+    let mut repeats: Vec<Vec<Row>> = Vec::new();
     for repeat in 0..sizes.repeats {
-        RAW_FIRST.store(repeat % 2 == 1, Ordering::Relaxed);
-        let mut rng = Rng::new(0x5eed + repeat as u64);
+        let order = if repeat % 2 == 0 {
+            Order::HbstoreFirst
+        } else {
+            Order::RawFirst
+        };
         let mut this_repeat = Vec::new();
         for (number, workload) in (1..).zip(WORKLOADS) {
             if !chosen.contains(&number) {
                 continue;
             }
-            this_repeat.extend(workload(sizes, scratch, &mut rng)?);
+            let mut cx = Ctx {
+                sizes,
+                scratch,
+                rng: Rng::new(0x5eed + repeat as u64 * 100 + u64::from(number)),
+                order,
+                number,
+            };
+            this_repeat.extend(workload(&mut cx)?);
             tick();
         }
-        samples.push(this_repeat);
+        repeats.push(this_repeat);
     }
-    let first = samples.first().map_or(&[][..], Vec::as_slice);
+    let first = repeats.first().map_or(&[][..], Vec::as_slice);
     Ok(first
         .iter()
         .enumerate()
-        .map(|(i, s)| {
-            let hbstore = median(samples.iter().map(|r| r[i].hbstore).collect());
-            let raw = s
-                .raw
-                .map(|_| median(samples.iter().filter_map(|r| r[i].raw).collect()));
-            Row::new(s.workload, s.unit, hbstore, raw, s.target)
+        .map(|(i, row)| {
+            let hbstore = median(repeats.iter().map(|r| r[i].hbstore).collect());
+            let raw = row
+                .raw_rocksdb
+                .map(|_| median(repeats.iter().filter_map(|r| r[i].raw_rocksdb).collect()));
+            Row::new(
+                row.number,
+                &row.workload,
+                row.unit,
+                hbstore,
+                raw,
+                row.target,
+            )
         })
         .collect())
 }

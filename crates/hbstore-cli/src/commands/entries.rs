@@ -5,8 +5,8 @@ use std::io::{Read, Write};
 use hbstore::{RocksStore, Store};
 use serde::Serialize;
 
-use super::print_json;
 use crate::error::{CliError, CliResult};
+use crate::output::{not_found, print_json, quoted};
 
 pub fn put(store: &RocksStore, path: &str, value: Option<String>) -> CliResult {
     let bytes = match value.as_deref() {
@@ -31,15 +31,12 @@ pub fn get(store: &RocksStore, path: &str) -> CliResult {
         }
         None => match store.type_of(path)? {
             Some(_) => Err(CliError::NotFound(format!(
-                "{path:?} is a group, not a value"
+                "{} is a group, not a value (`hbstore ls` lists it)",
+                quoted(path)
             ))),
             None => Err(not_found(path)),
         },
     }
-}
-
-pub fn not_found(path: &str) -> CliError {
-    CliError::NotFound(format!("{path:?}: no such entry"))
 }
 
 #[derive(Serialize)]

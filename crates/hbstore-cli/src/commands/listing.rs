@@ -2,12 +2,11 @@
 
 use std::io::Write;
 
-use hbstore::{add_path, Child, ChildKind, RocksStore, Store};
+use hbstore::{add_path, Child, ChildKind, Page, RocksStore, Store};
 use serde::Serialize;
 
-use super::entries::not_found;
-use super::print_json;
 use crate::error::{CliError, CliResult};
+use crate::output::{escaped, not_found, print_json, stdout_is_terminal};
 
 /// A child as `--json` shows it.
 #[derive(Serialize)]
@@ -23,18 +22,18 @@ struct JsonChild {
 }
 
 impl JsonChild {
-    fn new(child: Child) -> Self {
-        let (kind, size, target) = match child.kind {
-            ChildKind::Value { len } => ("value", Some(len), None),
+    fn new(child: &Child, children: Option<Vec<JsonChild>>) -> Self {
+        let (kind, size, target) = match &child.kind {
+            ChildKind::Value { len } => ("value", Some(*len), None),
             ChildKind::Group => ("group", None, None),
-            ChildKind::Link { target } => ("link", None, Some(target)),
+            ChildKind::Link { target } => ("link", None, Some(target.clone())),
         };
         JsonChild {
-            name: child.name,
+            name: child.name.clone(),
             kind,
             size,
             target,
-            children: None,
+            children,
         }
     }
 }
@@ -43,26 +42,39 @@ fn children(store: &RocksStore, path: &str) -> CliResult<Vec<Child>> {
     store.list_children(path)?.ok_or_else(|| not_found(path))
 }
 
-pub fn ls(store: &RocksStore, path: &str, long: bool, json: bool) -> CliResult {
-    let children = children(store, path)?;
+pub fn ls(store: &RocksStore, path: &str, page: &Page, long: bool, json: bool) -> CliResult {
+    let children = store
+        .list_range(path, page)?
+        .ok_or_else(|| not_found(path))?;
     if json {
-        let list: Vec<JsonChild> = children.into_iter().map(JsonChild::new).collect();
+        let list: Vec<JsonChild> = children.iter().map(|c| JsonChild::new(c, None)).collect();
         return print_json(&list);
     }
-    let mut out = std::io::stdout().lock();
+    // Names go out exact to a pipe (one per line, as `ls` does), escaped
+    // on a terminal.
+    let show = |name: &str| {
+        if stdout_is_terminal() {
+            escaped(name).into_owned()
+        } else {
+            name.to_owned()
+        }
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for child in children {
+        let name = show(&child.name);
         if !long {
-            writeln!(out, "{}", child.name)?;
+            writeln!(out, "{name}")?;
             continue;
         }
         match child.kind {
-            ChildKind::Value { len } => writeln!(out, "value {len:>12}  {}", child.name)?,
-            ChildKind::Group => writeln!(out, "group {:>12}  {}", "-", child.name)?,
+            ChildKind::Value { len } => writeln!(out, "value {len:>12}  {name}")?,
+            ChildKind::Group => writeln!(out, "group {:>12}  {name}", "-")?,
             ChildKind::Link { target } => {
-                writeln!(out, "link  {:>12}  {} -> {target}", "-", child.name)?
+                writeln!(out, "link  {:>12}  {name} -> {}", "-", show(&target))?
             }
         }
     }
+    out.flush()?;
     Ok(())
 }
 
@@ -73,59 +85,73 @@ struct Counts {
     links: u64,
 }
 
-/// Walks a subtree, calling `visit` for every child with its depth and
-/// whether it is the last of its siblings; links are shown, not followed.
-struct Walker<'a> {
-    store: &'a RocksStore,
-    max_depth: Option<usize>,
-    counts: Counts,
-}
-
-impl Walker<'_> {
-    fn json(&mut self, path: &str, depth: usize) -> CliResult<Vec<JsonChild>> {
-        let mut out = Vec::new();
-        for child in children(self.store, path)? {
-            let is_group = child.kind == ChildKind::Group;
-            let child_path = add_path(path, child.name.as_str())?;
-            self.count(&child.kind);
-            let mut node = JsonChild::new(child);
-            if is_group && self.max_depth.is_none_or(|max| depth < max) {
-                node.children = Some(self.json(&child_path, depth + 1)?);
-            }
-            out.push(node);
-        }
-        Ok(out)
-    }
-
-    fn draw(&mut self, out: &mut impl Write, path: &str, prefix: &str, depth: usize) -> CliResult {
-        let list = children(self.store, path)?;
-        let count = list.len();
-        for (i, child) in list.into_iter().enumerate() {
-            let last = i + 1 == count;
-            let branch = if last { "└── " } else { "├── " };
-            self.count(&child.kind);
-            match &child.kind {
-                ChildKind::Link { target } => {
-                    writeln!(out, "{prefix}{branch}{} -> {target}", child.name)?
-                }
-                _ => writeln!(out, "{prefix}{branch}{}", child.name)?,
-            }
-            if child.kind == ChildKind::Group && self.max_depth.is_none_or(|max| depth < max) {
-                let deeper = format!("{prefix}{}", if last { "    " } else { "│   " });
-                let child_path = add_path(path, child.name.as_str())?;
-                self.draw(out, &child_path, &deeper, depth + 1)?;
-            }
-        }
-        Ok(())
-    }
-
+impl Counts {
     fn count(&mut self, kind: &ChildKind) {
         match kind {
-            ChildKind::Value { .. } => self.counts.values += 1,
-            ChildKind::Group => self.counts.groups += 1,
-            ChildKind::Link { .. } => self.counts.links += 1,
+            ChildKind::Value { .. } => self.values += 1,
+            ChildKind::Group => self.groups += 1,
+            ChildKind::Link { .. } => self.links += 1,
         }
     }
+}
+
+/// One child in the tree, with its own children when it is a group within
+/// the depth asked for. The tree is read once and then rendered as JSON or
+/// as a drawing.
+struct Node {
+    child: Child,
+    below: Option<Vec<Node>>,
+}
+
+/// Reads the subtree under `path`, `depth` being its level, counting every
+/// child; links are shown, not followed.
+fn read_tree(
+    store: &RocksStore,
+    path: &str,
+    depth: usize,
+    max_depth: Option<usize>,
+    counts: &mut Counts,
+) -> CliResult<Vec<Node>> {
+    let mut nodes = Vec::new();
+    for child in children(store, path)? {
+        counts.count(&child.kind);
+        let below = if child.kind == ChildKind::Group && max_depth.is_none_or(|max| depth < max) {
+            let child_path = add_path(path, child.name.as_str())?;
+            Some(read_tree(store, &child_path, depth + 1, max_depth, counts)?)
+        } else {
+            None
+        };
+        nodes.push(Node { child, below });
+    }
+    Ok(nodes)
+}
+
+fn to_json(nodes: &[Node]) -> Vec<JsonChild> {
+    nodes
+        .iter()
+        .map(|n| JsonChild::new(&n.child, n.below.as_deref().map(to_json)))
+        .collect()
+}
+
+/// Draws `nodes` like tree(1). Names are always escaped here: a newline in
+/// a name would break the drawing, even in a pipe.
+fn draw(out: &mut impl Write, nodes: &[Node], prefix: &str) -> CliResult {
+    for (i, node) in nodes.iter().enumerate() {
+        let last = i + 1 == nodes.len();
+        let branch = if last { "└── " } else { "├── " };
+        let name = escaped(&node.child.name);
+        match &node.child.kind {
+            ChildKind::Link { target } => {
+                writeln!(out, "{prefix}{branch}{name} -> {}", escaped(target))?
+            }
+            _ => writeln!(out, "{prefix}{branch}{name}")?,
+        }
+        if let Some(below) = &node.below {
+            let deeper = format!("{prefix}{}", if last { "    " } else { "│   " });
+            draw(out, below, &deeper)?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -136,50 +162,60 @@ struct JsonTree {
 }
 
 pub fn tree(store: &RocksStore, path: &str, depth: Option<u64>, json: bool) -> CliResult {
-    let canonical = hbstore::path::path(path).map_err(CliError::from)?;
-    let mut walker = Walker {
-        store,
-        max_depth: depth.map(|d| usize::try_from(d).unwrap_or(usize::MAX)),
-        counts: Counts::default(),
-    };
+    let canonical = hbstore::path(path).map_err(CliError::from)?;
+    let max_depth = depth.map(|d| usize::try_from(d).unwrap_or(usize::MAX));
+    let mut counts = Counts::default();
+    let nodes = read_tree(store, &canonical, 1, max_depth, &mut counts)?;
     if json {
-        let children = walker.json(&canonical, 1)?;
         return print_json(&JsonTree {
             path: canonical,
-            children,
-            counts: walker.counts,
+            children: to_json(&nodes),
+            counts,
         });
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    writeln!(
-        out,
-        "{}",
-        if canonical.is_empty() {
-            "."
-        } else {
-            &canonical
-        }
-    )?;
-    walker.draw(&mut out, &canonical, "", 1)?;
-    let c = &walker.counts;
-    writeln!(
-        out,
-        "\n{} {}, {} {}, {} {}",
-        c.groups,
-        plural(c.groups, "group", "groups"),
-        c.values,
-        plural(c.values, "value", "values"),
-        c.links,
-        plural(c.links, "link", "links"),
-    )?;
+    let top = if canonical.is_empty() {
+        ".".into()
+    } else {
+        escaped(&canonical)
+    };
+    writeln!(out, "{top}")?;
+    draw(&mut out, &nodes, "")?;
+    writeln!(out, "\n{}", counts_line(&counts))?;
     out.flush()?;
     Ok(())
 }
 
-fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
-    if n == 1 {
-        one
+/// "3 groups, 1 value, 2 links": the one wording of a count triple.
+fn counts_line(c: &Counts) -> String {
+    crate::output::counts(c.groups, c.values, c.links)
+}
+
+/// `match`: the groups, one per line (escaped on a terminal), or a JSON
+/// list; exit 1 when none matches, as `grep` does.
+pub fn matching(
+    store: &RocksStore,
+    pairs: &[(String, String)],
+    limit: Option<usize>,
+    json: bool,
+) -> CliResult {
+    let groups = store.match_links(pairs, limit)?;
+    if json {
+        print_json(&groups)?;
     } else {
-        many
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let terminal = stdout_is_terminal();
+        for group in &groups {
+            if terminal {
+                writeln!(out, "{}", escaped(group))?;
+            } else {
+                writeln!(out, "{group}")?;
+            }
+        }
+        out.flush()?;
     }
+    if groups.is_empty() {
+        return Err(CliError::NotFound("no group matches every pair".to_owned()));
+    }
+    Ok(())
 }

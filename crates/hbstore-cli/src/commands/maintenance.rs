@@ -6,8 +6,8 @@ use std::path::Path;
 use hbstore::{BackupMethod, CheckReport, Error, Options, RocksStore};
 use serde::Serialize;
 
-use super::print_json;
 use crate::error::{CliError, CliResult};
+use crate::output::{counts, escaped, print_json};
 use crate::progress;
 
 /// RocksDB's own figures that `stats` reports.
@@ -19,7 +19,9 @@ const ROCKS_PROPERTIES: &[&str] = &[
     "rocksdb.num-live-versions",
 ];
 
-fn walk(store: &RocksStore, what: &str) -> CliResult<CheckReport> {
+/// Runs the full `check` with a progress bar: `stats` counts from its
+/// report, `check` judges it.
+fn check_with_progress(store: &RocksStore, what: &str) -> CliResult<CheckReport> {
     let total = store.property("rocksdb.estimate-num-keys")?;
     let bar = progress::bar(what, total);
     let report = store.check(|seen| bar.set_position(seen))?;
@@ -49,7 +51,7 @@ struct Stats {
 }
 
 pub fn stats(store: &RocksStore, json: bool) -> CliResult {
-    let report = walk(store, "counting")?;
+    let report = check_with_progress(store, "counting")?;
     let mut rocksdb = std::collections::BTreeMap::new();
     for &name in ROCKS_PROPERTIES {
         rocksdb.insert(name, store.property(name)?);
@@ -121,7 +123,7 @@ struct JsonCheck<'a> {
 }
 
 pub fn check(store: &RocksStore, json: bool) -> CliResult {
-    let report = walk(store, "checking")?;
+    let report = check_with_progress(store, "checking")?;
     if json {
         print_json(&JsonCheck {
             sound: report.is_sound(),
@@ -134,18 +136,26 @@ pub fn check(store: &RocksStore, json: bool) -> CliResult {
     } else {
         let mut out = std::io::stdout().lock();
         for f in &report.problems {
-            writeln!(out, "problem: {}: {}", f.path, f.message)?;
+            writeln!(
+                out,
+                "problem: {}: {}",
+                escaped(&f.path),
+                escaped(&f.message)
+            )?;
         }
         for f in &report.warnings {
-            writeln!(out, "warning: {}: {}", f.path, f.message)?;
+            writeln!(
+                out,
+                "warning: {}: {}",
+                escaped(&f.path),
+                escaped(&f.message)
+            )?;
         }
         writeln!(
             out,
-            "checked {} entries ({} values, {} groups, {} links): {} problems, {} warnings",
+            "checked {} entries ({}): {} problems, {} warnings",
             report.entries(),
-            report.values,
-            report.groups,
-            report.links,
+            counts(report.groups, report.values, report.links),
             report.problems.len(),
             report.warnings.len()
         )?;
@@ -196,6 +206,32 @@ pub fn compact(store: &RocksStore) -> CliResult {
         std::io::stdout().lock(),
         "compacted: {} on disk",
         human(size)
+    )?;
+    Ok(())
+}
+
+/// `upgrade`: opens the store for writing (which upgrades an older format
+/// in place) and says which format it holds now.
+pub fn upgrade(db: &Path) -> CliResult {
+    let was = RocksStore::open_read_only(db);
+    let upgraded = matches!(was, Err(Error::NeedsUpgrade { .. }));
+    drop(was);
+    let bar = progress::bar("upgrading: entries read", None);
+    let store =
+        RocksStore::open_with_progress(db, Options::default().create_if_missing(false), &mut |n| {
+            bar.set_position(n)
+        });
+    bar.finish_and_clear();
+    let store = store?;
+    let message = if upgraded {
+        "upgraded in place to the current format (the link index is built)"
+    } else {
+        "already in the current format; nothing to do"
+    };
+    writeln!(
+        std::io::stdout().lock(),
+        "{}: {message}",
+        store.dir().display()
     )?;
     Ok(())
 }

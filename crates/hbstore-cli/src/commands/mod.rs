@@ -5,10 +5,11 @@ mod demo;
 mod entries;
 mod listing;
 mod maintenance;
+mod transfer;
 
 use std::path::Path;
 
-use hbstore::{Options, RocksStore};
+use hbstore::{Direction, Options, Page, RocksStore};
 
 use crate::cli::{Cli, Command};
 use crate::error::CliResult;
@@ -19,9 +20,15 @@ fn open_for_reading(db: &Path) -> CliResult<RocksStore> {
     Ok(RocksStore::open_read_only(db)?)
 }
 
-/// Opens (creating if needed) the store for commands that write.
+/// Opens (creating if needed) the store for commands that write; a store
+/// of an older format is upgraded in place, with a progress bar.
 fn open_for_writing(db: &Path, sync: bool) -> CliResult<RocksStore> {
-    Ok(RocksStore::open(db, Options::default().sync(sync))?)
+    let bar = crate::progress::bar("upgrading the store's format", None);
+    let store = RocksStore::open_with_progress(db, Options::default().sync(sync), &mut |n| {
+        bar.set_position(n)
+    });
+    bar.finish_and_clear();
+    Ok(store?)
 }
 
 pub fn run(cli: Cli) -> CliResult {
@@ -43,9 +50,29 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Rm { path, recursive } => {
             entries::rm(&open_for_writing(db, cli.sync)?, &path, recursive)
         }
-        Command::Ls { path, long, json } => {
-            listing::ls(&open_for_reading(db)?, &path, long, json.json)
+        Command::Ls {
+            path,
+            long,
+            from,
+            limit,
+            reverse,
+            json,
+        } => {
+            let page = Page {
+                from,
+                limit,
+                direction: if reverse {
+                    Direction::Descending
+                } else {
+                    Direction::Ascending
+                },
+            };
+            listing::ls(&open_for_reading(db)?, &path, &page, long, json.json)
         }
+        Command::Match { pairs, limit, json } => {
+            listing::matching(&open_for_reading(db)?, &pairs, limit, json.json)
+        }
+        Command::Upgrade => maintenance::upgrade(db),
         Command::Tree { path, depth, json } => {
             listing::tree(&open_for_reading(db)?, &path, depth, json.json)
         }
@@ -54,33 +81,11 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Backup { dest } => maintenance::backup(db, &dest),
         Command::Compact => maintenance::compact(&open_for_writing(db, cli.sync)?),
         Command::Import { from, dir, json } => {
-            crate::migrate::import(&open_for_writing(db, cli.sync)?, from, &dir, json.json)
+            transfer::import(&open_for_writing(db, cli.sync)?, from, &dir, json.json)
         }
         Command::Export { to, dir, json } => {
-            crate::migrate::export(&open_for_reading(db)?, to, &dir, json.json)
+            transfer::export(&open_for_reading(db)?, to, &dir, json.json)
         }
-        Command::Bench {
-            quick,
-            repeats,
-            dir,
-            only,
-            json,
-        } => crate::bench::run(crate::bench::BenchArgs {
-            quick,
-            json: json.json,
-            repeats,
-            dir,
-            only,
-        }),
+        Command::Bench(args) => crate::bench::run(&args),
     }
-}
-
-/// Prints a value as JSON on standard output.
-pub(crate) fn print_json(value: &impl serde::Serialize) -> CliResult {
-    use std::io::Write;
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| crate::error::CliError::Failed(e.to_string()))?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")?;
-    Ok(())
 }

@@ -10,7 +10,12 @@ use hbstore::{ChildKind, RocksStore, StorePath};
 use super::Summary;
 use crate::error::{CliError, CliResult};
 
-pub(super) fn export(store: &RocksStore, root: &StorePath, dest: &Path) -> CliResult<Summary> {
+pub(super) fn export(
+    store: &RocksStore,
+    root: &StorePath,
+    dest: &Path,
+    progress: &mut dyn FnMut(u64),
+) -> CliResult<Summary> {
     if dest.exists()
         && std::fs::read_dir(dest)
             .map(|mut d| d.next().is_some())
@@ -24,10 +29,11 @@ pub(super) fn export(store: &RocksStore, root: &StorePath, dest: &Path) -> CliRe
     std::fs::create_dir_all(dest)
         .map_err(|e| CliError::Failed(format!("{}: {e}", dest.display())))?;
     let mut summary = Summary::default();
-    let progress = crate::progress::bar("exporting", None);
     let mut failure = None;
+    let mut written_so_far = 0;
     hbstore::walk(store, root, |path, kind| {
-        progress.inc(1);
+        written_so_far += 1;
+        progress(written_so_far);
         let fs_path = dest.join(path);
         let written = match kind {
             ChildKind::Group => {
@@ -49,7 +55,6 @@ pub(super) fn export(store: &RocksStore, root: &StorePath, dest: &Path) -> CliRe
         }
         Ok(())
     })?;
-    progress.finish_and_clear();
     match failure {
         Some(message) => Err(CliError::Failed(message)),
         None => Ok(summary),

@@ -13,78 +13,96 @@ use hbstore::{Op, StorePath};
 
 use super::{store_path, Importer};
 use crate::error::{CliError, CliResult};
+use crate::output::short_path;
 
 pub(super) fn import(dir: &Path, importer: &mut Importer<'_>) -> CliResult {
-    let meta =
-        std::fs::metadata(dir).map_err(|e| CliError::Invalid(format!("{}: {e}", dir.display())))?;
+    let meta = std::fs::metadata(dir)
+        .map_err(|e| CliError::Invalid(format!("{}: {e}", short_path(dir))))?;
     if !meta.is_dir() {
         return Err(CliError::Invalid(format!(
             "{} is not a directory",
-            dir.display()
+            short_path(dir)
         )));
     }
     let root = dir
         .canonicalize()
-        .map_err(|e| CliError::Failed(format!("{}: {e}", dir.display())))?;
-    // Directories are walked in sorted order, with an explicit stack.
+        .map_err(|e| CliError::Failed(format!("{}: {e}", short_path(dir))))?;
+    // Directories are walked in sorted order, with an explicit stack. What
+    // cannot be read (a path longer than the operating system allows, a
+    // file removed meanwhile, no permission) is reported and left out; the
+    // rest is imported.
     let mut stack = vec![(root.clone(), StorePath::root())];
     while let Some((fs_dir, group)) = stack.pop() {
-        let mut entries: Vec<_> = std::fs::read_dir(&fs_dir)
-            .and_then(|rd| rd.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| CliError::Failed(format!("reading {}: {e}", fs_dir.display())))?;
+        let entries = std::fs::read_dir(&fs_dir).and_then(|rd| rd.collect::<Result<Vec<_>, _>>());
+        let mut entries = match entries {
+            Ok(entries) => entries,
+            Err(e) => {
+                importer.summary.warn(format!(
+                    "{}: its contents skipped, unreadable: {e}",
+                    short_path(&fs_dir)
+                ));
+                continue;
+            }
+        };
         entries.sort_by_key(|e| e.file_name());
         for entry in entries.into_iter().rev() {
             let fs_path = entry.path();
-            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                importer.summary.warn(format!(
-                    "{}: skipped, the name is not UTF-8",
-                    fs_path.display()
-                ));
-                continue;
-            };
-            let path =
-                match store_path(&name).and_then(|n| group.join(&n).map_err(|e| e.to_string())) {
-                    Ok(p) => p,
-                    Err(reason) => {
-                        importer
-                            .summary
-                            .warn(format!("{}: skipped: {reason}", fs_path.display()));
-                        continue;
+            match import_entry(&root, &fs_dir, &group, &entry) {
+                Ok(op) => {
+                    if let Op::MakeGroup { path } = &op {
+                        stack.push((fs_path, path.clone()));
                     }
-                };
-            let kind = entry
-                .file_type()
-                .map_err(|e| CliError::Failed(format!("{}: {e}", fs_path.display())))?;
-            if kind.is_symlink() {
-                let target = std::fs::read_link(&fs_path)
-                    .map_err(|e| CliError::Failed(format!("{}: {e}", fs_path.display())))?;
-                match link_target(&root, &fs_dir, &target) {
-                    Some(existing) => importer.push(Op::MakeLink {
-                        existing,
-                        new: path,
-                    })?,
-                    None => importer.summary.warn(format!(
-                        "{path}: link to {} skipped: it points outside {}",
-                        target.display(),
-                        root.display()
-                    )),
+                    importer.push(op)?;
                 }
-            } else if kind.is_dir() {
-                importer.push(Op::MakeGroup { path: path.clone() })?;
-                stack.push((fs_path, path));
-            } else if kind.is_file() {
-                let value = std::fs::read(&fs_path)
-                    .map_err(|e| CliError::Failed(format!("reading {}: {e}", fs_path.display())))?;
-                importer.push(Op::Write { path, value })?;
-            } else {
-                importer.summary.warn(format!(
-                    "{}: skipped, not a file, directory or link",
-                    fs_path.display()
-                ));
+                Err(warning) => importer.summary.warn(warning),
             }
         }
     }
     Ok(())
+}
+
+/// The operation that brings one directory entry in (the caller walks
+/// into a group's directory itself), or the warning that says why it is
+/// skipped.
+fn import_entry(
+    root: &Path,
+    fs_dir: &Path,
+    group: &StorePath,
+    entry: &std::fs::DirEntry,
+) -> Result<Op, String> {
+    let fs_path = entry.path();
+    let skip =
+        |reason: &dyn std::fmt::Display| format!("{}: skipped: {reason}", short_path(&fs_path));
+    let name = entry
+        .file_name()
+        .to_str()
+        .map(str::to_owned)
+        .ok_or_else(|| skip(&"the name is not UTF-8"))?;
+    let path = store_path(&name)
+        .and_then(|n| group.join(&n).map_err(|e| e.to_string()))
+        .map_err(|reason| skip(&reason))?;
+    let kind = entry.file_type().map_err(|e| skip(&e))?;
+    if kind.is_symlink() {
+        let target = std::fs::read_link(&fs_path).map_err(|e| skip(&e))?;
+        match link_target(root, fs_dir, &target) {
+            Some(existing) => Ok(Op::MakeLink {
+                existing,
+                new: path,
+            }),
+            None => Err(format!(
+                "{path}: link to {} skipped: it points outside {}",
+                short_path(&target),
+                short_path(root)
+            )),
+        }
+    } else if kind.is_dir() {
+        Ok(Op::MakeGroup { path })
+    } else if kind.is_file() {
+        let value = std::fs::read(&fs_path).map_err(|e| skip(&format!("unreadable: {e}")))?;
+        Ok(Op::Write { path, value })
+    } else {
+        Err(skip(&"not a file, directory or link"))
+    }
 }
 
 /// The store path a symbolic link's target names, or `None` when it lies

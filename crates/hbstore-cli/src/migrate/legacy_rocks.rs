@@ -25,18 +25,14 @@ pub(super) fn import(dir: &Path, importer: &mut Importer<'_>) -> CliResult {
             dir.display()
         )));
     }
-    let legacy = DB::open_for_read_only(&rocksdb::Options::default(), dir, false)
-        .map_err(|e| CliError::Failed(format!("opening {} read-only: {e}", dir.display())))?;
-    if legacy
-        .get(b"\x00\x00hbstore-format")
-        .map_err(|e| CliError::Failed(e.to_string()))?
-        .is_some()
-    {
+    if hbstore::RocksStore::holds_store(dir)? {
         return Err(CliError::Invalid(format!(
             "{} is an hbstore store, not an hb_store_rocksdb database; use `hbstore backup` to copy it",
             dir.display()
         )));
     }
+    let legacy = DB::open_for_read_only(&rocksdb::Options::default(), dir, false)
+        .map_err(|e| CliError::Failed(format!("opening {} read-only: {e}", dir.display())))?;
     // Members each group lists and that have not been seen yet. Keys are
     // sorted, and a group's key sorts before its members' (it is a prefix),
     // so a member is always checked after its group was recorded.

@@ -12,7 +12,6 @@ mod fs_export;
 mod fs_import;
 mod legacy_rocks;
 
-use std::io::Write;
 use std::path::Path;
 
 use hbstore::{Batch, Op, RocksStore, Store, StorePath};
@@ -25,12 +24,17 @@ const BATCH_OPS: usize = 1_000;
 /// Bytes of values per atomic batch.
 const BATCH_BYTES: usize = 8 << 20;
 
-/// What an import or export did.
+/// What an import or export did: the entries that landed, and what was
+/// reported and left out.
 #[derive(Debug, Default, Serialize)]
 pub struct Summary {
+    /// Values written.
     pub values: u64,
+    /// Groups made (or found already there).
     pub groups: u64,
+    /// Links made (or found already there, to the same target).
     pub links: u64,
+    /// Entries reported and not imported or exported, one line each.
     pub warnings: Vec<String>,
 }
 
@@ -39,57 +43,46 @@ impl Summary {
         self.warnings.push(warning);
     }
 
-    fn print(&self, what: &str, json: bool) -> CliResult {
-        if json {
-            return crate::commands::print_json(self);
+    /// Counts one operation that landed.
+    fn count(&mut self, op: &Op) {
+        match op {
+            Op::Write { .. } => self.values += 1,
+            Op::MakeGroup { .. } => self.groups += 1,
+            Op::MakeLink { .. } => self.links += 1,
+            Op::Delete { .. } => {}
         }
-        let mut out = std::io::stdout().lock();
-        for w in &self.warnings {
-            writeln!(out, "warning: {w}")?;
-        }
-        writeln!(
-            out,
-            "{what}: {} values, {} groups, {} links, {} warnings",
-            self.values,
-            self.groups,
-            self.links,
-            self.warnings.len()
-        )?;
-        Ok(())
     }
 }
 
 /// Applies operations to the store in atomic batches. A batch that fails
 /// (one operation clashes with what the store holds) is applied again one
 /// operation at a time, so that the others land and the clash is reported.
+/// Only what landed is counted.
 struct Importer<'s> {
     store: &'s RocksStore,
     batch: Batch,
     bytes: usize,
     summary: Summary,
-    progress: indicatif::ProgressBar,
+    /// Told how many operations were handled so far, after every batch.
+    progress: &'s mut dyn FnMut(u64),
+    handled: u64,
 }
 
 impl<'s> Importer<'s> {
-    fn new(store: &'s RocksStore, progress: indicatif::ProgressBar) -> Self {
+    fn new(store: &'s RocksStore, progress: &'s mut dyn FnMut(u64)) -> Self {
         Importer {
             store,
             batch: Batch::new(),
             bytes: 0,
             summary: Summary::default(),
             progress,
+            handled: 0,
         }
     }
 
     fn push(&mut self, op: Op) -> CliResult {
-        match &op {
-            Op::Write { value, .. } => {
-                self.summary.values += 1;
-                self.bytes += value.len();
-            }
-            Op::MakeGroup { .. } => self.summary.groups += 1,
-            Op::MakeLink { .. } => self.summary.links += 1,
-            Op::Delete { .. } => {}
+        if let Op::Write { value, .. } = &op {
+            self.bytes += value.len();
         }
         self.batch.push(op);
         if self.batch.len() >= BATCH_OPS || self.bytes >= BATCH_BYTES {
@@ -101,20 +94,24 @@ impl<'s> Importer<'s> {
     fn flush(&mut self) -> CliResult {
         let batch = std::mem::take(&mut self.batch);
         self.bytes = 0;
-        self.progress.inc(batch.len() as u64);
-        if batch.is_empty() || self.store.apply(&batch).is_ok() {
+        self.handled += batch.len() as u64;
+        (self.progress)(self.handled);
+        if batch.is_empty() {
+            return Ok(());
+        }
+        if self.store.apply(&batch).is_ok() {
+            batch.ops().iter().for_each(|op| self.summary.count(op));
             return Ok(());
         }
         for op in batch.ops() {
             let mut one = Batch::new();
             one.push(op.clone());
-            if let Err(e) = self.store.apply(&one) {
-                match e {
-                    hbstore::Error::RocksDb { .. } | hbstore::Error::Io { .. } => {
-                        return Err(e.into())
-                    }
-                    clash => self.summary.warn(format!("not imported: {clash}")),
+            match self.store.apply(&one) {
+                Ok(()) => self.summary.count(op),
+                Err(e @ (hbstore::Error::RocksDb { .. } | hbstore::Error::Io { .. })) => {
+                    return Err(e.into())
                 }
+                Err(clash) => self.summary.warn(format!("not imported: {clash}")),
             }
         }
         Ok(())
@@ -122,13 +119,12 @@ impl<'s> Importer<'s> {
 
     fn finish(mut self) -> CliResult<Summary> {
         self.flush()?;
-        self.progress.finish_and_clear();
         Ok(self.summary)
     }
 }
 
 /// Where `import` reads from.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     /// A directory tree written by `hb_store_fs`.
     Fs,
@@ -137,25 +133,38 @@ pub enum Source {
 }
 
 /// Where `export` writes to.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     /// A directory tree that `hb_store_fs` reads.
     Fs,
 }
 
-pub fn import(store: &RocksStore, from: Source, dir: &Path, json: bool) -> CliResult {
-    let progress = crate::progress::bar("importing", None);
+/// Imports everything `dir` holds into `store`; `progress` is told the
+/// operations handled so far.
+pub fn import(
+    store: &RocksStore,
+    from: Source,
+    dir: &Path,
+    progress: &mut dyn FnMut(u64),
+) -> CliResult<Summary> {
     let mut importer = Importer::new(store, progress);
     match from {
         Source::Fs => fs_import::import(dir, &mut importer)?,
         Source::HbRocksdb => legacy_rocks::import(dir, &mut importer)?,
     }
-    importer.finish()?.print("imported", json)
+    importer.finish()
 }
 
-pub fn export(store: &RocksStore, to: Target, dir: &Path, json: bool) -> CliResult {
+/// Exports the whole store to `dir`; `progress` is told the entries
+/// written so far.
+pub fn export(
+    store: &RocksStore,
+    to: Target,
+    dir: &Path,
+    progress: &mut dyn FnMut(u64),
+) -> CliResult<Summary> {
     match to {
-        Target::Fs => fs_export::export(store, &StorePath::root(), dir)?.print("exported", json),
+        Target::Fs => fs_export::export(store, &StorePath::root(), dir, progress),
     }
 }
 

@@ -13,7 +13,10 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::error::{Error, Result};
 use crate::path::{check_resolved_len, join_str, parent_of, prefixes, StorePath};
-use crate::store::{Batch, Child, ChildKind, EntryType, Op, Store, MAX_LINK_HOPS};
+use crate::store::{
+    Batch, Child, ChildKind, ChildRead, Direction, EntryRead, EntryType, Op, Page, Store,
+    MAX_LINK_HOPS,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Node {
@@ -34,19 +37,17 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
+    /// An empty store.
     pub fn new() -> Self {
         Self::default()
     }
 
     fn read_map(&self) -> RwLockReadGuard<'_, Map> {
-        // A panic while holding the lock cannot leave the map half changed
-        // (changes are applied only after they were fully computed), so a
-        // poisoned lock still guards a consistent map.
-        self.map.read().unwrap_or_else(|e| e.into_inner())
+        crate::sync::read(&self.map)
     }
 
     fn write_map(&self) -> RwLockWriteGuard<'_, Map> {
-        self.map.write().unwrap_or_else(|e| e.into_inner())
+        crate::sync::write(&self.map)
     }
 
     fn mutate(&self, op: OpRef<'_>) -> Result<bool> {
@@ -292,6 +293,67 @@ impl Store for MemoryStore {
     fn resolve_at(&self, path: &StorePath) -> Result<StorePath> {
         let map = self.read_map();
         resolve_path(&map, path).map(StorePath::from_canonical)
+    }
+
+    fn list_range_at(&self, path: &StorePath, page: &Page) -> Result<Option<Vec<Child>>> {
+        let Some(mut children) = self.list_at(path)? else {
+            return Ok(None);
+        };
+        children.retain(|c| page.admits(&c.name));
+        if page.direction == Direction::Descending {
+            children.reverse();
+        }
+        children.truncate(page.limit.unwrap_or(usize::MAX));
+        Ok(Some(children))
+    }
+
+    fn read_entry_at(&self, path: &StorePath, inline_up_to: usize) -> Result<Option<EntryRead>> {
+        let map = self.read_map();
+        let target = resolve_path(&map, path)?;
+        if is_group(&map, &target) {
+            let read = children(&map, &target)
+                .into_iter()
+                .map(|Child { name, kind }| {
+                    let bytes = match map.get(&join_str(&target, &name)) {
+                        Some(Node::Value(v)) if v.len() <= inline_up_to => Some(v.clone()),
+                        _ => None,
+                    };
+                    ChildRead { name, kind, bytes }
+                })
+                .collect();
+            return Ok(Some(EntryRead::Group(read)));
+        }
+        Ok(match map.get(&target) {
+            Some(Node::Value(v)) => Some(EntryRead::Value(v.clone())),
+            _ => None,
+        })
+    }
+
+    /// By brute force: every link in the store is looked at, which is what
+    /// the RocksDB backend's index must agree with.
+    fn match_at(&self, pairs: &[(String, StorePath)], limit: Option<usize>) -> Result<Vec<String>> {
+        let map = self.read_map();
+        let mut answer: Option<std::collections::BTreeSet<String>> = None;
+        for (key, target) in pairs {
+            let groups = map
+                .iter()
+                .filter_map(|(path, node)| match node {
+                    Node::Link(t) if t == target.as_str() => {
+                        let parent = parent_of(path).unwrap_or("");
+                        let name = path.rsplit('/').next().unwrap_or(path);
+                        (name == key).then(|| parent.to_owned())
+                    }
+                    _ => None,
+                })
+                .collect();
+            answer = Some(match answer {
+                None => groups,
+                Some(so_far) => so_far.intersection(&groups).cloned().collect(),
+            });
+        }
+        let mut found: Vec<String> = answer.unwrap_or_default().into_iter().collect();
+        found.truncate(limit.unwrap_or(usize::MAX));
+        Ok(found)
     }
 
     fn write_at(&self, path: &StorePath, value: &[u8]) -> Result<()> {

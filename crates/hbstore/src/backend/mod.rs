@@ -1,5 +1,5 @@
 //! The backends: each implements [`crate::Store`] and passes the same
-//! conformance suite (`tests/conformance.rs`).
+//! conformance suite (`crates/hbstore/tests/store/conformance.rs`).
 
-pub mod memory;
-pub mod rocks;
+pub(crate) mod memory;
+pub(crate) mod rocks;

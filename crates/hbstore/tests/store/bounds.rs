@@ -1,5 +1,6 @@
-//! Memory stays bounded however many groups are written: the group cache
-//! holds at most what `Options::group_cache_bytes` allows.
+//! Memory stays bounded however many groups and links are written: the
+//! group and link caches hold at most what `Options::group_cache_bytes` and
+//! `Options::link_cache_bytes` allow.
 
 use hbstore::{Options, Store};
 
@@ -56,5 +57,41 @@ fn a_million_distinct_groups_keep_memory_bounded() {
     assert_eq!(
         t.store.list("groups/000").unwrap().map(|l| l.len()),
         Some(1_004)
+    );
+}
+
+#[test]
+fn many_distinct_links_keep_the_link_cache_within_its_bound() {
+    let cache_bound = 256 << 10;
+    let t = TempRocks::with_options(Options::default().link_cache_bytes(cache_bound));
+    let mut peak = 0;
+    for i in 0..200_000u32 {
+        t.store
+            .make_link(
+                format!("targets/t{i}"),
+                format!("links/{:03}/l{i}", i % 997),
+            )
+            .unwrap();
+        if i % 10_000 == 0 {
+            peak = peak.max(t.store.link_cache_usage());
+        }
+    }
+    peak = peak.max(t.store.link_cache_usage());
+    // The usage counts the cache's fixed 128 KiB filter beside the bound;
+    // one entry per cache shard may go over, and paths and targets here are
+    // under 40 bytes each.
+    let filter = 128 << 10;
+    assert!(
+        peak <= filter + cache_bound + 64 * 112,
+        "link cache held {peak} bytes"
+    );
+    assert!(
+        peak > filter + cache_bound / 4,
+        "the link cache was used: {peak}"
+    );
+    assert_eq!(
+        t.store.resolve("links/000/l0").unwrap(),
+        "targets/t0",
+        "an evicted link still resolves, from the database"
     );
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Debug;
 
-use hbstore::{Error, Options, RocksStore, Store};
+use hbstore::{Error, Options, RocksStore};
 
 /// A RocksDB store in a temporary directory, removed on drop.
 pub struct TempRocks {
@@ -42,23 +42,7 @@ pub fn names(list: &[&str]) -> Option<Vec<String>> {
     Some(list.iter().map(|s| s.to_string()).collect())
 }
 
-/// Every path in the store with what is there, walking from the root
-/// without following links: the full observable state, for comparisons.
-pub fn dump<S: Store>(store: &S) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    hbstore::walk(store, &hbstore::StorePath::root(), |path, kind| {
-        let what = match kind {
-            hbstore::ChildKind::Group => "group".to_owned(),
-            // `path` has no link on the way, so this reads the value itself.
-            hbstore::ChildKind::Value { .. } => format!("value {:?}", store.read(path)?),
-            hbstore::ChildKind::Link { target } => format!("link {target}"),
-        };
-        out.push((path.to_owned(), what));
-        Ok(())
-    })
-    .expect("walk the store");
-    out
-}
+pub use hbstore_testkit::dump;
 
 /// Instantiates every listed case for each backend, as `#[test]` functions
 /// in `rocks` and `memory` submodules of the calling module.

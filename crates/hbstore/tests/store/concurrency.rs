@@ -180,13 +180,17 @@ fn readers_see_whole_operations_while_writers_run() {
             }
         })
     };
-    let mut seen = 0;
-    while !writer.is_finished() || seen < 4_000 {
+    // Read until the writer is done; a writer that panics is done too, and
+    // `join` then fails the test instead of leaving this loop waiting for
+    // children that will never come.
+    while !writer.is_finished() {
         let names = store.list("g").unwrap().unwrap();
         assert_eq!(names.len() % 2, 0, "a batch is never half visible");
-        seen = names.len();
     }
-    writer.join().unwrap();
+    writer
+        .join()
+        .expect("the writer thread finished without panicking");
+    assert_eq!(store.list("g").unwrap().map(|n| n.len()), Some(4_000));
 }
 
 #[test]

@@ -1,13 +1,12 @@
 //! Replays the fuzz targets' corpora (`fuzz/corpus/`) as regular tests, so
 //! every input the fuzzer kept is checked on every CI run, with the same
-//! checks as the targets (`fuzz/shared.rs`).
+//! checks as the targets (`hbstore_testkit::fuzz`).
 
 use std::path::PathBuf;
 
-use crate::common::TempRocks;
+use hbstore_testkit::fuzz as shared;
 
-#[path = "../../../../fuzz/shared.rs"]
-mod shared;
+use crate::common::TempRocks;
 
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -122,6 +122,32 @@ fn check_finds_orphans_and_dangling_links() {
 }
 
 #[test]
+fn check_reports_a_key_whose_path_holds_a_nul() {
+    let t = TempRocks::new();
+    let path = t.db_path();
+    t.store.make_group("a").unwrap();
+    drop(t.store);
+    {
+        let db = rocksdb::DB::open_default(&path).unwrap();
+        // `a/b<NUL>c`: a path no operation can write, whatever its parent.
+        db.put(b"\x00\x02a/b\x00c", b"\x02damaged").unwrap();
+    }
+    let store = RocksStore::open(&path, Options::default()).unwrap();
+    let report = store.check(|_| {}).unwrap();
+    assert!(!report.is_sound(), "a NUL in a stored path is damage");
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    let finding = &report.problems[0];
+    assert!(
+        finding.message.contains("not canonical") && finding.path.contains("a/b"),
+        "{finding:?}"
+    );
+    assert!(
+        matches!(store.list("a"), Err(hbstore::Error::Corrupt { .. })),
+        "listing its group names the damaged key"
+    );
+}
+
+#[test]
 fn a_64_mib_value_round_trips() {
     let t = TempRocks::new();
     let big: Vec<u8> = (0..64usize << 20).map(|i| (i % 251) as u8).collect();

@@ -14,3 +14,4 @@ mod hostile;
 mod hyperbeam;
 mod model;
 mod persistence;
+mod queries;

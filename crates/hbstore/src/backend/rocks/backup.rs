@@ -21,7 +21,10 @@ pub enum BackupMethod {
     /// A RocksDB checkpoint (the store was open for writing).
     Checkpoint,
     /// A record-by-record copy from one snapshot (the store was read-only).
-    SnapshotCopy { records: u64 },
+    SnapshotCopy {
+        /// The records copied.
+        records: u64,
+    },
 }
 
 const COPY_BATCH_BYTES: usize = 4 << 20;
@@ -72,6 +75,22 @@ impl RocksStore {
         }))?;
         progress(records);
         Ok(BackupMethod::SnapshotCopy { records })
+    }
+}
+
+impl RocksStore {
+    /// A consistent, openable copy of the store in `dest` (which must not
+    /// exist), taken while the store stays in use. Files are hard-linked
+    /// where `dest` is on the same file system.
+    fn checkpoint(&self, dest: impl AsRef<Path>) -> Result<()> {
+        let dest = dest.as_ref();
+        let checkpoint = rocksdb::checkpoint::Checkpoint::new(&self.db)
+            .map_err(Error::rocks("preparing a checkpoint"))?;
+        checkpoint
+            .create_checkpoint(dest)
+            .map_err(Error::rocks_lazy(|| {
+                format!("writing a checkpoint to {dest:?}")
+            }))
     }
 }
 

@@ -26,7 +26,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use super::hash::{fnv, FnvBuild, FNV_OFFSET};
+use super::hash::{fnv, spread, FnvBuild, FNV_OFFSET};
+use crate::sync;
 
 const SHARDS: usize = 64;
 
@@ -90,10 +91,8 @@ impl<V: Cached> PathCache<V> {
     }
 
     fn shard(&self, path: &str) -> MutexGuard<'_, Shard<V>> {
-        let i = (fnv(path.as_bytes(), FNV_OFFSET) % SHARDS as u64) as usize;
-        // Every update leaves a shard consistent before it can panic
-        // (allocation failure aside), so a poisoned lock is still usable.
-        self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
+        let i = (spread(fnv(path.as_bytes(), FNV_OFFSET)) % SHARDS as u64) as usize;
+        sync::lock(&self.shards[i])
     }
 
     pub(crate) fn get(&self, path: &str) -> Option<V> {
@@ -145,7 +144,7 @@ impl<V: Cached> PathCache<V> {
 
     pub(crate) fn clear(&self) {
         for shard in self.shards.iter() {
-            *shard.lock().unwrap_or_else(|e| e.into_inner()) = Shard::default();
+            *sync::lock(shard) = Shard::default();
         }
     }
 
@@ -154,7 +153,7 @@ impl<V: Cached> PathCache<V> {
         self.shards
             .iter()
             .map(|s| {
-                let s = s.lock().unwrap_or_else(|e| e.into_inner());
+                let s = sync::lock(s);
                 s.young
                     .iter()
                     .chain(s.old.iter())
@@ -188,8 +187,7 @@ pub(crate) struct Links {
 }
 
 fn filter_bit(path: &str) -> (usize, u64) {
-    let bit = (fnv(path.as_bytes(), FNV_OFFSET).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 44) as usize
-        % FILTER_BITS;
+    let bit = (spread(fnv(path.as_bytes(), FNV_OFFSET)) % FILTER_BITS as u64) as usize;
     (bit / 64, 1 << (bit % 64))
 }
 

@@ -1,5 +1,7 @@
 //! The full invariant check behind `hbstore check`: every key and entry
-//! decodes, every entry's parent is a group, every link resolves.
+//! decodes, every entry's parent is a group, every link resolves, and the
+//! link index agrees with the links both ways (a record for every link, a
+//! link for every record).
 
 use rocksdb::{IteratorMode, DB};
 
@@ -14,14 +16,18 @@ use crate::path::parent_of;
 pub struct Finding {
     /// The path (or, when the key itself is damaged, the key) concerned.
     pub path: String,
+    /// What is wrong, or suspicious, there.
     pub message: String,
 }
 
 /// What [`RocksStore::check`](super::RocksStore::check) found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CheckReport {
+    /// Values seen.
     pub values: u64,
+    /// Groups seen (the root not counted).
     pub groups: u64,
+    /// Links seen.
     pub links: u64,
     /// The bytes of all values (not counting RocksDB's own overhead).
     pub value_bytes: u64,
@@ -37,6 +43,7 @@ impl CheckReport {
         self.problems.is_empty()
     }
 
+    /// Every entry counted: values, groups and links.
     pub fn entries(&self) -> u64 {
         self.values + self.groups + self.links
     }
@@ -58,7 +65,13 @@ pub(crate) fn check(db: &DB, mut progress: impl FnMut(u64)) -> Result<CheckRepor
         if seen.is_multiple_of(PROGRESS_EVERY) {
             progress(seen);
         }
-        if key.starts_with(&[0, 0]) {
+        if codec::is_link_index_key(&key) {
+            if let Some(problem) = check_index_record(&mut view, &key) {
+                report.problems.push(problem);
+            }
+            continue;
+        }
+        if codec::is_metadata_key(&key) {
             if &*key != codec::FORMAT_KEY {
                 report.problems.push(Finding {
                     path: codec::show_key(&key),
@@ -82,6 +95,14 @@ pub(crate) fn check(db: &DB, mut progress: impl FnMut(u64)) -> Result<CheckRepor
             Ok(Entry::Group) => report.groups += 1,
             Ok(Entry::Link(target)) => {
                 report.links += 1;
+                match view.contains(&codec::link_index_key(&path, target)) {
+                    Ok(true) => {}
+                    Ok(false) => report.problems.push(Finding {
+                        path: path.clone(),
+                        message: format!("link to {target:?} is missing from the link index"),
+                    }),
+                    Err(e) => report.problems.push(finding(path.clone(), e)),
+                }
                 links.push((path.clone(), target.to_owned()));
             }
             Err(e) => report.problems.push(finding(path.clone(), e)),
@@ -127,6 +148,29 @@ pub(crate) fn check(db: &DB, mut progress: impl FnMut(u64)) -> Result<CheckRepor
         }
     }
     Ok(report)
+}
+
+/// A problem with one link-index record: it must decode, and the link it
+/// names must be stored with the target it names.
+fn check_index_record(view: &mut ReadView<'_>, key: &[u8]) -> Option<Finding> {
+    let (path, target) = match codec::decode_link_index_key(key) {
+        Ok(found) => found,
+        Err(e) => return Some(finding(codec::show_key(key), e)),
+    };
+    let stored = match view.probe(&path) {
+        Ok(Probe::Link(t)) if t == target => return None,
+        Ok(Probe::Link(t)) => format!("a link to {t:?}"),
+        Ok(Probe::Value) => "a value".to_owned(),
+        Ok(Probe::Group) => "a group".to_owned(),
+        Ok(Probe::Absent) => "nothing".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    Some(Finding {
+        path,
+        message: format!(
+            "the link index has a link to {target:?} here, but the store has {stored}"
+        ),
+    })
 }
 
 fn finding(path: String, error: Error) -> Finding {

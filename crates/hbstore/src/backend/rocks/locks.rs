@@ -8,20 +8,25 @@
 //! remove. Two operations conflict exactly when one changes what the other
 //! depends on; writes to different leaves of one group share its lock and
 //! proceed in parallel, so RocksDB's group commit still batches their
-//! synced writes. Readers take no lock: they read from a RocksDB snapshot.
+//! synced writes. Readers take no lock: they read the live database and
+//! fall back to a snapshot when a write landed meanwhile (`reader.rs`).
 //!
 //! Paths are hashed onto a fixed table of stripes, so memory stays bounded;
 //! a collision only makes two unrelated operations wait for each other.
 //! Stripes are always taken in ascending order, each once, which rules out
-//! deadlock. Batches, `reset` and recursive deletes of large subtrees take
-//! the gate exclusively instead and run alone.
+//! deadlock. Batches, `reset`, and a writer whose optimistic attempts all
+//! found they needed more locks than they held, take the gate exclusively
+//! instead and run alone. (A recursive delete locks its group exclusively
+//! like any other removal: every path below it hashes elsewhere, but nothing
+//! can reach them without going through the group's shared lock first.)
 
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use smallvec::SmallVec;
 
-use super::hash::{fnv, FNV_OFFSET};
+use super::hash::{fnv, spread, FNV_OFFSET};
 use crate::path::prefixes;
+use crate::sync;
 
 const STRIPES: usize = 4096;
 
@@ -33,14 +38,13 @@ pub(crate) struct LockTable {
 /// Which stripes an operation needs, and how: sorted by stripe, each once.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct LockPlan {
-    /// `(stripe, exclusive)`; inline for the usual few, since an
-    /// allocation per write showed in its cost.
+    /// `(stripe, exclusive)`; inline for the usual few (a heap allocation
+    /// per write costs `hbstore bench --only 1`'s key write row).
     stripes: SmallVec<[(u32, bool); 8]>,
 }
 
 fn stripe_of(hash: u64) -> u32 {
-    // The multiply spreads FNV's weak low bits before the modulo.
-    (hash.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as u32 % STRIPES as u32
+    (spread(hash) % STRIPES as u64) as u32
 }
 
 impl LockPlan {
@@ -86,20 +90,16 @@ impl LockPlan {
     }
 }
 
+/// One lock held, shared or exclusive; it is only ever dropped.
 enum Guard<'a> {
-    Shared(#[allow(dead_code)] RwLockReadGuard<'a, ()>),
-    Exclusive(#[allow(dead_code)] RwLockWriteGuard<'a, ()>),
+    Shared(#[expect(dead_code, reason = "held for its Drop")] RwLockReadGuard<'a, ()>),
+    Exclusive(#[expect(dead_code, reason = "held for its Drop")] RwLockWriteGuard<'a, ()>),
 }
 
 /// Locks held until dropped.
 pub(crate) struct Held<'a> {
     _stripes: SmallVec<[Guard<'a>; 8]>,
-    _gate: Gate<'a>,
-}
-
-enum Gate<'a> {
-    Shared(#[allow(dead_code)] RwLockReadGuard<'a, ()>),
-    Exclusive(#[allow(dead_code)] RwLockWriteGuard<'a, ()>),
+    _gate: Guard<'a>,
 }
 
 impl LockTable {
@@ -112,18 +112,16 @@ impl LockTable {
 
     /// Takes the stripes of a finished plan, beside other single operations.
     pub(crate) fn lock(&self, plan: &LockPlan) -> Held<'_> {
-        // The locks guard no data, so a panic elsewhere while one was held
-        // leaves nothing inconsistent behind: poisoning is ignored.
-        let gate = Gate::Shared(self.gate.read().unwrap_or_else(|e| e.into_inner()));
+        let gate = Guard::Shared(sync::read(&self.gate));
         let stripes = plan
             .stripes
             .iter()
             .map(|&(stripe, exclusive)| {
                 let lock = &self.stripes[stripe as usize];
                 if exclusive {
-                    Guard::Exclusive(lock.write().unwrap_or_else(|e| e.into_inner()))
+                    Guard::Exclusive(sync::write(lock))
                 } else {
-                    Guard::Shared(lock.read().unwrap_or_else(|e| e.into_inner()))
+                    Guard::Shared(sync::read(lock))
                 }
             })
             .collect();
@@ -137,7 +135,7 @@ impl LockTable {
     pub(crate) fn lock_all(&self) -> Held<'_> {
         Held {
             _stripes: SmallVec::new(),
-            _gate: Gate::Exclusive(self.gate.write().unwrap_or_else(|e| e.into_inner())),
+            _gate: Guard::Exclusive(sync::write(&self.gate)),
         }
     }
 }

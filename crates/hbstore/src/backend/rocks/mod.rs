@@ -1,19 +1,27 @@
 //! The RocksDB backend: the embedded default store.
 //!
-//! The on-disk layout is in `codec.rs`; how writers stay out of each
-//! other's way is in `locks.rs`; how reads stay consistent without locks is
-//! in `reader.rs`.
+//! Where each concern lives: the on-disk layout in `codec.rs` (crate root);
+//! opening a directory and its format checks in `open.rs`; how writers stay
+//! out of each other's way in `locks.rs`, with their transaction in
+//! `txn.rs`; how reads stay consistent without locks in `reader.rs`; the
+//! link resolution both share in `resolve.rs`; the caches writers keep in
+//! `cache.rs`; `check.rs` and `backup.rs` for maintenance. This file holds
+//! the handle and the `Store` implementation that ties them together.
 
 mod backup;
 mod cache;
 mod check;
 mod hash;
 mod locks;
+mod matching;
+mod open;
 mod options;
 mod reader;
 mod resolve;
+mod scan;
 mod small_map;
 mod txn;
+mod upgrade;
 
 use std::path::{Path, PathBuf};
 
@@ -29,7 +37,8 @@ use self::txn::Txn;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::path::{parent_of, StorePath};
-use crate::store::{Batch, Child, EntryType, Op, Store};
+
+use crate::store::{Batch, Child, EntryRead, EntryType, Op, Page, Store};
 
 /// How many times a writer retries with a larger lock set before it runs
 /// alone. Only concurrent relinking of the paths it goes through makes it
@@ -64,16 +73,20 @@ impl RocksStore {
     /// database that hbstore did not write), and `UnsupportedFormat` when it
     /// was written by a format this build does not know.
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<RocksStore> {
+        Self::open_with_progress(dir, options, &mut |_| {})
+    }
+
+    /// [`RocksStore::open`], telling `progress` how many entries an
+    /// in-place upgrade of an older format has read so far (a store of
+    /// format 1 gains its link index on its first writable open; read-only,
+    /// it is refused with `NeedsUpgrade`).
+    pub fn open_with_progress(
+        dir: impl AsRef<Path>,
+        options: Options,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<RocksStore> {
         let dir = dir.as_ref().to_path_buf();
-        refuse_foreign_directory(&dir, &options)?;
-        let rocks_options = options.rocksdb_options();
-        let opened = if options.read_only {
-            DB::open_for_read_only(&rocks_options, &dir, false)
-        } else {
-            DB::open(&rocks_options, &dir)
-        };
-        let db = opened.map_err(|source| classify_open_error(&dir, source))?;
-        check_format(&db, &dir, &options)?;
+        let db = open::open_database(&dir, &options, progress)?;
         Ok(RocksStore {
             db,
             write_options: options.write_options(),
@@ -84,17 +97,21 @@ impl RocksStore {
         })
     }
 
+    /// Whether `dir` holds an hbstore store (of any format version), asked
+    /// without opening it for writing: tools that import other databases
+    /// use it to refuse a store that is already hbstore's.
+    pub fn holds_store(dir: impl AsRef<Path>) -> Result<bool> {
+        open::holds_store(dir.as_ref())
+    }
+
     /// Opens `dir` for reading only, beside a writer if there is one.
     pub fn open_read_only(dir: impl AsRef<Path>) -> Result<RocksStore> {
         Self::open(dir, Options::default().read_only(true))
     }
 
+    /// The directory the store lives in.
     pub fn dir(&self) -> &Path {
         &self.dir
-    }
-
-    pub fn options(&self) -> &Options {
-        &self.options
     }
 
     fn writable(&self, operation: &str) -> Result<()> {
@@ -107,11 +124,12 @@ impl RocksStore {
         Ok(())
     }
 
-    /// Runs one mutation under the locks it needs. The first attempt locks
-    /// the path as written (ancestors shared, the path itself exclusive),
-    /// which is exactly right unless a link is on the way; then the
-    /// transaction's own record of what it read and changes decides.
-    fn run<T>(
+    /// Runs one mutation in a transaction, under the path locks it needs.
+    /// The first attempt locks the path as written (ancestors shared, the
+    /// path itself exclusive), which is exactly right unless a link is on
+    /// the way; then the transaction's own record of what it read and
+    /// changes decides, and the next attempt takes that.
+    fn with_write_locks<T>(
         &self,
         operation: &str,
         path: &StorePath,
@@ -153,20 +171,6 @@ impl RocksStore {
         Ok(())
     }
 
-    /// A consistent, openable copy of the store in `dest` (which must not
-    /// exist), taken while the store stays in use. Files are hard-linked
-    /// where `dest` is on the same file system.
-    pub fn checkpoint(&self, dest: impl AsRef<Path>) -> Result<()> {
-        let dest = dest.as_ref();
-        let checkpoint = rocksdb::checkpoint::Checkpoint::new(&self.db)
-            .map_err(Error::rocks("preparing a checkpoint"))?;
-        checkpoint
-            .create_checkpoint(dest)
-            .map_err(Error::rocks_lazy(|| {
-                format!("writing a checkpoint to {dest:?}")
-            }))
-    }
-
     /// The memory held now by the writers' group cache, which
     /// [`Options::group_cache_bytes`] bounds.
     pub fn group_cache_usage(&self) -> usize {
@@ -195,89 +199,6 @@ impl RocksStore {
     }
 }
 
-fn refuse_foreign_directory(dir: &Path, options: &Options) -> Result<()> {
-    let not_a_store = |reason: &str| Error::NotAStore {
-        dir: dir.to_path_buf(),
-        reason: reason.to_owned(),
-    };
-    if dir.join("CURRENT").is_file() {
-        return Ok(());
-    }
-    if dir.exists() && !dir.is_dir() {
-        return Err(not_a_store("it is not a directory"));
-    }
-    if options.read_only || !options.create_if_missing {
-        return Err(not_a_store("no database here"));
-    }
-    let io = |source| Error::Io {
-        context: "reading directory".into(),
-        path: dir.to_path_buf(),
-        source,
-    };
-    if dir.exists() && std::fs::read_dir(dir).map_err(io)?.next().is_some() {
-        return Err(not_a_store(
-            "the directory holds other files; a new store needs an empty or new directory",
-        ));
-    }
-    Ok(())
-}
-
-fn classify_open_error(dir: &Path, source: rocksdb::Error) -> Error {
-    let message = source.to_string();
-    if message.contains("LOCK") || message.contains("lock hold") {
-        Error::Locked {
-            dir: dir.to_path_buf(),
-        }
-    } else {
-        Error::RocksDb {
-            context: format!("opening {dir:?}"),
-            source,
-        }
-    }
-}
-
-fn check_format(db: &DB, dir: &Path, options: &Options) -> Result<()> {
-    let stored = db
-        .get(codec::FORMAT_KEY)
-        .map_err(Error::rocks("reading the format record"))?;
-    match stored {
-        Some(bytes) => match codec::decode_format_version(&bytes) {
-            Ok(codec::FORMAT_VERSION) => Ok(()),
-            found => Err(Error::UnsupportedFormat {
-                dir: dir.to_path_buf(),
-                found: match found {
-                    Ok(v) => v.to_string(),
-                    Err(what) => what,
-                },
-                supported: codec::FORMAT_VERSION,
-            }),
-        },
-        None => {
-            let mut any = db.iterator(rocksdb::IteratorMode::Start);
-            if any
-                .next()
-                .transpose()
-                .map_err(Error::rocks("scanning"))?
-                .is_some()
-            {
-                return Err(Error::NotAStore {
-                    dir: dir.to_path_buf(),
-                    reason: "a RocksDB database without hbstore's format record (a HyperBEAM \
-                             hb_store_rocksdb cache is imported with `hbstore import`)"
-                        .to_owned(),
-                });
-            }
-            if !options.read_only {
-                let mut w = WriteOptions::default();
-                w.set_sync(true);
-                db.put_opt(codec::FORMAT_KEY, codec::encode_format_version(), &w)
-                    .map_err(Error::rocks("writing the format record"))?;
-            }
-            Ok(())
-        }
-    }
-}
-
 impl Store for RocksStore {
     fn read_at(&self, path: &StorePath) -> Result<Option<Vec<u8>>> {
         reader::read(&self.db, &self.caches.links, path)
@@ -288,7 +209,19 @@ impl Store for RocksStore {
     }
 
     fn list_at(&self, path: &StorePath) -> Result<Option<Vec<Child>>> {
-        reader::list(&self.db, &self.caches.links, path)
+        reader::list(&self.db, &self.caches.links, path, &Page::default())
+    }
+
+    fn list_range_at(&self, path: &StorePath, page: &Page) -> Result<Option<Vec<Child>>> {
+        reader::list(&self.db, &self.caches.links, path, page)
+    }
+
+    fn read_entry_at(&self, path: &StorePath, inline_up_to: usize) -> Result<Option<EntryRead>> {
+        reader::read_entry(&self.db, &self.caches.links, path, inline_up_to)
+    }
+
+    fn match_at(&self, pairs: &[(String, StorePath)], limit: Option<usize>) -> Result<Vec<String>> {
+        matching::match_links(&self.db, pairs, limit)
     }
 
     fn resolve_at(&self, path: &StorePath) -> Result<StorePath> {
@@ -296,19 +229,19 @@ impl Store for RocksStore {
     }
 
     fn write_at(&self, path: &StorePath, value: &[u8]) -> Result<()> {
-        self.run("write", path, |txn| txn.write(path, value))
+        self.with_write_locks("write", path, |txn| txn.write(path, value))
     }
 
     fn make_group_at(&self, path: &StorePath) -> Result<()> {
-        self.run("make a group", path, |txn| txn.make_group(path))
+        self.with_write_locks("make a group", path, |txn| txn.make_group(path))
     }
 
     fn make_link_at(&self, existing: &StorePath, new: &StorePath) -> Result<()> {
-        self.run("make a link", new, |txn| txn.make_link(existing, new))
+        self.with_write_locks("make a link", new, |txn| txn.make_link(existing, new))
     }
 
     fn delete_at(&self, path: &StorePath, recursive: bool) -> Result<bool> {
-        self.run("delete", path, |txn| txn.delete(path, recursive))
+        self.with_write_locks("delete", path, |txn| txn.delete(path, recursive))
     }
 
     fn apply(&self, batch: &Batch) -> Result<()> {
@@ -331,10 +264,12 @@ impl Store for RocksStore {
     fn reset(&self) -> Result<()> {
         self.writable("reset")?;
         let _alone = self.locks.lock_all();
-        // Forgotten before the removal lands, as for any delete (cache.rs).
+        // The caches must never name an entry the database no longer has,
+        // so they are emptied before the removal lands (see cache.rs).
         self.caches.clear();
         let mut batch = WriteBatch::default();
         batch.delete_range(codec::ENTRIES_START, codec::ENTRIES_END);
+        batch.delete_range(codec::LINK_INDEX_START, codec::LINK_INDEX_END);
         self.db
             .write_opt(batch, &self.write_options)
             .map_err(Error::rocks("resetting the store"))?;

@@ -6,6 +6,7 @@ use rocksdb::{BlockBasedOptions, Cache, DBCompressionType};
 /// Block compression for the store's files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
+    /// No compression: the fastest reads, the most bytes.
     None,
     /// Fast, modest ratio: the default.
     Lz4,
@@ -106,18 +107,13 @@ impl Options {
         self
     }
 
-    /// Whether writes are fsynced (see [`Options::sync`]).
-    pub fn is_sync(&self) -> bool {
-        self.sync
-    }
-
-    pub fn is_read_only(&self) -> bool {
-        self.read_only
-    }
-
     /// The RocksDB options these settings stand for. hbstore opens its
     /// database with exactly these; benchmarks open their raw RocksDB
     /// baseline with them too, so that a comparison is like for like.
+    ///
+    /// Not part of the stable API: it exposes the `rocksdb` crate's types,
+    /// whose version may change with any hbstore release.
+    #[doc(hidden)]
     pub fn rocksdb_options(&self) -> rocksdb::Options {
         let mut opts = rocksdb::Options::default();
         opts.create_if_missing(self.create_if_missing);
@@ -148,7 +144,8 @@ impl Options {
     }
 
     /// The write options these settings stand for (see
-    /// [`Options::rocksdb_options`]).
+    /// [`Options::rocksdb_options`]). Not part of the stable API, likewise.
+    #[doc(hidden)]
     pub fn write_options(&self) -> rocksdb::WriteOptions {
         let mut w = rocksdb::WriteOptions::default();
         w.set_sync(self.sync);

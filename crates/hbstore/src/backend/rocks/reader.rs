@@ -10,14 +10,15 @@
 //!   the read is done again on an explicit snapshot;
 //! - `list` scans with one iterator, which is an implicit snapshot.
 
-use rocksdb::{DBRawIterator, ReadOptions, Snapshot, DB};
+use rocksdb::{DBRawIterator, Snapshot, DB};
 
 use super::cache::Links;
 use super::resolve::{resolve, Lookup, Probe};
+use super::scan;
 use crate::codec::{self, Entry};
 use crate::error::{Error, Result};
 use crate::path::{StorePath, MAX_PATH_BYTES};
-use crate::store::{Child, ChildKind, EntryType};
+use crate::store::{Child, ChildKind, ChildRead, Direction, EntryRead, EntryType, Page};
 
 /// The entries one read looks at: the live database (checked afterwards)
 /// or a snapshot.
@@ -27,7 +28,9 @@ pub(crate) struct ReadView<'a> {
     links: Option<&'a Links>,
     snapshot: Option<Snapshot<'a>>,
     sequence: u64,
-    gets: u32,
+    /// Reads made so far (gets, cache lookups and iterators alike): one
+    /// read is consistent by itself.
+    reads: u32,
     /// The bytes of the last value probed, when asked for: resolution ends
     /// at the first value it meets, so at a value it is the target's.
     last_value: Option<Vec<u8>>,
@@ -42,7 +45,7 @@ impl Lookup for ReadView<'_> {
         if path.len() > MAX_PATH_BYTES {
             return Ok(Probe::Absent);
         }
-        self.gets += 1;
+        self.reads += 1;
         if let Some(target) = self.links.and_then(|l| l.get(path)) {
             return Ok(Probe::Link(target.into()));
         }
@@ -90,17 +93,28 @@ impl<'a> ReadView<'a> {
             links,
             sequence: db.latest_sequence_number(),
             snapshot,
-            gets: 0,
+            reads: 0,
             last_value: None,
             keep_values,
             key: codec::EntryKey::new(),
         }
     }
 
+    /// Whether the database holds `key`, in this view.
+    pub(crate) fn contains(&mut self, key: &[u8]) -> Result<bool> {
+        self.reads += 1;
+        let found = match &self.snapshot {
+            Some(s) => s.get_pinned(key),
+            None => self.db.get_pinned(key),
+        }
+        .map_err(Error::rocks("reading a key"))?;
+        Ok(found.is_some())
+    }
+
     /// Whether everything read so far comes from one state.
     fn consistent(&self) -> bool {
         self.snapshot.is_some()
-            || self.gets <= 1
+            || self.reads <= 1
             || self.db.latest_sequence_number() == self.sequence
     }
 
@@ -130,14 +144,6 @@ impl<'a> ReadView<'a> {
             None => self.db.iterator(mode),
         }
     }
-
-    fn read_options(&self) -> ReadOptions {
-        let mut opts = ReadOptions::default();
-        if let Some(s) = &self.snapshot {
-            opts.set_snapshot(s);
-        }
-        opts
-    }
 }
 
 pub(crate) fn read(db: &DB, links: &Links, path: &StorePath) -> Result<Option<Vec<u8>>> {
@@ -166,19 +172,39 @@ pub(crate) fn resolve_path(db: &DB, links: &Links, path: &StorePath) -> Result<S
     })
 }
 
-pub(crate) fn list(db: &DB, links: &Links, path: &StorePath) -> Result<Option<Vec<Child>>> {
+/// `list_range` (and `list`, the whole group in ascending order).
+pub(crate) fn list(
+    db: &DB,
+    links: &Links,
+    path: &StorePath,
+    page: &Page,
+) -> Result<Option<Vec<Child>>> {
     // Children exist only under a group (the invariant), so when the scan
     // finds any, `path` is a group with no link on the way: one iterator,
-    // one consistent view, done. Only an empty range needs a closer look.
+    // one consistent view, done. Only an empty page needs a closer look.
     let (start, end) = codec::level_range(path.as_str(), 1);
-    let mut opts = ReadOptions::default();
-    opts.set_iterate_upper_bound(end);
-    let iter = db.raw_iterator_opt(opts);
-    let (children, mut iter) = scan_children(iter, &start, path.as_str())?;
+    // Walking down needs the lower bound (`prev` would leave the range);
+    // walking up does without, which lets the group's own key be read
+    // below.
+    let descending = page.direction == Direction::Descending;
+    let mut iter = scan::bounded(db, None, descending.then_some(start.as_slice()), end);
+    let mut children = Vec::new();
+    scan_page(&mut iter, &start, page, path.as_str(), |name, entry| {
+        children.push(child(name, &entry));
+        Ok(())
+    })?;
     if !children.is_empty() || path.is_root() {
         return Ok(Some(children));
     }
+    if descending {
+        drop(iter);
+        return ReadView::answer(db, links, false, |view| list_resolved(view, path, page));
+    }
+    // The same iterator (the same view) reads the group's own key: the
+    // iterator is bounded above only, and a path's key sorts before its
+    // children's range because its depth prefix is one less.
     let key = codec::entry_key(path.as_str());
+    debug_assert!(key.as_slice() < start.as_slice());
     iter.seek(&key);
     let found = match iter.key() {
         Some(k) if k == key.as_slice() => {
@@ -197,13 +223,17 @@ pub(crate) fn list(db: &DB, links: &Links, path: &StorePath) -> Result<Option<Ve
             iter.status()
                 .map_err(Error::rocks_lazy(|| format!("listing {path}")))?;
             drop(iter);
-            ReadView::answer(db, links, false, |view| list_resolved(view, path))
+            ReadView::answer(db, links, false, |view| list_resolved(view, path, page))
         }
     }
 }
 
 /// `list` of a path that goes through a link or does not exist.
-fn list_resolved(view: &mut ReadView<'_>, path: &StorePath) -> Result<Option<Vec<Child>>> {
+fn list_resolved(
+    view: &mut ReadView<'_>,
+    path: &StorePath,
+    page: &Page,
+) -> Result<Option<Vec<Child>>> {
     let (target, at) = resolve(view, path.as_str())?;
     match at {
         Probe::Group => {}
@@ -215,41 +245,113 @@ fn list_resolved(view: &mut ReadView<'_>, path: &StorePath) -> Result<Option<Vec
         }
         Probe::Absent | Probe::Link(_) => return Ok(None),
     }
-    let (start, end) = codec::level_range(&target, 1);
-    let mut opts = view.read_options();
-    opts.set_iterate_upper_bound(end);
-    // The iterator counts as one more read of the view.
-    view.gets += 1;
-    let iter = view.db.raw_iterator_opt(opts);
-    scan_children(iter, &start, &target).map(|(children, _)| Some(children))
+    let mut children = Vec::new();
+    view.scan_group(&target, page, |name, entry| {
+        children.push(child(name, &entry));
+        Ok(())
+    })?;
+    Ok(Some(children))
 }
 
-fn scan_children<'i>(
-    mut iter: DBRawIterator<'i>,
+/// `read_entry`: a value's bytes, or a group's children with the bytes of
+/// the small values among them, from one resolution and one scan.
+pub(crate) fn read_entry(
+    db: &DB,
+    links: &Links,
+    path: &StorePath,
+    inline_up_to: usize,
+) -> Result<Option<EntryRead>> {
+    ReadView::answer(db, links, true, |view| {
+        let (target, at) = resolve(view, path.as_str())?;
+        match at {
+            Probe::Value => Ok(view.last_value.take().map(EntryRead::Value)),
+            Probe::Group => {
+                let mut children = Vec::new();
+                view.scan_group(&target, &Page::default(), |name, entry| {
+                    let bytes = match entry {
+                        Entry::Value(v) if v.len() <= inline_up_to => Some(v.to_vec()),
+                        _ => None,
+                    };
+                    let Child { name, kind } = child(name, &entry);
+                    children.push(ChildRead { name, kind, bytes });
+                    Ok(())
+                })?;
+                Ok(Some(EntryRead::Group(children)))
+            }
+            Probe::Absent | Probe::Link(_) => Ok(None),
+        }
+    })
+}
+
+impl ReadView<'_> {
+    /// Scans the children of the physical group `group` on `page`, in this
+    /// view (the iterator counts as one more read of it).
+    fn scan_group(
+        &mut self,
+        group: &str,
+        page: &Page,
+        visit: impl FnMut(&str, Entry<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let (start, end) = codec::level_range(group, 1);
+        self.reads += 1;
+        let mut iter = scan::bounded(self.db, self.snapshot.as_ref(), Some(&start), end);
+        scan_page(&mut iter, &start, page, group, visit)
+    }
+}
+
+/// What a listing says of a child.
+fn child(name: &str, entry: &Entry<'_>) -> Child {
+    let kind = match *entry {
+        Entry::Value(v) => ChildKind::Value {
+            len: v.len() as u64,
+        },
+        Entry::Group => ChildKind::Group,
+        Entry::Link(t) => ChildKind::Link {
+            target: t.to_owned(),
+        },
+    };
+    Child {
+        name: name.to_owned(),
+        kind,
+    }
+}
+
+/// Visits the children on `page` of the group whose children's range
+/// starts at `start`, in the page's order: a seek to `from` and one step
+/// per child, so a page costs its own size, not the group's. A descending
+/// page needs `iter` bounded below by `start`.
+fn scan_page(
+    iter: &mut DBRawIterator<'_>,
     start: &[u8],
+    page: &Page,
     group: &str,
-) -> Result<(Vec<Child>, DBRawIterator<'i>)> {
-    let mut children = Vec::new();
-    iter.seek(start);
-    while let (Some(key), Some(bytes)) = (iter.key(), iter.value()) {
-        let path = codec::decode_key(key)?;
-        let name = &path[path.len() - (key.len() - start.len())..];
-        let kind = match codec::decode_entry(path, bytes)? {
-            Entry::Value(v) => ChildKind::Value {
-                len: v.len() as u64,
-            },
-            Entry::Group => ChildKind::Group,
-            Entry::Link(t) => ChildKind::Link {
-                target: t.to_owned(),
-            },
+    mut visit: impl FnMut(&str, Entry<'_>) -> Result<()>,
+) -> Result<()> {
+    let mut left = page.limit.unwrap_or(usize::MAX);
+    if left > 0 {
+        let from = |name: &str| [start, name.as_bytes()].concat();
+        match (page.direction, &page.from) {
+            (Direction::Ascending, None) => iter.seek(start),
+            (Direction::Ascending, Some(name)) => iter.seek(from(name)),
+            (Direction::Descending, None) => iter.seek_to_last(),
+            (Direction::Descending, Some(name)) => iter.seek_for_prev(from(name)),
+        }
+    }
+    while left > 0 {
+        let (Some(key), Some(bytes)) = (iter.key(), iter.value()) else {
+            break;
         };
-        children.push(Child {
-            name: name.to_owned(),
-            kind,
-        });
-        iter.next();
+        let path = codec::decode_key(key)?;
+        visit(
+            codec::child_name(key, start)?,
+            codec::decode_entry(path, bytes)?,
+        )?;
+        left -= 1;
+        match page.direction {
+            Direction::Ascending => iter.next(),
+            Direction::Descending => iter.prev(),
+        }
     }
     iter.status()
-        .map_err(Error::rocks_lazy(|| format!("listing {group:?}")))?;
-    Ok((children, iter))
+        .map_err(Error::rocks_lazy(|| format!("listing {group:?}")))
 }

@@ -11,6 +11,7 @@ use rocksdb::{WriteBatch, WriteOptions, DB};
 use super::cache::Caches;
 use super::locks::LockPlan;
 use super::resolve::{resolve, Lookup, Probe};
+use super::scan;
 use super::small_map::SmallMap;
 use crate::codec::{self, Entry, GROUP_BYTES};
 use crate::error::{Error, Result};
@@ -21,16 +22,19 @@ pub(crate) struct Txn<'a> {
     caches: &'a Caches,
     /// Pending changes by path: new stored bytes, or `None` for a removal.
     pending: SmallMap<Option<Vec<u8>>>,
-    /// The groups this transaction found in the database: read once
-    /// (ensuring ancestors reads them again), and remembered in the group
-    /// cache once committed. Pending changes take precedence.
+    /// The groups this transaction found in the database. A path found to
+    /// be a group is not read again by the same transaction (making sure of
+    /// a write's ancestors would otherwise read each a second time), and is
+    /// remembered in the group cache once committed. Pending changes take
+    /// precedence over it.
     groups_read: SmallMap<()>,
-    /// Links this transaction found in the database, to remember in the
-    /// link cache once committed.
+    /// Links this transaction found in the database: remembered in the
+    /// link cache once committed, and, where the transaction replaces or
+    /// removes one, its link-index record goes with it.
     links_read: SmallMap<String>,
     /// Every path this transaction removed, to forget in the caches.
     removed: Vec<String>,
-    /// One key buffer for all the gets (an allocation each showed).
+    /// One key buffer for all the gets (see `codec::EntryKey`).
     key: codec::EntryKey,
     /// The locks that what this transaction read and changes calls for.
     pub(crate) needs: LockPlan,
@@ -119,12 +123,13 @@ impl<'a> Txn<'a> {
 
     fn remove(&mut self, path: &str) {
         self.needs.exclusive(path);
-        self.forget_later(path.to_owned());
+        self.schedule_removal(path.to_owned());
     }
 
-    /// Records the removal of `path` (the caller has the lock it needs:
-    /// its own, or an ancestor's for the descendants of a deleted group).
-    fn forget_later(&mut self, path: String) {
+    /// Records the removal of `path` from the database, and from the
+    /// caches at commit (the caller has the lock it needs: its own, or an
+    /// ancestor's for the descendants of a deleted group).
+    fn schedule_removal(&mut self, path: String) {
         self.pending.insert(path.clone(), None);
         self.removed.push(path);
     }
@@ -246,7 +251,7 @@ impl<'a> Txn<'a> {
                 });
             }
             for d in descendants {
-                self.forget_later(d);
+                self.schedule_removal(d);
             }
         }
         self.remove(&at);
@@ -272,21 +277,21 @@ impl<'a> Txn<'a> {
         for level in 1.. {
             let (start, end) = codec::level_range(group, level);
             let mut any = false;
-            for key in scan_keys(self.db, start, end) {
-                let key = key?;
+            scan::each_in_range(self.db, &start, end, |key, bytes| {
                 any = true;
-                let path = codec::decode_key(&key)?;
-                if self.pending.get(path).is_some_and(Option::is_none) {
-                    continue;
-                }
+                let path = codec::decode_key(key)?;
                 if !self.pending.contains_key(path) {
                     found.push(path.to_owned());
-                    if first_only {
-                        return Ok(found);
+                    // A link removed with its group takes its index record
+                    // along (see `commit`). Damaged bytes are removed too.
+                    if let Ok(Entry::Link(target)) = codec::decode_entry(path, bytes) {
+                        self.links_read.insert(path.to_owned(), target.to_owned());
                     }
                 }
-            }
-            if !any {
+                // Go on unless one is all that was asked for and found.
+                Ok(!first_only || found.is_empty())
+            })?;
+            if !any || (first_only && !found.is_empty()) {
                 break;
             }
         }
@@ -296,16 +301,31 @@ impl<'a> Txn<'a> {
     /// Writes every pending change in one atomic RocksDB write, bringing the
     /// caches up to date around it (the caller still holds the locks): what
     /// it removes is forgotten before the write lands, so that no reader
-    /// finds it cached afterwards; what it leaves is remembered after.
+    /// finds it cached afterwards; what it leaves is remembered after. The
+    /// link index changes in the same write: a link replaced or removed
+    /// loses its record, a link written gains one.
     pub(crate) fn commit(mut self, write_options: &WriteOptions) -> Result<()> {
         for path in &self.removed {
             self.caches.forget(path);
         }
+        let mut index_removed = Vec::new();
+        let mut index_added = Vec::new();
+        for (path, change) in self.pending.iter() {
+            if let Some(old_target) = self.links_read.get(path) {
+                index_removed.push(codec::link_index_key(path, old_target));
+            }
+            if let Some(Ok(Entry::Link(target))) = change
+                .as_deref()
+                .map(|bytes| codec::decode_entry(path, bytes))
+            {
+                index_added.push(codec::link_index_key(path, target));
+            }
+        }
         let committed = match self.pending.len() {
             0 => Ok(()),
-            // The common write (parent already there) is one change: a
-            // plain put skips building a batch object.
-            1 => {
+            // The common write (parent already there, no link involved) is
+            // one change: a plain put skips building a batch object.
+            1 if index_removed.is_empty() && index_added.is_empty() => {
                 let (path, change) = self.pending.iter().next().expect("one pending change");
                 codec::entry_key_into(&mut self.key, path);
                 match change {
@@ -321,6 +341,14 @@ impl<'a> Txn<'a> {
                         Some(bytes) => batch.put(key, bytes),
                         None => batch.delete(key),
                     }
+                }
+                // Removals first: a link removed and made again to the same
+                // target in one batch keeps its record.
+                for key in index_removed {
+                    batch.delete(key);
+                }
+                for key in index_added {
+                    batch.put(key, []);
                 }
                 self.db.write_opt(batch, write_options)
             }
@@ -348,22 +376,4 @@ impl<'a> Txn<'a> {
         }
         Ok(())
     }
-}
-
-/// The keys in `[start, end)`, in order, read without copying values.
-pub(crate) fn scan_keys(
-    db: &DB,
-    start: Vec<u8>,
-    end: Vec<u8>,
-) -> impl Iterator<Item = Result<Box<[u8]>>> + '_ {
-    let mut opts = rocksdb::ReadOptions::default();
-    opts.set_iterate_upper_bound(end);
-    db.iterator_opt(
-        rocksdb::IteratorMode::From(&start, rocksdb::Direction::Forward),
-        opts,
-    )
-    .map(|item| {
-        item.map(|(k, _)| k)
-            .map_err(Error::rocks("scanning a group"))
-    })
 }

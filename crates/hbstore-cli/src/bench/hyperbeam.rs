@@ -1,0 +1,304 @@
+//! The workloads of HyperBEAM's current store API (8 to 10): messages
+//! written the way its cache writes them and read back whole, `match`, and
+//! pages of a large group.
+//!
+//! A message is a group `ID` whose fields are links to content-addressed
+//! values: `ID/field -> data/<sha256 of the value>`, all of one message in
+//! one atomic batch. Raw RocksDB does the same puts in one write batch per
+//! message, in the layout HyperBEAM's LMDB store uses (`ID` holds `group`,
+//! `ID/field` holds `link:data/<hash>`).
+
+use hbstore::{ChildKind, Direction, EntryRead, Options, Page, RocksStore, Store};
+use sha2::{Digest, Sha256};
+
+use super::raw::Raw;
+use super::report::{Row, Target, Unit};
+use super::workloads::{expect, Ctx};
+use crate::error::CliResult;
+
+/// How many distinct `process` values the messages share: a `match` on one
+/// finds a message in this many.
+const PROCESSES: usize = 500;
+/// How many messages share one `slot` value.
+const SLOT_SHARERS: usize = 50;
+/// Children of a group listed in one page.
+const PAGE: usize = 100;
+
+/// sha256 in base64url without padding: 43 characters, the shape of
+/// HyperBEAM's content addresses.
+fn address(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(43);
+    for chunk in digest.chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, &b| n << 8 | u32::from(b)) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// One message: its id, and its fields as (path below the id, value).
+struct Message {
+    id: String,
+    fields: Vec<(String, Vec<u8>)>,
+}
+
+/// `n` messages with a 32-byte `process` (one of `PROCESSES`) and a `slot`;
+/// nested ones also hold a `message/body`.
+fn messages(cx: &mut Ctx<'_>, n: usize, nested: bool) -> Vec<Message> {
+    (0..n)
+        .map(|i| {
+            let mut fields = vec![
+                (
+                    "process".to_owned(),
+                    format!("{:032}", i % PROCESSES).into_bytes(),
+                ),
+                (
+                    "slot".to_owned(),
+                    (i / SLOT_SHARERS).to_string().into_bytes(),
+                ),
+            ];
+            if nested {
+                fields.push((
+                    "message/body".to_owned(),
+                    format!("body of message {i}").into_bytes(),
+                ));
+            }
+            Message {
+                id: cx.rng.id(),
+                fields,
+            }
+        })
+        .collect()
+}
+
+fn write_hbstore(store: &RocksStore, messages: &[Message]) -> CliResult {
+    for m in messages {
+        let mut batch = hbstore::Batch::new();
+        for (field, value) in &m.fields {
+            let data = format!("data/{}", address(value));
+            batch.write(data.as_str(), value)?;
+            batch.make_link(data.as_str(), format!("{}/{field}", m.id))?;
+        }
+        store.apply(&batch)?;
+    }
+    Ok(())
+}
+
+fn write_raw(raw: &Raw, messages: &[Message]) -> CliResult {
+    for m in messages {
+        let mut records: Vec<(String, Vec<u8>)> = vec![(m.id.clone(), b"group".to_vec())];
+        for (field, value) in &m.fields {
+            let data = format!("data/{}", address(value));
+            if let Some((group, _)) = field.rsplit_once('/') {
+                records.push((format!("{}/{group}", m.id), b"group".to_vec()));
+            }
+            records.push((
+                format!("{}/{field}", m.id),
+                format!("link:{data}").into_bytes(),
+            ));
+            records.push((data, value.clone()));
+        }
+        raw.write_all(&records)?;
+    }
+    Ok(())
+}
+
+/// A whole message on hbstore: the group in one `read_entry`, then each
+/// field's value through its link (a nested group in one more).
+fn read_hbstore(store: &RocksStore, id: &str) -> CliResult<usize> {
+    let Some(EntryRead::Group(children)) = store.read_entry(id, 4096)? else {
+        return Ok(0);
+    };
+    let mut values = 0;
+    for child in children {
+        match child.kind {
+            ChildKind::Link { target } => {
+                values += usize::from(store.read(target.as_str())?.is_some())
+            }
+            ChildKind::Group => values += read_hbstore(store, &format!("{id}/{}", child.name))?,
+            ChildKind::Value { .. } => values += 1,
+        }
+    }
+    Ok(values)
+}
+
+/// The same message on raw RocksDB, the field names known: a get per field
+/// and one per value.
+fn read_raw(raw: &Raw, m: &Message) -> CliResult<usize> {
+    let mut values = 0;
+    for (field, _) in &m.fields {
+        if let Some(link) = raw.get(format!("{}/{field}", m.id).as_bytes())? {
+            let target = link.strip_prefix(b"link:").unwrap_or(&link);
+            values += usize::from(raw.get(target)?.is_some());
+        }
+    }
+    Ok(values)
+}
+
+/// 8: 50,000 messages written (a batch each), then 50,000 random messages
+/// read whole; flat, then nested.
+pub fn messages_workload(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
+    let n = cx.sizes.messages;
+    let mut rows = Vec::new();
+    for (nested, form) in [(false, "flat"), (true, "nested")] {
+        let (store, raw) = cx.open_pair(&Options::default())?;
+        let all = messages(cx, n, nested);
+        let per_message = all[0].fields.len();
+        rows.push(cx.side_by_side(
+            &format!("{form} message write ({per_message} fields)"),
+            n,
+            Some(if nested { 0.5 } else { 0.6 }),
+            || write_hbstore(&store, &all),
+            || write_raw(&raw, &all),
+        )?);
+        let picks: Vec<&Message> = (0..n).map(|_| &all[cx.rng.below(n)]).collect();
+        rows.push(cx.side_by_side(
+            &format!("{form} message read, whole"),
+            n,
+            (!nested).then_some(0.8),
+            || {
+                picks.iter().try_for_each(|m| {
+                    let found = read_hbstore(&store, &m.id)?;
+                    expect(found == per_message, "every field of a message reads back")
+                })
+            },
+            || {
+                picks.iter().try_for_each(|m| {
+                    let found = read_raw(&raw, m)?;
+                    expect(found == per_message, "every raw field reads back")
+                })
+            },
+        )?);
+    }
+    Ok(rows)
+}
+
+/// 9: `match` on a store of 50,000 messages, one pair and two, against the
+/// full scan a store without an index does (LMDB's `match`).
+pub fn match_workload(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
+    let n = cx.sizes.messages;
+    let (store, raw) = cx.open_pair(&Options::default())?;
+    let all = messages(cx, n, false);
+    write_hbstore(&store, &all)?;
+    write_raw(&raw, &all)?;
+    let queries = cx.sizes.match_queries;
+    let picks: Vec<usize> = (0..queries).map(|_| cx.rng.below(n)).collect();
+    let target = |i: usize, field: usize| format!("data/{}", address(&all[i].fields[field].1));
+    let mut rows = Vec::new();
+    for pairs in [1, 2] {
+        let expected = |i: usize| {
+            all.iter()
+                .filter(|m| (0..pairs).all(|f| m.fields[f] == all[i].fields[f]))
+                .count()
+        };
+        let sizes: Vec<usize> = picks.iter().map(|&i| expected(i)).collect();
+        let asked: Vec<Vec<(&str, String)>> = picks
+            .iter()
+            .map(|&i| {
+                ["process", "slot"][..pairs]
+                    .iter()
+                    .enumerate()
+                    .map(|(f, &key)| (key, target(i, f)))
+                    .collect()
+            })
+            .collect();
+        rows.push(cx.side_by_side(
+            &format!(
+                "match, {pairs} pair{} ({n} messages)",
+                if pairs == 1 { "" } else { "s" }
+            ),
+            queries,
+            Some(100.0),
+            || {
+                asked.iter().zip(&sizes).try_for_each(|(pairs, &size)| {
+                    let found = store.match_links(pairs, None)?;
+                    expect(found.len() == size, "match finds every message")
+                })
+            },
+            || {
+                asked.iter().zip(&sizes).try_for_each(|(pairs, &size)| {
+                    let found = raw.scan_match(pairs)?;
+                    expect(found == size, "the full scan finds every message")
+                })
+            },
+        )?);
+    }
+    Ok(rows)
+}
+
+/// 10: pages of 100 children at the start, the middle and the end of a
+/// group of 200,000, against the same range scan on raw RocksDB; a page
+/// must cost the same wherever it starts.
+pub fn pages_workload(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
+    let n = cx.sizes.big_group;
+    let (store, raw) = cx.open_pair(&Options::default())?;
+    let mut names: Vec<String> = (0..n).map(|_| cx.rng.id()).collect();
+    for chunk in names.chunks(1_000) {
+        let mut batch = hbstore::Batch::new();
+        for name in chunk {
+            batch.write(["big", name.as_str()], b"v")?;
+        }
+        store.apply(&batch)?;
+        let records: Vec<(String, Vec<u8>)> = chunk
+            .iter()
+            .map(|name| (format!("big/{name}"), b"v".to_vec()))
+            .collect();
+        raw.write_all(&records)?;
+    }
+    names.sort();
+    let pages = cx.sizes.pages;
+    let mut rows = Vec::new();
+    let mut per_page = Vec::new();
+    for (at, position) in [(0, "start"), (n / 2, "middle"), (n - PAGE, "end")] {
+        let from = names[at].clone();
+        let page = Page {
+            from: Some(from.clone()),
+            limit: Some(PAGE),
+            direction: Direction::Ascending,
+        };
+        let row = cx.side_by_side(
+            &format!("page of {PAGE} at the {position} of {n}"),
+            pages,
+            None,
+            || {
+                (0..pages).try_for_each(|_| {
+                    let got = store.list_range("big", &page)?.map_or(0, |c| c.len());
+                    expect(got == PAGE, "a page holds 100 children")
+                })
+            },
+            || {
+                (0..pages).try_for_each(|_| {
+                    let got = raw.scan_page(b"big/", from.as_bytes(), PAGE)?;
+                    expect(got == PAGE, "a raw page holds 100 keys")
+                })
+            },
+        )?;
+        per_page.push(1.0 / row.hbstore);
+        rows.push(row);
+    }
+    let slowest = per_page.iter().copied().fold(f64::MIN, f64::max);
+    let fastest = per_page.iter().copied().fold(f64::MAX, f64::min);
+    rows.push(cx.row(
+        "page cost: slowest / fastest position",
+        Unit::Times,
+        slowest / fastest,
+        None,
+        Some(Target::AtMost(1.3)),
+    ));
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_base64url_sha256() {
+        // sha256("") in base64url, as HyperBEAM writes content addresses.
+        assert_eq!(address(b""), "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
+        assert_eq!(address(b"abc").len(), 43);
+    }
+}

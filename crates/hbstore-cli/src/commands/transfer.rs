@@ -1,0 +1,44 @@
+//! `import` and `export`: the progress bar and the summary around the work
+//! that `migrate` does.
+
+use std::io::Write;
+use std::path::Path;
+
+use hbstore::RocksStore;
+
+use crate::error::CliResult;
+use crate::migrate::{self, Source, Summary, Target};
+use crate::output::{counts, escaped, print_json};
+use crate::progress;
+
+pub fn import(store: &RocksStore, from: Source, dir: &Path, json: bool) -> CliResult {
+    let bar = progress::bar("importing", None);
+    let summary = migrate::import(store, from, dir, &mut |n| bar.set_position(n));
+    bar.finish_and_clear();
+    print(&summary?, "imported", json)
+}
+
+pub fn export(store: &RocksStore, to: Target, dir: &Path, json: bool) -> CliResult {
+    let bar = progress::bar("exporting", None);
+    let summary = migrate::export(store, to, dir, &mut |n| bar.set_position(n));
+    bar.finish_and_clear();
+    print(&summary?, "exported", json)
+}
+
+fn print(summary: &Summary, what: &str, json: bool) -> CliResult {
+    if json {
+        return print_json(summary);
+    }
+    let mut out = std::io::stdout().lock();
+    for w in &summary.warnings {
+        writeln!(out, "warning: {}", escaped(w))?;
+    }
+    let warnings = summary.warnings.len();
+    writeln!(
+        out,
+        "{what}: {}, {warnings} {}",
+        counts(summary.groups, summary.values, summary.links),
+        if warnings == 1 { "warning" } else { "warnings" }
+    )?;
+    Ok(())
+}

@@ -1,0 +1,429 @@
+//! `hbstore_nif`: the NIF behind the Erlang module `hb_store_hbstore`
+//! (`erlang/` in the repository). It turns Erlang terms into hbstore engine
+//! calls and results into terms, and nothing else: every rule lives in the
+//! engine, once.
+//!
+//! # Schedulers
+//!
+//! A NIF on a normal scheduler must return within about a millisecond, or
+//! it stalls every Erlang process queued behind it. What may run there was
+//! decided on measurements (`./dev bench-erlang` prints the distribution of
+//! single calls; the figures are in the README):
+//!
+//! - point reads (`read` of a value, `type`, `resolve`) run on a normal
+//!   scheduler: from the memtable or the block cache they take a few
+//!   microseconds, and a block-cache miss reads one block, far under a
+//!   millisecond. `read` of a small group (at most 64 children: a
+//!   HyperBEAM message) answers there too, its linked values included; a
+//!   larger group answers `large_group`, and the Erlang module asks
+//!   `read_group`, which runs dirty;
+//! - one write or one link to a store opened without `sync` runs on a
+//!   normal scheduler (`write`, `link`): it appends to the write-ahead log
+//!   in the page cache and to the memtable;
+//! - everything else runs on a dirty I/O scheduler: anything synced, every
+//!   request of more than one entry or a value over 64 KiB (the Erlang
+//!   module picks `write_dirty` and `link_dirty` for those), scans
+//!   (`read_group`, `list`), `match`, `group`, `delete`, `reset`, `open` and
+//!   `close`.
+//!
+//! Stores are named by their directory in every call and kept open in a
+//! registry (`registry.rs`, which says why no handle lives in an Erlang
+//! term). A Rust panic becomes `{failure, {panic, Message}}`; it never
+//! unwinds into the VM.
+
+mod registry;
+mod terms;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+
+use hbstore::{
+    Batch, ChildKind, Compression, Direction, EntryRead, EntryType, Options, Page, Store,
+};
+use rustler::{Atom, Binary, Encoder, Env, Term};
+
+use registry::Unusable;
+use terms::{binary, Refusal};
+
+type Answer<'a> = Result<Term<'a>, Refusal<'a>>;
+
+/// Runs a NIF's body, turning a refusal into its term and a panic into
+/// `{failure, {panic, _}}`.
+fn answer<'a>(env: Env<'a>, body: impl FnOnce() -> Answer<'a>) -> Term<'a> {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(term)) => term,
+        Ok(Err(refusal)) => terms::refusal(env, refusal),
+        Err(payload) => terms::panicked(env, payload.as_ref()),
+    }
+}
+
+fn unusable<'a>(unusable: Unusable) -> Refusal<'a> {
+    match unusable {
+        Unusable::NotOpen(dir) => Refusal::NotOpen(dir),
+        Unusable::Open(e) => Refusal::Store(e),
+    }
+}
+
+/// The directory a store's name stands for.
+fn dir<'a>(name: &Binary<'a>) -> Result<PathBuf, Refusal<'a>> {
+    std::str::from_utf8(name.as_slice())
+        .map(PathBuf::from)
+        .map_err(|_| Refusal::BadArg("the store's name is not valid UTF-8"))
+}
+
+/// The open store named `name`; `{error, {not_open, Dir}}` when there is
+/// none (the Erlang module then opens it and calls again).
+fn shared<'a>(name: &Binary<'a>) -> Result<std::sync::Arc<registry::Shared>, Refusal<'a>> {
+    registry::find(&dir(name)?).map_err(unusable)
+}
+
+fn ok(env: Env<'_>) -> Term<'_> {
+    terms::ok().encode(env)
+}
+
+fn not_found(env: Env<'_>) -> Term<'_> {
+    (terms::error(), terms::not_found()).encode(env)
+}
+
+/// `open(Dir, ReadOnly, Sync, Compression, BlockCacheBytes)`: opens the
+/// store in `Dir`, under that name, unless it is open already.
+#[rustler::nif(schedule = "DirtyIo")]
+fn open<'a>(
+    env: Env<'a>,
+    dir: Binary<'a>,
+    read_only: bool,
+    sync: bool,
+    compression: Atom,
+    block_cache_bytes: Option<u64>,
+) -> Term<'a> {
+    answer(env, || {
+        let dir = self::dir(&dir)?;
+        let compression = match compression {
+            c if c == atoms::none() => Compression::None,
+            c if c == atoms::lz4() => Compression::Lz4,
+            c if c == atoms::zstd() => Compression::Zstd,
+            _ => return Err(Refusal::BadArg("compression is none, lz4 or zstd")),
+        };
+        let mut options = Options::default()
+            .read_only(read_only)
+            .sync(sync)
+            .compression(compression);
+        if let Some(bytes) = block_cache_bytes {
+            options = options.block_cache_bytes(usize::try_from(bytes).unwrap_or(usize::MAX));
+        }
+        registry::open(&dir, options).map_err(unusable)?;
+        Ok(ok(env))
+    })
+}
+
+mod atoms {
+    rustler::atoms! { none, lz4, zstd, asc, desc, all, large_group }
+}
+
+/// `close(Name)`: closes the store, after the calls in flight on it.
+#[rustler::nif(schedule = "DirtyIo")]
+fn close<'a>(env: Env<'a>, name: Binary<'a>) -> Term<'a> {
+    answer(env, || {
+        registry::close(&dir(&name)?);
+        Ok(ok(env))
+    })
+}
+
+/// Children a group may have for `read` to scan it on a normal scheduler:
+/// the scan and the reads of its linked values stay far under a
+/// millisecond (a HyperBEAM message has a handful of fields).
+const SMALL_GROUP: usize = 64;
+
+/// `read(Name, Path, InlineUpTo)`: `{ok, Bytes}` for a value, `{composite,
+/// Children}` for a group of at most 64 children (see `read_group`),
+/// `large_group` for a larger one (the caller asks `read_group`, on a
+/// dirty scheduler), `{error, not_found}`.
+#[rustler::nif]
+fn read<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>, inline_up_to: Option<u64>) -> Term<'a> {
+    answer(env, || {
+        let path = terms::path(path)?;
+        let shared = shared(&name)?;
+        let store = shared.store().map_err(unusable)?;
+        if let Some(bytes) = store.read_at(&path)? {
+            return Ok((terms::ok(), binary(env, &bytes)).encode(env));
+        }
+        let first = Page {
+            limit: Some(SMALL_GROUP + 1),
+            ..Page::default()
+        };
+        match store.list_range_at(&path, &first) {
+            Ok(Some(children)) if children.len() <= SMALL_GROUP => {
+                group_read(env, &store, &path, inline_up_to)
+            }
+            Ok(Some(_)) => Ok(atoms::large_group().encode(env)),
+            Ok(None) | Err(hbstore::Error::NotAGroup { .. }) => Ok(not_found(env)),
+            Err(e) => Err(e.into()),
+        }
+    })
+}
+
+/// `read_group(Name, Path, InlineUpTo)`: `{ok, Bytes}` for a value,
+/// `{composite, Children}` for a group, `{error, not_found}`. With
+/// `InlineUpTo` an integer, a child whose value (its own, or through its
+/// link) is at most that long comes as `{Name, Bytes}`, read in the same
+/// call; others (and all, with `nil`) as `Name`.
+#[rustler::nif(schedule = "DirtyIo")]
+fn read_group<'a>(
+    env: Env<'a>,
+    name: Binary<'a>,
+    path: Term<'a>,
+    inline_up_to: Option<u64>,
+) -> Term<'a> {
+    answer(env, || {
+        let path = terms::path(path)?;
+        let shared = shared(&name)?;
+        let store = shared.store().map_err(unusable)?;
+        group_read(env, &store, &path, inline_up_to)
+    })
+}
+
+fn group_read<'a>(
+    env: Env<'a>,
+    store: &hbstore::RocksStore,
+    path: &hbstore::StorePath,
+    inline_up_to: Option<u64>,
+) -> Answer<'a> {
+    let limit = inline_up_to.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    match store.read_entry_at(path, limit.unwrap_or(0))? {
+        None => Ok(not_found(env)),
+        Some(EntryRead::Value(bytes)) => Ok((terms::ok(), binary(env, &bytes)).encode(env)),
+        Some(EntryRead::Group(children)) => {
+            let mut out = Vec::with_capacity(children.len());
+            for child in children {
+                let name = binary(env, child.name.as_bytes());
+                let bytes = match (limit, child.kind, child.bytes) {
+                    (Some(_), ChildKind::Value { .. }, Some(bytes)) => Some(bytes),
+                    (Some(max), ChildKind::Link { target }, _) => store
+                        .read(target.as_str())?
+                        .filter(|bytes| bytes.len() <= max),
+                    _ => None,
+                };
+                out.push(match bytes {
+                    Some(bytes) => (name, binary(env, &bytes)).encode(env),
+                    None => name,
+                });
+            }
+            Ok((terms::composite(), out).encode(env))
+        }
+    }
+}
+
+/// `type(Name, Path)`: `{ok, simple | composite}` or `{error, not_found}`.
+#[rustler::nif(name = "type")]
+fn type_of<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>) -> Term<'a> {
+    answer(env, || {
+        let path = terms::path(path)?;
+        Ok(
+            match shared(&name)?.store().map_err(unusable)?.type_at(&path)? {
+                Some(EntryType::Simple) => (terms::ok(), terms::simple()).encode(env),
+                Some(EntryType::Composite) => (terms::ok(), terms::composite()).encode(env),
+                None => not_found(env),
+            },
+        )
+    })
+}
+
+/// `resolve(Name, Path)`: `{ok, PhysicalPath}`.
+#[rustler::nif]
+fn resolve<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>) -> Term<'a> {
+    answer(env, || {
+        let path = terms::path(path)?;
+        let resolved = shared(&name)?
+            .store()
+            .map_err(unusable)?
+            .resolve_at(&path)?;
+        Ok((terms::ok(), binary(env, resolved.as_str().as_bytes())).encode(env))
+    })
+}
+
+/// `list(Name, Path, From, Limit, Direction)`: `{ok, Names}` or
+/// `{error, not_found}`; `From` a name or `nil`, `Limit` an integer or
+/// `all`, `Direction` `asc` or `desc`.
+#[rustler::nif(schedule = "DirtyIo")]
+fn list<'a>(
+    env: Env<'a>,
+    name: Binary<'a>,
+    path: Term<'a>,
+    from: Option<Binary<'a>>,
+    limit: Term<'a>,
+    direction: Atom,
+) -> Term<'a> {
+    answer(env, || {
+        let path = terms::path(path)?;
+        let from = match from {
+            None => None,
+            Some(bin) => Some(
+                std::str::from_utf8(bin.as_slice())
+                    .map_err(|_| Refusal::BadArg("from is not valid UTF-8"))?
+                    .to_owned(),
+            ),
+        };
+        let limit = match limit.decode::<u64>() {
+            Ok(n) => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+            Err(_) if limit.decode::<Atom>().is_ok_and(|a| a == atoms::all()) => None,
+            Err(_) => return Err(Refusal::BadArg("limit is a non-negative integer or all")),
+        };
+        let direction = match direction {
+            d if d == atoms::asc() => Direction::Ascending,
+            d if d == atoms::desc() => Direction::Descending,
+            _ => return Err(Refusal::BadArg("direction is asc or desc")),
+        };
+        let page = Page {
+            from,
+            limit,
+            direction,
+        };
+        Ok(
+            match shared(&name)?
+                .store()
+                .map_err(unusable)?
+                .list_range_at(&path, &page)?
+            {
+                Some(children) => {
+                    let names: Vec<Term<'a>> = children
+                        .iter()
+                        .map(|c| binary(env, c.name.as_bytes()))
+                        .collect();
+                    (terms::ok(), names).encode(env)
+                }
+                None => not_found(env),
+            },
+        )
+    })
+}
+
+/// The `(Path, Bytes)` pairs of a write request; a value that is not a
+/// binary refuses the whole request.
+fn writes<'a>(entries: Vec<(Term<'a>, Term<'a>)>) -> Result<Batch, Refusal<'a>> {
+    let mut batch = Batch::new();
+    for (path, bytes) in entries {
+        let path = terms::path(path)?;
+        let bytes: Binary<'a> = bytes
+            .decode()
+            .map_err(|_| Refusal::BadArg("a value to write must be a binary"))?;
+        batch.write(path, bytes.as_slice())?;
+    }
+    Ok(batch)
+}
+
+/// The `(New, Existing)` pairs of a link request.
+fn links<'a>(entries: Vec<(Term<'a>, Term<'a>)>) -> Result<Batch, Refusal<'a>> {
+    let mut batch = Batch::new();
+    for (new, existing) in entries {
+        batch.make_link(terms::path(existing)?, terms::path(new)?)?;
+    }
+    Ok(batch)
+}
+
+/// Applies a batch: one operation goes through the engine's concurrent
+/// path (writers to different paths in parallel), several are applied
+/// atomically.
+fn apply<'a>(env: Env<'a>, name: Binary<'a>, batch: Result<Batch, Refusal<'a>>) -> Answer<'a> {
+    let batch = batch?;
+    let shared = shared(&name)?;
+    let store = shared.store().map_err(unusable)?;
+    match batch.ops() {
+        [] => {}
+        [hbstore::Op::Write { path, value }] => store.write_at(path, value)?,
+        [hbstore::Op::MakeLink { existing, new }] => store.make_link_at(existing, new)?,
+        _ => store.apply(&batch)?,
+    }
+    Ok(ok(env))
+}
+
+/// `write(Name, [{Path, Bytes}])`: all or none; a normal scheduler's
+/// variant, for one small unsynced write.
+#[rustler::nif]
+fn write<'a>(env: Env<'a>, name: Binary<'a>, entries: Vec<(Term<'a>, Term<'a>)>) -> Term<'a> {
+    answer(env, || apply(env, name, writes(entries)))
+}
+
+/// `write` on a dirty I/O scheduler: synced stores, batches, large values.
+#[rustler::nif(schedule = "DirtyIo")]
+fn write_dirty<'a>(env: Env<'a>, name: Binary<'a>, entries: Vec<(Term<'a>, Term<'a>)>) -> Term<'a> {
+    answer(env, || apply(env, name, writes(entries)))
+}
+
+/// `link(Name, [{New, Existing}])`: all or none; one unsynced link.
+#[rustler::nif]
+fn link<'a>(env: Env<'a>, name: Binary<'a>, entries: Vec<(Term<'a>, Term<'a>)>) -> Term<'a> {
+    answer(env, || apply(env, name, links(entries)))
+}
+
+/// `link` on a dirty I/O scheduler.
+#[rustler::nif(schedule = "DirtyIo")]
+fn link_dirty<'a>(env: Env<'a>, name: Binary<'a>, entries: Vec<(Term<'a>, Term<'a>)>) -> Term<'a> {
+    answer(env, || apply(env, name, links(entries)))
+}
+
+/// `group(Name, Path)`: `make_group`.
+#[rustler::nif(schedule = "DirtyIo")]
+fn group<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>) -> Term<'a> {
+    answer(env, || {
+        let path = terms::path(path)?;
+        shared(&name)?
+            .store()
+            .map_err(unusable)?
+            .make_group_at(&path)?;
+        Ok(ok(env))
+    })
+}
+
+/// `delete(Name, Path, Recursive)`: `{ok, true | false}` (whether
+/// anything was removed).
+#[rustler::nif(schedule = "DirtyIo")]
+fn delete<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>, recursive: bool) -> Term<'a> {
+    answer(env, || {
+        let path = terms::path(path)?;
+        let removed = shared(&name)?
+            .store()
+            .map_err(unusable)?
+            .delete_at(&path, recursive)?;
+        Ok((terms::ok(), removed).encode(env))
+    })
+}
+
+/// `match(Name, [{Key, Target}], Limit)`: `{ok, Groups}`, `{error,
+/// not_found}` when none matches.
+#[rustler::nif(name = "match", schedule = "DirtyIo")]
+fn match_links<'a>(
+    env: Env<'a>,
+    name: Binary<'a>,
+    pairs: Vec<(Binary<'a>, Term<'a>)>,
+    limit: Option<u64>,
+) -> Term<'a> {
+    answer(env, || {
+        let mut checked = Vec::with_capacity(pairs.len());
+        for (key, target) in pairs {
+            let key = std::str::from_utf8(key.as_slice())
+                .map_err(|_| Refusal::BadArg("a match key is not valid UTF-8"))?;
+            checked.push((key.to_owned(), terms::path(target)?));
+        }
+        let limit = limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        let found = shared(&name)?
+            .store()
+            .map_err(unusable)?
+            .match_links(&checked, limit)?;
+        if found.is_empty() {
+            return Ok(not_found(env));
+        }
+        let groups: Vec<Term<'a>> = found.iter().map(|g| binary(env, g.as_bytes())).collect();
+        Ok((terms::ok(), groups).encode(env))
+    })
+}
+
+/// `reset(Name)`: empties the store in place.
+#[rustler::nif(schedule = "DirtyIo")]
+fn reset<'a>(env: Env<'a>, name: Binary<'a>) -> Term<'a> {
+    answer(env, || {
+        shared(&name)?.store().map_err(unusable)?.reset()?;
+        Ok(ok(env))
+    })
+}
+
+rustler::init!("hbstore_nif");

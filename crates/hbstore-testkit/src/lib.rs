@@ -1,0 +1,21 @@
+//! Test support for hbstore, in one place: what the library's suites, the
+//! command-line tests, the fuzz targets and the benchmark would otherwise
+//! each write again.
+//!
+//! - [`dump`]: a store's whole observable tree, for comparing two stores;
+//! - [`Rng`]: a small deterministic generator, so a failing run replays;
+//! - [`ops`]: random operations on a store and their answers as text, for
+//!   the model-based property test and the differential fuzz target (with
+//!   proptest strategies behind the `proptest` feature);
+//! - [`fuzz`]: what the fuzz targets check, replayed by a regular test.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod dump;
+pub mod fuzz;
+pub mod ops;
+mod rng;
+
+pub use dump::{dump, Dumped};
+pub use rng::Rng;

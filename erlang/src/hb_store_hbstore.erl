@@ -1,0 +1,366 @@
+%%% @doc A HyperBEAM store on hbstore: paths, groups and links in one
+%%% RocksDB database, through the `hbstore_nif' NIF.
+%%%
+%%% A node switches to it with one line of configuration:
+%%% ```
+%%% #{ <<"store-module">> => hb_store_hbstore, <<"name">> => <<"cache-mainnet/hbstore">> }
+%%% '''
+%%% `name' is the store's directory. Optional keys of the store message
+%%% (unknown keys are ignored): `read-only' (default `false'), `sync'
+%%% (`true' fsyncs every write before it returns, so it survives power loss;
+%%% default `false', which survives a killed process), `compression'
+%%% (`none', `lz4' or `zstd', atom or binary; default `lz4'),
+%%% `block-cache-bytes' (default 64 MiB), and `read-values' (a group read
+%%% returns a child whose value is at most this many bytes as `{Name, Value}',
+%%% following the child's link if it has one; `false' for names only;
+%%% default 4096).
+%%%
+%%% It implements the current `hb_store' behaviour, one request map per call
+%%% (`Fun(StoreMsg, Req, NodeOpts)'), and the API before it (`read/2',
+%%% `make_link/3', ...), with the same engine and semantics. Callers call the
+%%% NIF directly: there is no process in the data path. Several stores may be
+%%% open at once, one per `name'; the store message finds its open store by
+%%% `name', and a call on a store that is not open opens it. No handle lives
+%%% in an Erlang term: the NIF keeps its open stores by name, so nothing
+%%% `hb_store' keeps in `persistent_term' can outlive or cut short a store.
+%%%
+%%% Results: `ok', `{ok, _}', `{composite, _}', `{error, not_found}' for what
+%%% is not here, `{error, Reason}' for a request the store refuses (`Reason'
+%%% names the rule and the path: `{invalid_path, Path, Why}',
+%%% `{not_a_group, Path}', `{is_group, Path}', `{already_exists, Path}',
+%%% `{link_loop, Path}', `{locked, Dir}', `{read_only, Dir}', ...), and
+%%% `{failure, Reason}' for an I/O fault. No input makes it raise.
+-module(hb_store_hbstore).
+
+%% The current hb_store behaviour.
+-export([start/3, stop/3, reset/3, group/3, link/3, write/3, read/3]).
+-export([type/3, list/3, resolve/3, match/3, scope/0, scope/1]).
+%% The API before 2026 (write/3 is shared: a map second argument is a request).
+-export([start/1, stop/1, reset/1, read/2, type/2, list/2, resolve/2]).
+-export([make_group/2, make_link/3, path/2, add_path/3]).
+
+%% A write or link of one entry with a value up to this size, to a store
+%% opened without `sync', runs on a normal scheduler; anything larger, or
+%% more, on a dirty I/O scheduler (see the NIF's documentation).
+-define(NORMAL_SCHEDULER_BYTES, 65536).
+%% `list' with `<<"limit">> => batch' returns at most this many names.
+-define(LIST_BATCH, 1000).
+-define(DEFAULT_READ_VALUES, 4096).
+
+-type store() :: #{binary() => term()}.
+-type path() :: binary() | [binary()].
+-type reason() :: term().
+-type result() :: ok | {ok, term()} | {composite, list()} | {error, reason()} | {failure, reason()}.
+
+%%% The current API.
+
+%% @doc Opens the store (or finds it open) and returns its instance message,
+%% the same for every start of the same `name'. It holds no handle: the NIF
+%% keeps its open stores by name (see `hbstore_nif').
+-spec start(store(), map(), map()) -> {ok, map()} | {error, reason()} | {failure, reason()}.
+start(StoreMsg, _Req, _NodeOpts) ->
+    case open(StoreMsg) of
+        ok -> {ok, #{<<"store-module">> => ?MODULE, <<"name">> => name(StoreMsg)}};
+        Refused -> Refused
+    end.
+
+%% @doc Closes the store, after the calls in flight; a later call opens it
+%% again.
+-spec stop(store(), map(), map()) -> ok.
+stop(StoreMsg, _Req, _NodeOpts) ->
+    case name(StoreMsg) of
+        Name when is_binary(Name) -> guarded(fun hbstore_nif:close/1, Name), ok;
+        _ -> ok
+    end.
+
+%% @doc Empties the store in place; it stays open.
+-spec reset(store(), map(), map()) -> result().
+reset(StoreMsg, _Req, _NodeOpts) ->
+    call(StoreMsg, fun(H) -> hbstore_nif:reset(H) end).
+
+%% @doc `#{<<"group">> => Path}': a group there and above it (`mkdir -p').
+-spec group(store(), map(), map()) -> result().
+group(StoreMsg, #{<<"group">> := Path}, _NodeOpts) ->
+    call(StoreMsg, fun(H) -> hbstore_nif:group(H, Path) end);
+group(_StoreMsg, Req, _NodeOpts) ->
+    bad_request(group, Req).
+
+%% @doc `#{New => Existing, ...}': every link, or none.
+-spec link(store(), map(), map()) -> result().
+link(_StoreMsg, Req, _NodeOpts) when is_map(Req), map_size(Req) == 0 ->
+    ok;
+link(StoreMsg, Req, _NodeOpts) when is_map(Req) ->
+    Entries = maps:to_list(Req),
+    call(
+        StoreMsg,
+        fun(H) ->
+            case length(Entries) == 1 andalso not is_sync(StoreMsg) of
+                true -> hbstore_nif:link(H, Entries);
+                false -> hbstore_nif:link_dirty(H, Entries)
+            end
+        end
+    );
+link(_StoreMsg, Req, _NodeOpts) ->
+    bad_request(link, Req).
+
+%% @doc `#{Path => Value, ...}': every write, or none. With a binary or list
+%% second argument, the API before 2026: `write(StoreMsg, Key, Value)'.
+-spec write(store(), map() | path(), map() | binary()) -> result().
+write(_StoreMsg, Req, _NodeOpts) when is_map(Req), map_size(Req) == 0 ->
+    ok;
+write(StoreMsg, Req, _NodeOpts) when is_map(Req) ->
+    Entries = maps:to_list(Req),
+    call(
+        StoreMsg,
+        fun(H) ->
+            case on_normal_scheduler(StoreMsg, Entries) of
+                true -> hbstore_nif:write(H, Entries);
+                false -> hbstore_nif:write_dirty(H, Entries)
+            end
+        end
+    );
+write(StoreMsg, Key, Value) ->
+    write(StoreMsg, #{Key => Value}, #{}).
+
+%% One small write to an unsynced store: a few microseconds, measured.
+on_normal_scheduler(StoreMsg, [{_Path, Value}]) when is_binary(Value) ->
+    byte_size(Value) =< ?NORMAL_SCHEDULER_BYTES andalso not is_sync(StoreMsg);
+on_normal_scheduler(_StoreMsg, _Entries) ->
+    false.
+
+%% @doc `#{<<"read">> => Path}': `{ok, Value}', `{composite, Children}' for a
+%% group (a child `{Name, Value}' when its value came in the same scan, see
+%% `read-values'), or `{error, not_found}'.
+-spec read(store(), map(), map()) -> result().
+read(StoreMsg, Req = #{<<"read">> := Path}, _NodeOpts) ->
+    Inline = read_values(maps:get(<<"read-values">>, Req, maps:get(<<"read-values">>, StoreMsg, ?DEFAULT_READ_VALUES))),
+    call(
+        StoreMsg,
+        fun(H) ->
+            % One call on a normal scheduler answers a value or a small
+            % group (a message); a large group is scanned on a dirty one.
+            case hbstore_nif:read(H, Path, Inline) of
+                large_group -> hbstore_nif:read_group(H, Path, Inline);
+                Result -> Result
+            end
+        end
+    );
+read(_StoreMsg, Req, _NodeOpts) ->
+    bad_request(read, Req).
+
+read_values(false) -> nil;
+read_values(N) when is_integer(N), N >= 0 -> N;
+read_values(_) -> ?DEFAULT_READ_VALUES.
+
+%% @doc `#{<<"type">> => Path}': `{ok, simple}', `{ok, composite}' or
+%% `{error, not_found}'.
+-spec type(store(), map(), map()) -> result().
+type(StoreMsg, #{<<"type">> := Path}, _NodeOpts) ->
+    call(StoreMsg, fun(H) -> hbstore_nif:type(H, Path) end);
+type(_StoreMsg, Req, _NodeOpts) ->
+    bad_request(type, Req).
+
+%% @doc `#{<<"list">> => Path}', with optional `<<"from">>' (a name,
+%% inclusive, need not exist), `<<"limit">>' (an integer, `all' or `batch')
+%% and `<<"direction">>' (`asc' or `desc'): `{ok, Names}' or
+%% `{error, not_found}'.
+-spec list(store(), map(), map()) -> result().
+list(StoreMsg, Req = #{<<"list">> := Path}, _NodeOpts) ->
+    From = case maps:get(<<"from">>, Req, nil) of
+        F when is_binary(F) -> {ok, F};
+        nil -> {ok, nil};
+        undefined -> {ok, nil};
+        Other -> {error, {badarg, {from, Other}}}
+    end,
+    Limit = case maps:get(<<"limit">>, Req, all) of
+        N when is_integer(N), N >= 0 -> {ok, N};
+        L when L == all; L == <<"all">> -> {ok, all};
+        B when B == batch; B == <<"batch">> -> {ok, ?LIST_BATCH};
+        OtherLimit -> {error, {badarg, {limit, OtherLimit}}}
+    end,
+    Direction = case maps:get(<<"direction">>, Req, asc) of
+        D when D == asc; D == <<"asc">> -> {ok, asc};
+        D when D == desc; D == <<"desc">> -> {ok, desc};
+        OtherDirection -> {error, {badarg, {direction, OtherDirection}}}
+    end,
+    case {From, Limit, Direction} of
+        {{ok, F1}, {ok, L1}, {ok, D1}} ->
+            call(StoreMsg, fun(H) -> hbstore_nif:list(H, Path, F1, L1, D1) end);
+        _ ->
+            hd([E || E = {error, _} <- [From, Limit, Direction]])
+    end;
+list(_StoreMsg, Req, _NodeOpts) ->
+    bad_request(list, Req).
+
+%% @doc `#{<<"resolve">> => Path}': `{ok, PhysicalPath}', every link on the
+%% way followed.
+-spec resolve(store(), map(), map()) -> result().
+resolve(StoreMsg, #{<<"resolve">> := Path}, _NodeOpts) ->
+    call(StoreMsg, fun(H) -> hbstore_nif:resolve(H, Path) end);
+resolve(_StoreMsg, Req, _NodeOpts) ->
+    bad_request(resolve, Req).
+
+%% @doc `#{Key => Target, ...}': `{ok, Groups}', the groups whose child `Key'
+%% links to `Target' for every pair (messages by field value), from the
+%% link index; `{error, not_found}' when none.
+-spec match(store(), map() | list(), map()) -> result().
+match(StoreMsg, Req, NodeOpts) when is_map(Req) ->
+    match(StoreMsg, maps:to_list(Req), NodeOpts);
+match(_StoreMsg, [], _NodeOpts) ->
+    {error, not_found};
+match(StoreMsg, Pairs, _NodeOpts) when is_list(Pairs) ->
+    call(StoreMsg, fun(H) -> hbstore_nif:match(H, Pairs, nil) end);
+match(_StoreMsg, Req, _NodeOpts) ->
+    bad_request(match, Req).
+
+%% @doc Where the store keeps its data: on this machine.
+-spec scope() -> local.
+scope() -> local.
+-spec scope(term()) -> local.
+scope(_StoreMsg) -> local.
+
+%%% The API before 2026.
+
+-spec start(store()) -> {ok, map()} | {error, reason()} | {failure, reason()}.
+start(StoreMsg) -> start(StoreMsg, #{}, #{}).
+
+-spec stop(store()) -> ok.
+stop(StoreMsg) -> stop(StoreMsg, #{}, #{}).
+
+-spec reset(store()) -> result().
+reset(StoreMsg) -> reset(StoreMsg, #{}, #{}).
+
+%% @doc `{ok, Value}' or `not_found' (a group reads as `not_found').
+-spec read(store(), path()) -> {ok, binary()} | not_found | {error, reason()} | {failure, reason()}.
+read(StoreMsg, Path) ->
+    case call(StoreMsg, fun(H) -> hbstore_nif:read(H, Path, nil) end) of
+        {ok, Value} -> {ok, Value};
+        {error, not_found} -> not_found;
+        {composite, _} -> not_found;
+        large_group -> not_found;
+        Refused -> Refused
+    end.
+
+%% @doc `simple', `composite' or `not_found'.
+-spec type(store(), path()) -> simple | composite | not_found | {error, reason()} | {failure, reason()}.
+type(StoreMsg, Path) ->
+    case type(StoreMsg, #{<<"type">> => Path}, #{}) of
+        {ok, Type} -> Type;
+        {error, not_found} -> not_found;
+        Refused -> Refused
+    end.
+
+-spec list(store(), path()) -> result().
+list(StoreMsg, Path) -> list(StoreMsg, #{<<"list">> => Path}, #{}).
+
+-spec make_group(store(), path()) -> result().
+make_group(StoreMsg, Path) -> group(StoreMsg, #{<<"group">> => Path}, #{}).
+
+-spec make_link(store(), path(), path()) -> result().
+make_link(StoreMsg, Existing, New) -> link(StoreMsg, #{New => Existing}, #{}).
+
+%% @doc The physical path, as a binary (the path as given when it cannot be
+%% resolved, as `hb_store_rocksdb' did).
+-spec resolve(store(), path()) -> binary() | term().
+resolve(StoreMsg, Path) ->
+    case resolve(StoreMsg, #{<<"resolve">> => Path}, #{}) of
+        {ok, Resolved} -> Resolved;
+        _ -> Path
+    end.
+
+%% @doc The path's parts joined with `/', without touching the store.
+-spec path(store(), path()) -> binary().
+path(_StoreMsg, Path) when is_binary(Path) -> Path;
+path(_StoreMsg, Parts) when is_list(Parts) ->
+    iolist_to_binary(lists:join(<<"/">>, [to_binary(P) || P <- Parts])).
+
+%% @doc Two paths joined, without touching the store.
+-spec add_path(store(), path(), path()) -> binary().
+add_path(StoreMsg, A, B) ->
+    path(StoreMsg, [path(StoreMsg, A), path(StoreMsg, B)]).
+
+%%% Opening: the NIF keeps one open store per name; the store message names it.
+
+name(#{<<"name">> := Name}) when is_binary(Name) -> Name;
+name(#{<<"name">> := Name}) when is_list(Name) ->
+    case unicode:characters_to_binary(Name) of
+        Bin when is_binary(Bin) -> Bin;
+        _ -> undefined
+    end;
+name(_StoreMsg) -> undefined.
+
+open(StoreMsg) ->
+    case name(StoreMsg) of
+        Name when is_binary(Name), byte_size(Name) > 0 ->
+            guarded(
+                fun(N) ->
+                    hbstore_nif:open(
+                        N,
+                        option(StoreMsg, <<"read-only">>, false),
+                        is_sync(StoreMsg),
+                        compression(StoreMsg),
+                        case maps:get(<<"block-cache-bytes">>, StoreMsg, nil) of
+                            Bytes when is_integer(Bytes), Bytes >= 0 -> Bytes;
+                            _ -> nil
+                        end
+                    )
+                end,
+                Name
+            );
+        _ ->
+            {error, {badarg, <<"a store message needs a name (its directory)">>}}
+    end.
+
+is_sync(StoreMsg) -> option(StoreMsg, <<"sync">>, false).
+
+option(StoreMsg, Key, Default) ->
+    case maps:get(Key, StoreMsg, Default) of
+        true -> true;
+        <<"true">> -> true;
+        false -> false;
+        <<"false">> -> false;
+        _ -> Default
+    end.
+
+compression(StoreMsg) ->
+    case maps:get(<<"compression">>, StoreMsg, lz4) of
+        C when C == none; C == <<"none">> -> none;
+        C when C == zstd; C == <<"zstd">> -> zstd;
+        _ -> lz4
+    end.
+
+%% Runs `Fun' on the store named by the message, opening it first if it is
+%% not open (never started, or stopped). A NIF that refuses its arguments (a
+%% term of the wrong type) answers `{error, {badarg, _}}'; a crash anywhere
+%% becomes `{failure, _}': the caller never sees an exception.
+call(StoreMsg, Fun) ->
+    case name(StoreMsg) of
+        Name when is_binary(Name), byte_size(Name) > 0 ->
+            case guarded(Fun, Name) of
+                {error, {not_open, _}} ->
+                    case open(StoreMsg) of
+                        ok -> guarded(Fun, Name);
+                        Refused -> Refused
+                    end;
+                Result ->
+                    Result
+            end;
+        _ ->
+            {error, {badarg, <<"a store message needs a name (its directory)">>}}
+    end.
+
+guarded(Fun, Name) ->
+    try
+        Fun(Name)
+    catch
+        error:badarg -> {error, {badarg, <<"a path is a binary or a list of binaries; a value is a binary">>}};
+        Class:Reason -> {failure, {Class, Reason}}
+    end.
+
+bad_request(Function, Req) ->
+    {error, {badarg, {Function, Req}}}.
+
+to_binary(B) when is_binary(B) -> B;
+to_binary(A) when is_atom(A) -> atom_to_binary(A, utf8);
+to_binary(I) when is_integer(I) -> integer_to_binary(I);
+to_binary(L) when is_list(L) -> unicode:characters_to_binary(L).

@@ -1,0 +1,440 @@
+%%% @doc hb_store_hbstore, called exactly as hb_store calls a store module:
+%%% `Fun(StoreMsg, Req, NodeOpts)' with HyperBEAM's request maps, and the
+%%% API before 2026. Each test has a fresh store directory of its own, so
+%%% the tests run in any order.
+-module(hb_store_hbstore_tests).
+-include_lib("eunit/include/eunit.hrl").
+
+-define(M, hb_store_hbstore).
+
+%%% Helpers.
+
+fresh_dir() ->
+    Dir = string:trim(os:cmd("mktemp -d /tmp/hbstore-eunit-XXXXXX")),
+    list_to_binary(filename:join(Dir, "store")).
+
+store() -> store(#{}).
+store(Options) ->
+    maps:merge(#{<<"store-module">> => ?M, <<"name">> => fresh_dir()}, Options).
+
+%% A test with a fresh store, stopped afterwards, titled with the name of
+%% the generator that made it.
+-define(WITH_STORE(Test), with_store(?FUNCTION_NAME, Test)).
+
+with_store(Title, Test) ->
+    {atom_to_list(Title),
+        {setup, fun() -> S = store(), {ok, _} = ?M:start(S, #{}, #{}), S end,
+            fun(S) -> ?M:stop(S, #{}, #{}) end, fun(S) -> fun() -> Test(S) end end}}.
+
+w(S, Map) -> ?M:write(S, Map, #{}).
+r(S, Path) -> ?M:read(S, #{<<"read">> => Path}, #{}).
+l(S, Req) -> ?M:list(S, Req, #{}).
+t(S, Path) -> ?M:type(S, #{<<"type">> => Path}, #{}).
+lnk(S, Map) -> ?M:link(S, Map, #{}).
+
+%% A message as HyperBEAM's cache writes it: each field's value at
+%% data/<hash>, and the field a link to it, in one write and one link.
+message(S, Id, Fields) ->
+    Data = maps:from_list([{data_path(V), V} || {_, V} <- Fields]),
+    ok = w(S, Data),
+    ok = lnk(S, maps:from_list([{<<Id/binary, "/", K/binary>>, data_path(V)} || {K, V} <- Fields])).
+
+data_path(Value) ->
+    <<"data/", (base64url(crypto:hash(sha256, Value)))/binary>>.
+
+%% base64url without padding, HyperBEAM's form of ids (OTP 24 has no
+%% options for base64:encode).
+base64url(Bytes) ->
+    Plain = base64:encode(Bytes),
+    NoPad = binary:replace(Plain, <<"=">>, <<>>, [global]),
+    << <<(case C of $+ -> $-; $/ -> $_; _ -> C end)>> || <<C>> <= NoPad >>.
+
+%%% Reads and writes.
+
+write_then_read_test_() ->
+    ?WITH_STORE(fun(S) ->
+        ?assertEqual(ok, w(S, #{<<"key">> => <<"value">>})),
+        ?assertEqual({ok, <<"value">>}, r(S, <<"key">>)),
+        ?assertEqual({ok, <<"value">>}, r(S, [<<"key">>])),
+        ?assertEqual({error, not_found}, r(S, <<"missing">>)),
+        ?assertEqual({ok, simple}, t(S, <<"key">>)),
+        ?assertEqual({error, not_found}, t(S, <<"missing">>))
+    end).
+
+paths_as_lists_of_binaries_test_() ->
+    ?WITH_STORE(fun(S) ->
+        ok = w(S, #{[<<"a">>, <<"b">>, <<"c">>] => <<"deep">>}),
+        ?assertEqual({ok, <<"deep">>}, r(S, <<"a/b/c">>)),
+        ?assertEqual({ok, [<<"c">>]}, l(S, #{<<"list">> => [<<"a">>, <<"b">>]}))
+    end).
+
+groups_are_composite_and_read_as_composite_test_() ->
+    ?WITH_STORE(fun(S) ->
+        ?assertEqual(ok, ?M:group(S, #{<<"group">> => <<"colors">>}, #{})),
+        ?assertEqual({ok, composite}, t(S, <<"colors">>)),
+        ?assertEqual({composite, []}, r(S, <<"colors">>)),
+        ok = w(S, #{<<"colors/red">> => <<"1">>, <<"colors/blue">> => <<"2">>}),
+        ?assertEqual({composite, [{<<"blue">>, <<"2">>}, {<<"red">>, <<"1">>}]},
+            r(S, <<"colors">>)),
+        ?assertEqual({composite, [<<"blue">>, <<"red">>]},
+            ?M:read(S, #{<<"read">> => <<"colors">>, <<"read-values">> => false}, #{}))
+    end).
+
+%%% Links, as HyperBEAM's own store tests use them.
+
+a_link_reads_through_to_a_value_test_() ->
+    ?WITH_STORE(fun(S) ->
+        ok = w(S, #{<<"foo/bar/baz">> => <<"Bam">>}),
+        ok = lnk(S, #{<<"foo/beep/baz">> => <<"foo/bar/baz">>}),
+        ?assertEqual({ok, <<"Bam">>}, r(S, <<"foo/beep/baz">>))
+    end).
+
+a_chain_of_links_resolves_test_() ->
+    ?WITH_STORE(fun(S) ->
+        ok = w(S, #{<<"base">> => <<"chained">>}),
+        ok = lnk(S, #{<<"link1">> => <<"base">>}),
+        ok = lnk(S, #{<<"link2">> => <<"link1">>}),
+        ?assertEqual({ok, <<"chained">>}, r(S, <<"link2">>)),
+        ?assertEqual({ok, <<"base">>}, ?M:resolve(S, #{<<"resolve">> => <<"link2">>}, #{}))
+    end).
+
+a_link_to_a_group_is_read_through_as_link_and_child_test_() ->
+    ?WITH_STORE(fun(S) ->
+        ok = w(S, #{<<"group/child">> => <<"inside">>}),
+        ok = lnk(S, #{<<"alias">> => <<"group">>}),
+        ?assertEqual({ok, <<"inside">>}, r(S, [<<"alias">>, <<"child">>])),
+        ?assertEqual({ok, composite}, t(S, <<"alias">>)),
+        ?assertEqual({ok, [<<"child">>]}, l(S, #{<<"list">> => <<"alias">>})),
+        ?assertEqual({ok, <<"group/child">>},
+            ?M:resolve(S, #{<<"resolve">> => <<"alias/child">>}, #{}))
+    end).
+
+a_link_to_a_fragment_resolves_below_it_test_() ->
+    ?WITH_STORE(fun(S) ->
+        ok = w(S, #{[<<"data">>, <<"bar">>, <<"baz">>] => <<"Bam">>}),
+        ok = lnk(S, #{<<"my-link">> => [<<"data">>, <<"bar">>]}),
+        ?assertEqual({ok, <<"Bam">>}, r(S, [<<"my-link">>, <<"baz">>]))
+    end).
+
+a_link_loop_is_an_error_not_a_hang_test_() ->
+    ?WITH_STORE(fun(S) ->
+        ok = lnk(S, #{<<"a">> => <<"b">>}),
+        ok = lnk(S, #{<<"b">> => <<"a">>}),
+        ?assertMatch({error, {link_loop, _}}, r(S, <<"a">>))
+    end).
+
+%%% Lists.
+
+list_bounds_test_() ->
+    ?WITH_STORE(fun(S) ->
+        Names = [iolist_to_binary(io_lib:format("k~4..0B", [I])) || I <- lists:seq(0, 1499)],
+        ok = w(S, maps:from_list([{<<"big/", N/binary>>, <<"v">>} || N <- Names])),
+        {ok, All} = l(S, #{<<"list">> => <<"big">>}),
+        ?assertEqual(Names, All),
+        ?assertEqual({ok, [<<"k0500">>, <<"k0501">>]},
+            l(S, #{<<"list">> => <<"big">>, <<"from">> => <<"k0500">>, <<"limit">> => 2})),
+        ?assertEqual({ok, [<<"k0500">>, <<"k0499">>]},
+            l(S, #{<<"list">> => <<"big">>, <<"from">> => <<"k0500">>, <<"limit">> => 2,
+                <<"direction">> => desc})),
+        ?assertEqual({ok, [<<"k0500">>, <<"k0499">>]},
+            l(S, #{<<"list">> => <<"big">>, <<"from">> => <<"k0500">>, <<"limit">> => 2,
+                <<"direction">> => <<"desc">>})),
+        ?assertEqual({ok, [<<"k0501">>]},
+            l(S, #{<<"list">> => <<"big">>, <<"from">> => <<"k05005">>, <<"limit">> => 1})),
+        {ok, Batch} = l(S, #{<<"list">> => <<"big">>, <<"limit">> => batch}),
+        ?assertEqual(1000, length(Batch)),
+        {ok, Rest} = l(S, #{<<"list">> => <<"big">>, <<"from">> => lists:last(Batch),
+            <<"limit">> => batch}),
+        ?assertEqual(501, length(Rest), "from is inclusive: the last name again"),
+        ?assertEqual({ok, []}, l(S, #{<<"list">> => <<"big">>, <<"limit">> => 0})),
+        ?assertEqual({error, not_found}, l(S, #{<<"list">> => <<"nothing">>})),
+        ?assertMatch({error, {badarg, _}}, l(S, #{<<"list">> => <<"big">>, <<"limit">> => -1})),
+        ?assertMatch({error, {badarg, _}},
+            l(S, #{<<"list">> => <<"big">>, <<"direction">> => sideways}))
+    end).
+
+%%% Batches: all or nothing.
+
+a_write_batch_is_all_or_nothing_test_() ->
+    ?WITH_STORE(fun(S) ->
+        ok = w(S, #{<<"v">> => <<"a value">>}),
+        ?assertMatch({error, {not_a_group, _}},
+            w(S, #{<<"fine">> => <<"1">>, <<"v/below">> => <<"2">>})),
+        ?assertEqual({error, not_found}, r(S, <<"fine">>)),
+        ?assertEqual(ok, w(S, #{<<"m/a">> => <<"1">>, <<"m/b">> => <<"2">>, <<"m/c/d">> => <<"3">>})),
+        ?assertEqual({ok, [<<"a">>, <<"b">>, <<"c">>]}, l(S, #{<<"list">> => <<"m">>}))
+    end).
+
+a_link_batch_is_all_or_nothing_test_() ->
+    ?WITH_STORE(fun(S) ->
+        ok = w(S, #{<<"taken">> => <<"a value">>}),
+        ?assertMatch({error, {already_exists, <<"taken">>}},
+            lnk(S, #{<<"new-link">> => <<"t1">>, <<"taken">> => <<"t2">>})),
+        ?assertEqual({error, not_found}, t(S, <<"new-link">>)),
+        ?assertEqual({ok, <<"new-link">>}, ?M:resolve(S, #{<<"resolve">> => <<"new-link">>}, #{}))
+    end).
+
+%%% Match.
+
+match_finds_messages_by_field_value_test_() ->
+    ?WITH_STORE(fun(S) ->
+        message(S, <<"m1">>, [{<<"process">>, <<"p1">>}, {<<"slot">>, <<"1">>}]),
+        message(S, <<"m2">>, [{<<"process">>, <<"p1">>}, {<<"slot">>, <<"2">>}]),
+        message(S, <<"m3">>, [{<<"process">>, <<"p2">>}, {<<"slot">>, <<"1">>}]),
+        P1 = data_path(<<"p1">>),
+        ?assertEqual({ok, [<<"m1">>, <<"m2">>]},
+            ?M:match(S, #{<<"process">> => P1}, #{})),
+        ?assertEqual({ok, [<<"m1">>]},
+            ?M:match(S, #{<<"process">> => P1, <<"slot">> => data_path(<<"1">>)}, #{})),
+        ?assertEqual({error, not_found}, ?M:match(S, #{<<"process">> => <<"data/none">>}, #{})),
+        ?assertEqual({error, not_found}, ?M:match(S, #{}, #{})),
+        % A whole message in one read, its fields' values through their links.
+        ?assertEqual({composite, [{<<"process">>, <<"p1">>}, {<<"slot">>, <<"1">>}]},
+            r(S, <<"m1">>))
+    end).
+
+%%% Several stores, restarts, the registry.
+
+two_stores_at_once_are_separate_test() ->
+    A = store(), B = store(),
+    ok = w(A, #{<<"k">> => <<"in a">>}),
+    ok = w(B, #{<<"k">> => <<"in b">>}),
+    ?assertEqual({ok, <<"in a">>}, r(A, <<"k">>)),
+    ?assertEqual({ok, <<"in b">>}, r(B, <<"k">>)),
+    ok = ?M:stop(A, #{}, #{}), ok = ?M:stop(B, #{}, #{}).
+
+starting_twice_gives_the_same_instance_test() ->
+    S = store(),
+    {ok, I1} = ?M:start(S, #{}, #{}),
+    {ok, I2} = ?M:start(S, #{}, #{}),
+    ?assertEqual(I1, I2),
+    ok = ?M:stop(S, #{}, #{}).
+
+a_store_never_started_or_stopped_opens_on_demand_test() ->
+    S = store(),
+    ?assertEqual(ok, w(S, #{<<"k">> => <<"v">>})),
+    ok = ?M:stop(S, #{}, #{}),
+    ?assertEqual(ok, ?M:stop(S, #{}, #{})),
+    ?assertEqual({ok, <<"v">>}, r(S, <<"k">>)),
+    ok = ?M:stop(S, #{}, #{}).
+
+a_store_closed_elsewhere_reopens_on_the_next_call_test() ->
+    S = #{<<"name">> := Name} = store(),
+    {ok, _} = ?M:start(S, #{}, #{}),
+    ok = w(S, #{<<"k">> => <<"v">>}),
+    ok = hbstore_nif:close(Name),
+    ?assertMatch({error, {not_open, _}}, hbstore_nif:read(Name, <<"k">>, nil)),
+    ?assertEqual({ok, <<"v">>}, r(S, <<"k">>)),
+    ok = ?M:stop(S, #{}, #{}).
+
+%% The failure that shaped the registry: on OTP 25, a NIF resource kept in
+%% persistent_term (as hb_store keeps instance messages) was freed while
+%% still referenced. Instance messages hold no resource, so keeping them
+%% there, erasing them and collecting garbage changes nothing.
+instance_messages_in_persistent_term_are_harmless_test() ->
+    [begin
+        S = store(),
+        {ok, Instance} = ?M:start(S, #{}, #{}),
+        persistent_term:put({?MODULE, S}, Instance),
+        ok = w(S, #{<<"k">> => <<"v">>}),
+        persistent_term:erase({?MODULE, S}),
+        erlang:garbage_collect(),
+        ?assertEqual({ok, <<"v">>}, r(S, <<"k">>)),
+        ok = ?M:stop(S, #{}, #{})
+    end || _ <- lists:seq(1, 20)].
+
+what_is_written_survives_a_restart_test() ->
+    S = store(),
+    ok = w(S, #{<<"persisted/value">> => <<"kept">>}),
+    ok = lnk(S, #{<<"alias">> => <<"persisted">>}),
+    ok = ?M:stop(S, #{}, #{}),
+    {ok, _} = ?M:start(S, #{}, #{}),
+    ?assertEqual({ok, <<"kept">>}, r(S, <<"alias/value">>)),
+    ok = ?M:stop(S, #{}, #{}).
+
+reset_empties_the_store_in_place_test_() ->
+    ?WITH_STORE(fun(S) ->
+        ok = w(S, #{<<"a/b">> => <<"1">>}),
+        ?assertEqual(ok, ?M:reset(S, #{}, #{})),
+        ?assertEqual({error, not_found}, r(S, <<"a/b">>)),
+        ?assertEqual(ok, w(S, #{<<"a/b">> => <<"2">>})),
+        ?assertEqual({ok, <<"2">>}, r(S, <<"a/b">>))
+    end).
+
+a_read_only_store_refuses_writes_test() ->
+    S = store(),
+    ok = w(S, #{<<"k">> => <<"v">>}),
+    ok = ?M:stop(S, #{}, #{}),
+    RO = S#{<<"read-only">> => true},
+    ?assertEqual({ok, <<"v">>}, r(RO, <<"k">>)),
+    ?assertMatch({error, {read_only, _}}, w(RO, #{<<"k2">> => <<"v">>})),
+    ok = ?M:stop(RO, #{}, #{}).
+
+options_are_read_and_unknown_ones_ignored_test() ->
+    S = store(#{<<"sync">> => true, <<"compression">> => <<"zstd">>,
+        <<"block-cache-bytes">> => 8388608, <<"no-such-option">> => 42}),
+    ?assertEqual(ok, w(S, #{<<"k">> => <<"synced">>})),
+    ?assertEqual({ok, <<"synced">>}, r(S, <<"k">>)),
+    ok = ?M:stop(S, #{}, #{}).
+
+scope_is_local_test() ->
+    ?assertEqual(local, ?M:scope()),
+    ?assertEqual(local, ?M:scope(store())).
+
+%%% The API before 2026.
+
+the_older_api_test() ->
+    S = store(),
+    ?assertMatch({ok, _}, ?M:start(S)),
+    ?assertEqual(ok, ?M:write(S, <<"msg/body">>, <<"hello">>)),
+    ?assertEqual({ok, <<"hello">>}, ?M:read(S, <<"msg/body">>)),
+    ?assertEqual(not_found, ?M:read(S, <<"msg">>)),
+    ?assertEqual(not_found, ?M:read(S, <<"nothing">>)),
+    ?assertEqual(composite, ?M:type(S, <<"msg">>)),
+    ?assertEqual(simple, ?M:type(S, <<"msg/body">>)),
+    ?assertEqual(not_found, ?M:type(S, <<"nothing">>)),
+    ?assertEqual(ok, ?M:make_group(S, <<"empty">>)),
+    ?assertEqual(ok, ?M:make_link(S, <<"msg">>, <<"latest">>)),
+    ?assertEqual({ok, <<"hello">>}, ?M:read(S, [<<"latest">>, <<"body">>])),
+    ?assertEqual({ok, [<<"body">>]}, ?M:list(S, <<"latest">>)),
+    ?assertEqual(<<"msg/body">>, ?M:resolve(S, <<"latest/body">>)),
+    ?assertEqual(<<"a/b">>, ?M:path(S, [<<"a">>, <<"b">>])),
+    ?assertEqual(<<"a/b/c">>, ?M:add_path(S, <<"a/b">>, [<<"c">>])),
+    ?assertEqual(ok, ?M:reset(S)),
+    ?assertEqual(not_found, ?M:read(S, <<"msg/body">>)),
+    ?assertEqual(ok, ?M:stop(S)).
+
+%%% Hostile input: an answer, never an exception.
+
+hostile_input_gets_an_answer_test_() ->
+    ?WITH_STORE(fun(S) ->
+        ?assertMatch({error, {badarg, _}}, w(S, #{<<"k">> => 42})),
+        ?assertMatch({error, {badarg, _}}, w(S, #{<<"k">> => an_atom})),
+        ?assertMatch({error, {invalid_path, foo, _}}, r(S, foo)),
+        ?assertMatch({error, {invalid_path, _, _}}, w(S, #{<<"a\0b">> => <<"v">>})),
+        ?assertMatch({error, {invalid_path, _, _}}, r(S, <<"a/../b">>)),
+        ?assertMatch({error, {invalid_path, _, _}}, w(S, #{<<"/">> => <<"root">>})),
+        ?assertMatch({error, {invalid_path, _, _}}, r(S, [<<"a">>, 7])),
+        ?assertMatch({error, {invalid_path, _, _}}, r(S, <<255, 254>>)),
+        ?assertEqual(ok, w(S, #{})),
+        ?assertEqual(ok, lnk(S, #{})),
+        ?assertMatch({error, {badarg, _}}, ?M:read(S, #{}, #{})),
+        ?assertMatch({error, {badarg, _}}, ?M:read(S, not_a_map, #{})),
+        ?assertMatch({error, {badarg, _}}, ?M:group(S, #{<<"wrong">> => <<"x">>}, #{})),
+        ?assertMatch({error, {badarg, _}}, ?M:match(S, 42, #{})),
+        ?assertEqual({error, not_found},
+            ?M:read(S, #{<<"read">> => <<"k">>, <<"unknown-key">> => 1}, #{})),
+        Big = binary:copy(<<"x">>, 64 * 1024 * 1024),
+        ?assertEqual(ok, w(S, #{<<"big">> => Big})),
+        {ok, Back} = r(S, <<"big">>),
+        ?assertEqual(byte_size(Big), byte_size(Back)),
+        ?assertMatch({error, {badarg, _}}, ?M:start(#{<<"store-module">> => ?M}, #{}, #{})),
+        ?assertMatch({error, {badarg, _}}, r(#{<<"store-module">> => ?M, <<"name">> => 7}, <<"k">>)),
+        % A path whose segment is invalid is refused whole, with the path.
+        ?assertMatch({error, {is_group, <<"big2">>}},
+            begin ok = w(S, #{<<"big2/x">> => <<"1">>}), w(S, #{<<"big2">> => <<"v">>}) end)
+    end).
+
+a_store_that_is_not_a_store_is_refused_test() ->
+    Dir = fresh_dir(),
+    ok = file:make_dir(Dir),
+    ok = file:write_file(filename:join(Dir, "not-a-store.txt"), <<"hello">>),
+    S = #{<<"store-module">> => ?M, <<"name">> => Dir},
+    ?assertMatch({error, {not_a_store, _, _}}, ?M:start(S, #{}, #{})),
+    ?assertMatch({error, {not_a_store, _, _}}, r(S, <<"k">>)).
+
+%%% Concurrency: many processes, no process in between.
+
+many_processes_write_and_read_at_once_test_() ->
+    {"100 processes write and read at once", {timeout, 120, fun() ->
+        S = store(),
+        Parent = self(),
+        Pids = [spawn_link(fun() ->
+            Keys = [iolist_to_binary(io_lib:format("p~B/k~B", [P, I])) || I <- lists:seq(1, 200)],
+            [ok = w(S, #{K => K}) || K <- Keys],
+            Missing = [K || K <- Keys, r(S, K) =/= {ok, K}],
+            Parent ! {self(), Missing}
+        end) || P <- lists:seq(1, 100)],
+        Results = [receive {Pid, Missing} -> Missing after 60000 -> timeout end || Pid <- Pids],
+        ?assertEqual(lists:duplicate(100, []), Results),
+        {ok, Groups} = l(S, #{<<"list">> => <<"">>}),
+        ?assertEqual(100, length(Groups)),
+        ok = ?M:stop(S, #{}, #{})
+    end}}.
+
+%%% Memory: a million calls leave the VM's memory flat.
+
+a_million_calls_leave_memory_flat_test_() ->
+    {"a million calls leave memory flat", {timeout, 300, fun() ->
+        S = store(),
+        ok = w(S, #{<<"k">> => binary:copy(<<"v">>, 100)}),
+        Round = fun() -> [{ok, _} = r(S, <<"k">>) || _ <- lists:seq(1, 100000)], ok end,
+        Round(),
+        erlang:garbage_collect(),
+        {VmBefore, RssBefore} = {erlang:memory(total), resident_bytes()},
+        [Round() || _ <- lists:seq(1, 10)],
+        erlang:garbage_collect(),
+        % The VM's own memory, and the process's resident memory, which
+        % also counts what the NIF allocates outside the VM's allocators.
+        ?assert(erlang:memory(total) - VmBefore < 8 * 1024 * 1024),
+        ?assert(resident_bytes() - RssBefore < 32 * 1024 * 1024),
+        ok = ?M:stop(S, #{}, #{})
+    end}}.
+
+%%% A killed VM loses no acknowledged write.
+
+a_killed_vm_loses_no_acknowledged_write_test_() ->
+    {"a VM killed with kill -9 loses no acknowledged write", {timeout, 120, fun() ->
+        S = store(),
+        Name = maps:get(<<"name">>, S),
+        Ebin = filename:dirname(code:which(?M)),
+        % The child writes key after key and prints each one once its write
+        % returned ok; it is killed (SIGKILL) while still writing.
+        Script = io_lib:format(
+            "S = #{<<\"store-module\">> => hb_store_hbstore, <<\"name\">> => <<\"~s\">>},"
+            " W = fun W(I) -> K = integer_to_binary(I),"
+            " ok = hb_store_hbstore:write(S, #{<<\"k/\", K/binary>> => K}, #{}),"
+            " io:format(\"ack ~~B~~n\", [I]), W(I + 1) end, W(1).",
+            [Name]),
+        Port = open_port({spawn_executable, os:find_executable("erl")},
+            [{args, ["-noshell", "-pa", Ebin, "-eval", lists:flatten(Script)]},
+                {line, 256}, exit_status, binary]),
+        {os_pid, OsPid} = erlang:port_info(Port, os_pid),
+        Acked = collect_acks(Port, 0, 3000),
+        os:cmd("kill -9 " ++ integer_to_list(OsPid)),
+        wait_exit(Port),
+        ?assert(Acked >= 3000),
+        Missing = [I || I <- lists:seq(1, Acked),
+            r(S, <<"k/", (integer_to_binary(I))/binary>>) =/= {ok, integer_to_binary(I)}],
+        ?assertEqual([], Missing),
+        ok = ?M:stop(S, #{}, #{})
+    end}}.
+
+collect_acks(Port, Last, Until) when Last >= Until -> drain_acks(Port, Last);
+collect_acks(Port, Last, Until) ->
+    receive
+        {Port, {data, {eol, <<"ack ", N/binary>>}}} -> collect_acks(Port, binary_to_integer(N), Until);
+        {Port, {data, _Other}} -> collect_acks(Port, Last, Until);
+        {Port, {exit_status, Status}} -> error({child_exited, Status, Last})
+    after 60000 -> error({child_silent, Last})
+    end.
+
+%% Acknowledgements already printed count too: they were acknowledged.
+drain_acks(Port, Last) ->
+    receive
+        {Port, {data, {eol, <<"ack ", N/binary>>}}} -> drain_acks(Port, binary_to_integer(N))
+    after 0 -> Last
+    end.
+
+wait_exit(Port) ->
+    receive
+        {Port, {exit_status, _}} -> ok;
+        {Port, _} -> wait_exit(Port)
+    after 10000 -> ok
+    end.
+
+%% The resident memory of this OS process, from /proc (Linux).
+resident_bytes() ->
+    {ok, Status} = file:read_file("/proc/self/status"),
+    {match, [Kib]} = re:run(Status, "VmRSS:\\s+([0-9]+) kB", [{capture, all_but_first, binary}]),
+    binary_to_integer(Kib) * 1024.
