@@ -165,7 +165,10 @@ processes(Rust) ->
             end) || P <- lists:seq(1, N)],
             [receive {done, Pid} -> ok end || Pid <- Pids]
         end),
-        RustName = iolist_to_binary(["read, ", integer_to_list(N), " threads"]),
+        RustName = case N of
+            1 -> <<"key read">>;
+            _ -> iolist_to_binary(["read, ", integer_to_list(N), " threads"])
+        end,
         {lists:flatten(io_lib:format("key read, ~B processes", [N])), Rate,
             maps:get(RustName, Rust, undefined), undefined}
     end || N <- [1, 2, 4, 8]],

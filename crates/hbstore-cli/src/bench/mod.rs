@@ -53,7 +53,7 @@ impl Sizes {
         large_values: 2_000,
         messages: 50_000,
         match_queries: 50,
-        pages: 2_000,
+        pages: 10_000,
         repeats: 3,
     };
 

@@ -123,12 +123,12 @@ pub fn print(rows: &[Row], sizes: &Sizes, quick: bool, json: bool) -> CliResult 
     writeln!(out)?;
     writeln!(
         out,
-        "| {:<32} | {:>9} | {:>11} | {:>11} | {:>6} | {:<14} |",
+        "| {:<44} | {:>9} | {:>11} | {:>11} | {:>6} | {:<14} |",
         "workload", "unit", "hbstore", "raw RocksDB", "ratio", "target"
     )?;
     writeln!(
         out,
-        "|{:-<34}|{:->11}|{:->13}|{:->13}|{:->8}|{:-<16}|",
+        "|{:-<46}|{:->11}|{:->13}|{:->13}|{:->8}|{:-<16}|",
         "", "", "", "", "", ""
     )?;
     for row in rows {
@@ -143,7 +143,7 @@ pub fn print(rows: &[Row], sizes: &Sizes, quick: bool, json: bool) -> CliResult 
         };
         writeln!(
             out,
-            "| {:<32} | {:>9} | {:>11} | {:>11} | {:>6} | {:<14} |",
+            "| {:<44} | {:>9} | {:>11} | {:>11} | {:>6} | {:<14} |",
             format!("{} {}", row.number, row.workload),
             row.unit.as_str(),
             figure(row.hbstore),
