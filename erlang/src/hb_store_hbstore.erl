@@ -87,42 +87,32 @@ group(_StoreMsg, Req, _NodeOpts) ->
 
 %% @doc `#{New => Existing, ...}': every link, or none.
 -spec link(store(), map(), map()) -> result().
-link(_StoreMsg, Req, _NodeOpts) when is_map(Req), map_size(Req) == 0 ->
-    ok;
 link(StoreMsg, Req, _NodeOpts) when is_map(Req) ->
-    Entries = maps:to_list(Req),
-    call(
-        StoreMsg,
-        fun(H) ->
-            case length(Entries) == 1 andalso not is_sync(StoreMsg) of
-                true -> hbstore_nif:link(H, Entries);
-                false -> hbstore_nif:link_dirty(H, Entries)
-            end
-        end
-    );
+    apply_request(StoreMsg, Req, link, link_dirty);
 link(_StoreMsg, Req, _NodeOpts) ->
     bad_request(link, Req).
 
 %% @doc `#{Path => Value, ...}': every write, or none. With a binary or list
 %% second argument, the API before 2026: `write(StoreMsg, Key, Value)'.
 -spec write(store(), map() | path(), map() | binary()) -> result().
-write(_StoreMsg, Req, _NodeOpts) when is_map(Req), map_size(Req) == 0 ->
-    ok;
 write(StoreMsg, Req, _NodeOpts) when is_map(Req) ->
-    Entries = maps:to_list(Req),
-    call(
-        StoreMsg,
-        fun(H) ->
-            case on_normal_scheduler(StoreMsg, Entries) of
-                true -> hbstore_nif:write(H, Entries);
-                false -> hbstore_nif:write_dirty(H, Entries)
-            end
-        end
-    );
+    apply_request(StoreMsg, Req, write, write_dirty);
 write(StoreMsg, Key, Value) ->
     write(StoreMsg, #{Key => Value}, #{}).
 
-%% One small write to an unsynced store: a few microseconds, measured.
+%% A write or link request, every entry or none: one small entry to a store
+%% opened without `sync' on a normal scheduler (a few microseconds,
+%% measured), anything more on a dirty I/O scheduler.
+apply_request(_StoreMsg, Req, _Normal, _Dirty) when map_size(Req) == 0 ->
+    ok;
+apply_request(StoreMsg, Req, Normal, Dirty) ->
+    Entries = maps:to_list(Req),
+    Nif = case on_normal_scheduler(StoreMsg, Entries) of
+        true -> Normal;
+        false -> Dirty
+    end,
+    call(StoreMsg, fun(Name) -> hbstore_nif:Nif(Name, Entries) end).
+
 on_normal_scheduler(StoreMsg, [{_Path, Value}]) when is_binary(Value) ->
     byte_size(Value) =< ?NORMAL_SCHEDULER_BYTES andalso not is_sync(StoreMsg);
 on_normal_scheduler(_StoreMsg, _Entries) ->

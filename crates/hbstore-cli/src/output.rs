@@ -76,13 +76,17 @@ pub fn short_path(path: &std::path::Path) -> String {
 /// "3 groups, 1 value, 2 links": how every command words a count of
 /// entries, singular where it is one.
 pub fn counts(groups: u64, values: u64, links: u64) -> String {
-    let word = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     format!(
         "{}, {}, {}",
-        word(groups, "group", "groups"),
-        word(values, "value", "values"),
-        word(links, "link", "links")
+        counted(groups, "group", "groups"),
+        counted(values, "value", "values"),
+        counted(links, "link", "links")
     )
+}
+
+/// "1 warning", "2 warnings": a count and its noun, singular where it is one.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]

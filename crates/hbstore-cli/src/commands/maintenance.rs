@@ -7,7 +7,7 @@ use hbstore::{BackupMethod, CheckReport, Error, Options, RocksStore};
 use serde::Serialize;
 
 use crate::error::{CliError, CliResult};
-use crate::output::{counts, escaped, print_json};
+use crate::output::{counted, counts, escaped, print_json};
 use crate::progress;
 
 /// RocksDB's own figures that `stats` reports.
@@ -153,11 +153,11 @@ pub fn check(store: &RocksStore, json: bool) -> CliResult {
         }
         writeln!(
             out,
-            "checked {} entries ({}): {} problems, {} warnings",
-            report.entries(),
+            "checked {} ({}): {}, {}",
+            counted(report.entries(), "entry", "entries"),
             counts(report.groups, report.values, report.links),
-            report.problems.len(),
-            report.warnings.len()
+            counted(report.problems.len() as u64, "problem", "problems"),
+            counted(report.warnings.len() as u64, "warning", "warnings")
         )?;
     }
     if report.is_sound() {

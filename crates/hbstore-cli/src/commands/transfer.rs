@@ -8,7 +8,7 @@ use hbstore::RocksStore;
 
 use crate::error::CliResult;
 use crate::migrate::{self, Source, Summary, Target};
-use crate::output::{counts, escaped, print_json};
+use crate::output::{counted, counts, escaped, print_json};
 use crate::progress;
 
 pub fn import(store: &RocksStore, from: Source, dir: &Path, json: bool) -> CliResult {
@@ -33,12 +33,11 @@ fn print(summary: &Summary, what: &str, json: bool) -> CliResult {
     for w in &summary.warnings {
         writeln!(out, "warning: {}", escaped(w))?;
     }
-    let warnings = summary.warnings.len();
     writeln!(
         out,
-        "{what}: {}, {warnings} {}",
+        "{what}: {}, {}",
         counts(summary.groups, summary.values, summary.links),
-        if warnings == 1 { "warning" } else { "warnings" }
+        counted(summary.warnings.len() as u64, "warning", "warnings")
     )?;
     Ok(())
 }
