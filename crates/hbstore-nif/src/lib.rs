@@ -13,11 +13,12 @@
 //!
 //! | call | median | p99 | p99.9 |
 //! |---|---|---|---|
-//! | write, one key of 43 bytes | 8.2 | 22.1 | 168.3 |
-//! | read, one key | 5.3 | 12.2 | 88.9 |
+//! | write, one key of 43 bytes | 8.2 | 19.3 | 105.0 |
+//! | read, one key | 3.3 | 10.9 | 60.6 |
 //!
-//! (Their maxima, 12 and 16 ms, are the process being descheduled on a
-//! shared machine: reads show them as much as writes.) So:
+//! (An earlier run: 8.2 / 22.1 / 168.3 and 5.3 / 12.2 / 88.9. The maxima,
+//! 9 to 16 ms, are the process being descheduled on a shared machine: reads
+//! show them as much as writes.) So:
 //!
 //! - point reads (`read` of a value, `type`, `resolve`) run on a normal
 //!   scheduler: from the memtable or the block cache they take a few
@@ -81,9 +82,12 @@ fn dir<'a>(name: &Binary<'a>) -> Result<PathBuf, Refusal<'a>> {
 }
 
 /// The open store named `name`; `{error, {not_open, Dir}}` when there is
-/// none (the Erlang module then opens it and calls again).
+/// none (the Erlang module then opens it and calls again). Every call
+/// makes this lookup, so it borrows the name rather than copy it.
 fn shared<'a>(name: &Binary<'a>) -> Result<std::sync::Arc<registry::Shared>, Refusal<'a>> {
-    registry::find(&dir(name)?).map_err(unusable)
+    let text = std::str::from_utf8(name.as_slice())
+        .map_err(|_| Refusal::BadArg("the store's name is not valid UTF-8"))?;
+    registry::find(std::path::Path::new(text)).map_err(unusable)
 }
 
 fn ok(env: Env<'_>) -> Term<'_> {
