@@ -104,7 +104,7 @@ fn the_fixture_imports_entry_for_entry() {
 }
 
 /// Where hbstore answers differently from the Erlang module, it is because
-/// SPEC.md resolves links in the middle of a path (`chain2/slot`, a link to
+/// The contract (`docs/contract.md`) resolves links in the middle of a path (`chain2/slot`, a link to
 /// a message followed by `/body`), which the module did not.
 #[test]
 fn the_fixture_answers_like_the_original_except_through_links() {

@@ -1,9 +1,10 @@
-//! The in-memory backend: the reference model of SPEC.md.
+//! The in-memory backend: the reference model of the contract
+//! (`docs/contract.md`).
 //!
 //! It is written for obvious correctness, not speed, so that the RocksDB
 //! backend can be checked against it on random operation sequences. It
 //! deliberately shares no logic with the RocksDB backend: resolution here is
-//! the SPEC's walk, transcribed, with none of the shortcuts the RocksDB
+//! the contract's walk, transcribed, with none of the shortcuts the RocksDB
 //! backend takes. Every operation first computes its whole effect from a
 //! read-only view and only then applies it, so a failed operation changes
 //! nothing; a batch works on a copy that replaces the map only on success.
@@ -77,7 +78,7 @@ impl<'a> From<&'a Op> for OpRef<'a> {
     }
 }
 
-/// SPEC's resolution: walk the segments, following every link met.
+/// The contract's resolution: walk the segments, following every link met.
 fn resolve(map: &Map, origin: &StorePath, path: &str, hops: &mut u32) -> Result<String> {
     let mut current = String::new();
     for segment in path.split('/').filter(|s| !s.is_empty()) {

@@ -1,4 +1,4 @@
-//! The conformance suite: SPEC.md, row by row, for every backend.
+//! The conformance suite: `docs/contract.md`, row by row, for every backend.
 
 use hbstore::{Batch, ChildKind, EntryType, Error, Scope, Store, MAX_LINK_HOPS, MAX_PATH_BYTES};
 

@@ -1,6 +1,6 @@
 //! Path locks for writers.
 //!
-//! The SPEC's invariant (every ancestor of an entry is a group) spans
+//! The contract's invariant (every ancestor of an entry is a group) spans
 //! several keys, so two writers must not both act on what they read: one
 //! writing a value at `a` while another writes `a/x`. Writers take
 //! hierarchical locks: shared on every path they read or depend on (all the

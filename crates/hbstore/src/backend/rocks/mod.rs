@@ -191,7 +191,7 @@ impl RocksStore {
             .map_err(Error::rocks_lazy(|| format!("reading property {name}")))
     }
 
-    /// Walks every entry and verifies the SPEC's invariant; see
+    /// Walks every entry and verifies the contract's invariant; see
     /// [`CheckReport`]. `progress` is called with the number of entries
     /// seen so far, now and then.
     pub fn check(&self, progress: impl FnMut(u64)) -> Result<CheckReport> {

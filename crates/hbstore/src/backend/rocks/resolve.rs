@@ -1,7 +1,7 @@
 //! Link resolution for the RocksDB backend, shared by readers (on a
 //! snapshot) and writers (inside a transaction).
 //!
-//! It computes the SPEC's walk with two shortcuts, both sound because of the
+//! It computes the contract's walk with two shortcuts, both sound because of the
 //! invariant (every ancestor of a stored entry is a group):
 //! - when an entry exists at a path, every prefix of that path is a group,
 //!   so a reader first probes the whole path and, in the common case (a
