@@ -10,7 +10,7 @@
 //!   the read is done again on an explicit snapshot;
 //! - `list` scans with one iterator, which is an implicit snapshot.
 
-use rocksdb::{DBRawIterator, Snapshot, DB};
+use rocksdb::{DBPinnableSlice, DBRawIterator, Snapshot, DB};
 
 use super::cache::Links;
 use super::resolve::{resolve, Lookup, Probe};
@@ -38,6 +38,19 @@ pub(crate) struct ReadView<'a> {
     key: codec::EntryKey,
 }
 
+/// The bytes under `key` in a view: the snapshot's when there is one, else
+/// the live database's.
+fn get<'v>(
+    db: &'v DB,
+    snapshot: Option<&'v Snapshot<'v>>,
+    key: &[u8],
+) -> Result<Option<DBPinnableSlice<'v>>, rocksdb::Error> {
+    match snapshot {
+        Some(s) => s.get_pinned(key),
+        None => db.get_pinned(key),
+    }
+}
+
 impl Lookup for ReadView<'_> {
     const PROBE_WHOLE_FIRST: bool = true;
 
@@ -50,11 +63,8 @@ impl Lookup for ReadView<'_> {
             return Ok(Probe::Link(target.into()));
         }
         codec::entry_key_into(&mut self.key, path);
-        let stored = match &self.snapshot {
-            Some(s) => s.get_pinned(&self.key),
-            None => self.db.get_pinned(&self.key),
-        }
-        .map_err(Error::rocks_lazy(|| format!("reading {path:?}")))?;
+        let stored = get(self.db, self.snapshot.as_ref(), &self.key)
+            .map_err(Error::rocks_lazy(|| format!("reading {path:?}")))?;
         self.last_value = None;
         let probe = match stored {
             None => Probe::Absent,
@@ -103,11 +113,8 @@ impl<'a> ReadView<'a> {
     /// Whether the database holds `key`, in this view.
     pub(crate) fn contains(&mut self, key: &[u8]) -> Result<bool> {
         self.reads += 1;
-        let found = match &self.snapshot {
-            Some(s) => s.get_pinned(key),
-            None => self.db.get_pinned(key),
-        }
-        .map_err(Error::rocks("reading a key"))?;
+        let found =
+            get(self.db, self.snapshot.as_ref(), key).map_err(Error::rocks("reading a key"))?;
         Ok(found.is_some())
     }
 
