@@ -173,11 +173,30 @@ pub enum Command {
     #[command(after_help = "Example:\n  hbstore compact")]
     Compact,
 
-    /// Bring in an hb_store_fs tree or an hb_store_rocksdb database.
+    /// Remove the values under a prefix that no link reaches any more.
+    ///
+    /// HyperBEAM links a message's fields to content-addressed values under data/;
+    /// once the messages are removed (`rm -r ID`), their values stay behind. This
+    /// finds them from the link index, removes them in batches beside a running
+    /// writer (a value linked meanwhile survives), then compacts the freed range.
+    #[command(after_help = "Examples:\n  hbstore gc --dry-run\n  hbstore gc --prefix data --json")]
+    Gc {
+        /// The group whose values are swept (at any depth below it).
+        #[arg(long, default_value = "data")]
+        prefix: String,
+        /// Only count what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+
+    /// Bring in an hb_store_fs tree, an hb_store_rocksdb database or an hb_store_lmdb environment.
     ///
     /// Safe to run again: importing the same source twice gives the same store.
+    /// The source is only read (an LMDB environment may be in use by a node meanwhile).
     #[command(
-        after_help = "Examples:\n  hbstore import --from fs ./cache-mainnet\n  hbstore import --from hb-rocksdb ./cache-rocksdb"
+        after_help = "Examples:\n  hbstore import --from fs ./cache-mainnet\n  hbstore import --from hb-rocksdb ./cache-rocksdb\n  hbstore import --from hb-lmdb ./cache-mainnet/lmdb"
     )]
     Import {
         #[arg(long, value_enum)]
@@ -244,7 +263,7 @@ fn workload_number(text: &str) -> Result<u8, String> {
 
 impl clap::ValueEnum for Source {
     fn value_variants<'a>() -> &'a [Self] {
-        &[Source::Fs, Source::HbRocksdb]
+        &[Source::Fs, Source::HbRocksdb, Source::HbLmdb]
     }
 
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
@@ -252,6 +271,9 @@ impl clap::ValueEnum for Source {
             Source::Fs => PossibleValue::new("fs").help("A directory tree written by hb_store_fs"),
             Source::HbRocksdb => PossibleValue::new("hb-rocksdb")
                 .help("A RocksDB database written by hb_store_rocksdb"),
+            Source::HbLmdb => {
+                PossibleValue::new("hb-lmdb").help("An LMDB environment written by hb_store_lmdb")
+            }
         })
     }
 }

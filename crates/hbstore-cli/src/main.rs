@@ -4,6 +4,7 @@ mod bench;
 mod cli;
 mod commands;
 mod error;
+mod hb_lmdb;
 mod migrate;
 mod output;
 mod progress;

@@ -473,3 +473,45 @@ fn upgrade_builds_the_link_index_of_a_format_1_store() {
     assert!(env.ok(&["upgrade"]).contains("nothing to do"));
     env.ok(&["check"]);
 }
+
+#[test]
+fn gc_removes_the_values_no_link_reaches_and_says_what_it_freed() {
+    let env = Env::new();
+    env.ok(&["put", "data/kept", "linked"]);
+    env.ok(&["put", "data/orphan", "0123456789"]);
+    env.ok(&["link", "data/kept", "m1/field"]);
+    let dry = env.run(&["gc", "--dry-run", "--json"]).json();
+    assert_eq!(dry["examined"], 2);
+    assert_eq!(dry["removed"], 1);
+    assert_eq!(dry["bytes"], 10);
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(env.run(&["get", "data/orphan"]).stdout, b"0123456789");
+    let text = env.ok(&["gc"]);
+    assert!(text.contains("2 values under data: 1 removed"), "{text}");
+    assert_eq!(env.run(&["get", "data/orphan"]).code, 1);
+    assert_eq!(env.run(&["get", "m1/field"]).stdout, b"linked");
+    let again = env.run(&["gc", "--json"]).json();
+    assert_eq!(again["removed"], 0);
+}
+
+#[test]
+fn gc_refuses_hostile_prefixes_and_changes_nothing() {
+    let env = Env::new();
+    env.ok(&["put", "data/orphan", "x"]);
+    for prefix in ["", "/", "a/../b"] {
+        let run = env.run(&["gc", "--prefix", prefix]);
+        assert_eq!(run.code, 2, "{prefix:?}: {}", run.stderr);
+    }
+    // A name with control characters is a path like any other (nothing is
+    // under it), shown escaped.
+    let run = env.run(&["gc", "--prefix", "\u{1b}[2J"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.text().contains("0 values under \\u{1b}[2J"),
+        "{}",
+        run.text()
+    );
+    let long = "x/".repeat(5_000);
+    assert_eq!(env.run(&["gc", "--prefix", &long]).code, 2);
+    assert_eq!(env.run(&["get", "data/orphan"]).stdout, b"x");
+}

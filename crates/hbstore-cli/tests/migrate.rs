@@ -11,6 +11,9 @@ use hbstore_testkit::Dumped;
 
 mod support;
 
+#[path = "migrate/lmdb.rs"]
+mod lmdb;
+
 fn hbstore(db: &Path, args: &[&str]) -> (i32, String, String) {
     let run = support::run(db, args, None);
     (run.code, run.text(), run.stderr)

@@ -220,11 +220,29 @@ pub(crate) fn link_index_range(target: &str, name: &str) -> (Vec<u8>, Vec<u8>) {
     start.push(INDEX_SEPARATOR);
     start.extend_from_slice(name.as_bytes());
     start.push(INDEX_SEPARATOR);
-    let mut end = start.clone();
+    let end = separator_range_end(&start);
+    (start, end)
+}
+
+/// The key range `[start, end)` of every link to `target`, whatever its
+/// name and group.
+pub(crate) fn link_index_target_range(target: &str) -> (Vec<u8>, Vec<u8>) {
+    let mut start = Vec::with_capacity(LINK_INDEX_START.len() + target.len() + 1);
+    start.extend_from_slice(LINK_INDEX_START);
+    start.extend_from_slice(target.as_bytes());
+    start.push(INDEX_SEPARATOR);
+    let end = separator_range_end(&start);
+    (start, end)
+}
+
+/// The end of the range of keys that continue `start`, which ends in the
+/// separator: the separator's successor in its place.
+fn separator_range_end(start: &[u8]) -> Vec<u8> {
+    let mut end = start.to_vec();
     if let Some(last) = end.last_mut() {
         *last = INDEX_SEPARATOR + 1;
     }
-    (start, end)
+    end
 }
 
 /// Whether `key` is a link-index key.

@@ -51,7 +51,9 @@ mod sync;
 mod walk;
 
 pub use backend::memory::MemoryStore;
-pub use backend::rocks::{BackupMethod, CheckReport, Compression, Finding, Options, RocksStore};
+pub use backend::rocks::{
+    BackupMethod, CheckReport, Compression, Finding, GcReport, Options, RocksStore,
+};
 pub use error::{Error, Result};
 pub use path::{add_path, is_canonical, path, IntoStorePath, StorePath, MAX_PATH_BYTES};
 pub use store::{

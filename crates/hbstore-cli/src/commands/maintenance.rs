@@ -1,4 +1,4 @@
-//! Commands on the whole store: stats, check, backup, compact.
+//! Commands on the whole store: stats, check, backup, compact, gc.
 
 use std::io::Write;
 use std::path::Path;
@@ -206,6 +206,54 @@ pub fn compact(store: &RocksStore) -> CliResult {
         std::io::stdout().lock(),
         "compacted: {} on disk",
         human(size)
+    )?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct JsonGc {
+    prefix: String,
+    dry_run: bool,
+    examined: u64,
+    removed: u64,
+    bytes: u64,
+    disk_bytes: u64,
+}
+
+pub fn gc(store: &RocksStore, prefix: &str, dry_run: bool, json: bool) -> CliResult {
+    let bar = progress::bar("sweeping: values examined", None);
+    let report = store.gc(prefix, dry_run, &mut |n| bar.set_position(n));
+    bar.finish_and_clear();
+    let report = report?;
+    let disk_bytes = dir_size(store.dir())?;
+    if json {
+        return print_json(&JsonGc {
+            prefix: prefix.to_owned(),
+            dry_run,
+            examined: report.examined,
+            removed: report.removed,
+            bytes: report.bytes,
+            disk_bytes,
+        });
+    }
+    writeln!(
+        std::io::stdout().lock(),
+        "{} under {}: {} {} no link reaches ({} of values){}; {} on disk",
+        counted(report.examined, "value", "values"),
+        escaped(prefix),
+        report.removed,
+        if dry_run {
+            "would be removed:"
+        } else {
+            "removed:"
+        },
+        human(report.bytes),
+        if dry_run {
+            ", nothing removed (dry run)"
+        } else {
+            ""
+        },
+        human(disk_bytes)
     )?;
     Ok(())
 }

@@ -80,6 +80,18 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Check { json } => maintenance::check(&open_for_reading(db)?, json.json),
         Command::Backup { dest } => maintenance::backup(db, &dest),
         Command::Compact => maintenance::compact(&open_for_writing(db, cli.sync)?),
+        Command::Gc {
+            prefix,
+            dry_run,
+            json,
+        } => {
+            let store = if dry_run {
+                open_for_reading(db)?
+            } else {
+                open_for_writing(db, cli.sync)?
+            };
+            maintenance::gc(&store, &prefix, dry_run, json.json)
+        }
         Command::Import { from, dir, json } => {
             transfer::import(&open_for_writing(db, cli.sync)?, from, &dir, json.json)
         }

@@ -1,6 +1,6 @@
 //! Moving data between hbstore and the stores HyperBEAM already has:
-//! `import` from an `hb_store_fs` tree or an `hb_store_rocksdb` database,
-//! `export` to an `hb_store_fs` tree.
+//! `import` from an `hb_store_fs` tree, an `hb_store_rocksdb` database or
+//! an `hb_store_lmdb` environment, `export` to an `hb_store_fs` tree.
 //!
 //! Imports apply their operations in batches, each atomic. Every operation
 //! is idempotent (writing the same bytes, making a group that exists,
@@ -11,6 +11,7 @@ mod erlang_sets;
 mod fs_export;
 mod fs_import;
 mod legacy_rocks;
+mod lmdb_import;
 
 use std::path::Path;
 
@@ -130,6 +131,8 @@ pub enum Source {
     Fs,
     /// A RocksDB database written by `hb_store_rocksdb`.
     HbRocksdb,
+    /// An LMDB environment written by `hb_store_lmdb`.
+    HbLmdb,
 }
 
 /// Where `export` writes to.
@@ -151,6 +154,7 @@ pub fn import(
     match from {
         Source::Fs => fs_import::import(dir, &mut importer)?,
         Source::HbRocksdb => legacy_rocks::import(dir, &mut importer)?,
+        Source::HbLmdb => lmdb_import::import(dir, &mut importer)?,
     }
     importer.finish()
 }

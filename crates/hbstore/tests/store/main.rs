@@ -10,6 +10,7 @@ mod concurrency;
 mod conformance;
 mod crash;
 mod fuzz_corpus;
+mod gc;
 mod hostile;
 mod hyperbeam;
 mod model;

@@ -11,6 +11,7 @@
 mod backup;
 mod cache;
 mod check;
+mod gc;
 mod hash;
 mod locks;
 mod matching;
@@ -29,6 +30,7 @@ use rocksdb::{WriteBatch, WriteOptions, DB};
 
 pub use backup::BackupMethod;
 pub use check::{CheckReport, Finding};
+pub use gc::GcReport;
 pub use options::{Compression, Options};
 
 use self::cache::Caches;
@@ -169,6 +171,16 @@ impl RocksStore {
         self.db
             .compact_range(Option::<&[u8]>::None, Option::<&[u8]>::None);
         Ok(())
+    }
+
+    /// Writes what RocksDB holds in memory (its memtable) to the store's
+    /// files, so that the write-ahead log has nothing left to replay and
+    /// the files' sizes count every entry.
+    pub fn flush(&self) -> Result<()> {
+        self.writable("flush")?;
+        self.db
+            .flush()
+            .map_err(Error::rocks("flushing the memtable"))
     }
 
     /// The memory held now by the writers' group cache, which

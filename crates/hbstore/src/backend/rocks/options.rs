@@ -12,6 +12,9 @@ pub enum Compression {
     Lz4,
     /// Slower, better ratio: for cold or large stores.
     Zstd,
+    /// LZ4 on every level but the last, ZSTD on the last, where most of a
+    /// large store's bytes end up and are rewritten least often.
+    Tiered,
 }
 
 /// Options for [`RocksStore::open`](super::RocksStore::open), with builder
@@ -119,9 +122,12 @@ impl Options {
         opts.create_if_missing(self.create_if_missing);
         opts.set_compression_type(match self.compression {
             Compression::None => DBCompressionType::None,
-            Compression::Lz4 => DBCompressionType::Lz4,
+            Compression::Lz4 | Compression::Tiered => DBCompressionType::Lz4,
             Compression::Zstd => DBCompressionType::Zstd,
         });
+        if self.compression == Compression::Tiered {
+            opts.set_bottommost_compression_type(DBCompressionType::Zstd);
+        }
         let mut table = BlockBasedOptions::default();
         table.set_block_cache(&Cache::new_lru_cache(self.block_cache_bytes));
         if let Some(bits) = self.bloom_bits_per_key {
