@@ -80,7 +80,7 @@ keys(Rust) ->
         [{ok, _} = hb_store_hbstore:read(S, #{<<"read">> => K}, #{}) || K <- Picks]
     end),
     hb_store_hbstore:stop(S, #{}, #{}),
-    [{"key write", Writes, maps:get(<<"key write">>, Rust, undefined), 0.5},
+    [{"key write", Writes, maps:get(<<"key write (lmdb: txn per write)">>, Rust, undefined), 0.5},
         {"key read", Reads, maps:get(<<"key read">>, Rust, undefined), 0.5}].
 
 lists() ->
@@ -134,7 +134,8 @@ messages(Rust, Nested) ->
     Reads = timed(?MESSAGES, fun() -> [Expected = read_whole(S, Id) || Id <- Picks] end),
     hb_store_hbstore:stop(S, #{}, #{}),
     Form = case Nested of true -> "nested"; false -> "flat" end,
-    RustWrite = iolist_to_binary([Form, " message write (", integer_to_list(Expected), " fields)"]),
+    RustWrite = iolist_to_binary([Form, " message write (", integer_to_list(Expected),
+                                  " fields) (lmdb: txn per write)"]),
     RustRead = iolist_to_binary([Form, " message read, whole"]),
     [{Form ++ " message write (one write + one link)", Writes, maps:get(RustWrite, Rust, undefined), undefined},
         {Form ++ " message read, whole", Reads, maps:get(RustRead, Rust, undefined), undefined}].

@@ -216,9 +216,11 @@ pub enum Command {
         json: JsonFlag,
     },
 
-    /// Benchmark HyperBEAM's store workloads against raw RocksDB.
+    /// Benchmark HyperBEAM's store workloads against raw RocksDB and LMDB.
     ///
-    /// Works in fresh temporary stores (not in --db); prints ops/s for both and their ratio.
+    /// Works in fresh temporary stores (not in --db); prints ops/s and bytes on disk for
+    /// hbstore, raw RocksDB with the same options, and LMDB in hb_store_lmdb's layout,
+    /// with hbstore's ratio to each.
     #[command(
         after_help = "Examples:\n  hbstore bench\n  hbstore bench --quick --json > bench.json"
     )]
@@ -240,8 +242,42 @@ pub struct BenchArgs {
     /// Run only these workloads (numbered from 1, comma-separated; see the table).
     #[arg(long, value_delimiter = ',', value_parser = workload_number)]
     pub only: Vec<u8>,
+    /// Block compression of hbstore and raw RocksDB (tiered: LZ4, ZSTD on the last level).
+    #[arg(long, value_enum, default_value = "lz4")]
+    pub compression: BenchCompression,
     #[command(flatten)]
     pub json: JsonFlag,
+}
+
+/// The compression choices of `bench --compression`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchCompression {
+    None,
+    Lz4,
+    Zstd,
+    Tiered,
+}
+
+impl BenchCompression {
+    pub fn name(self) -> &'static str {
+        match self {
+            BenchCompression::None => "no",
+            BenchCompression::Lz4 => "LZ4",
+            BenchCompression::Zstd => "ZSTD",
+            BenchCompression::Tiered => "tiered (LZ4, ZSTD last level)",
+        }
+    }
+}
+
+impl From<BenchCompression> for hbstore::Compression {
+    fn from(c: BenchCompression) -> Self {
+        match c {
+            BenchCompression::None => hbstore::Compression::None,
+            BenchCompression::Lz4 => hbstore::Compression::Lz4,
+            BenchCompression::Zstd => hbstore::Compression::Zstd,
+            BenchCompression::Tiered => hbstore::Compression::Tiered,
+        }
+    }
 }
 
 /// `KEY=TARGET`, split at the first `=` (a target may hold more).

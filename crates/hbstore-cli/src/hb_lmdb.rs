@@ -254,6 +254,23 @@ impl Reader<'_> {
         Ok(children.into_iter().collect())
     }
 
+    /// Up to `limit` keys under `prefix` from `prefix ++ from` on: a page
+    /// of a group, by a cursor over the key range. Returns how many.
+    pub fn page(&self, prefix: &[u8], from: &[u8], limit: usize) -> CliResult<usize> {
+        use std::ops::Bound;
+        let start = [prefix, from].concat();
+        let range = (Bound::Included(start.as_slice()), Bound::Unbounded);
+        let mut n = 0;
+        for item in self.db.range(&self.txn, &range).map_err(failed("paging"))? {
+            let (key, _) = item.map_err(failed("paging"))?;
+            if n == limit || !key.starts_with(prefix) {
+                break;
+            }
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// `match`: the groups whose child `key` links to `target` for every
     /// pair, by a scan of every record (the store has no index).
     pub fn scan_match(&self, pairs: &[(&str, String)]) -> CliResult<usize> {

@@ -6,15 +6,18 @@
 //! values: `ID/field -> data/<sha256 of the value>`, all of one message in
 //! one atomic batch. Raw RocksDB does the same puts in one write batch per
 //! message, in the layout HyperBEAM's LMDB store uses (`ID` holds `group`,
-//! `ID/field` holds `link:data/<hash>`).
+//! `ID/field` holds `link:data/<hash>`); LMDB gets the calls HyperBEAM's
+//! cache makes of `hb_store_lmdb` (a write per value, a `make_link` per
+//! field), one message per acknowledged write.
 
-use hbstore::{ChildKind, Direction, EntryRead, Options, Page, RocksStore, Store};
+use hbstore::{ChildKind, Direction, EntryRead, Page, RocksStore, Store};
 use sha2::{Digest, Sha256};
 
 use super::raw::Raw;
-use super::report::{Row, Target, Unit};
-use super::workloads::{expect, Ctx};
+use super::report::{Figures, Row, Target, Unit};
+use super::workloads::{expect, lmdb_writes, run, Ctx, Stores, Writes, LMDB_BUFFERED};
 use crate::error::CliResult;
+use crate::hb_lmdb::{Commit, HbLmdb, Writer};
 
 /// How many distinct `process` values the messages share: a `match` on one
 /// finds a message in this many.
@@ -26,7 +29,7 @@ const PAGE: usize = 100;
 
 /// sha256 in base64url without padding: 43 characters, the shape of
 /// HyperBEAM's content addresses.
-fn address(bytes: &[u8]) -> String {
+pub(super) fn address(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let digest = Sha256::digest(bytes);
     let mut out = String::with_capacity(43);
@@ -40,9 +43,9 @@ fn address(bytes: &[u8]) -> String {
 }
 
 /// One message: its id, and its fields as (path below the id, value).
-struct Message {
-    id: String,
-    fields: Vec<(String, Vec<u8>)>,
+pub(super) struct Message {
+    pub id: String,
+    pub fields: Vec<(String, Vec<u8>)>,
 }
 
 /// `n` messages with a 32-byte `process` (one of `PROCESSES`) and a `slot`;
@@ -74,7 +77,7 @@ fn messages(cx: &mut Ctx<'_>, n: usize, nested: bool) -> Vec<Message> {
         .collect()
 }
 
-fn write_hbstore(store: &RocksStore, messages: &[Message]) -> CliResult {
+pub(super) fn write_hbstore(store: &RocksStore, messages: &[Message]) -> CliResult {
     for m in messages {
         let mut batch = hbstore::Batch::new();
         for (field, value) in &m.fields {
@@ -87,7 +90,7 @@ fn write_hbstore(store: &RocksStore, messages: &[Message]) -> CliResult {
     Ok(())
 }
 
-fn write_raw(raw: &Raw, messages: &[Message]) -> CliResult {
+pub(super) fn write_raw(raw: &Raw, messages: &[Message]) -> CliResult {
     for m in messages {
         let mut records: Vec<(String, Vec<u8>)> = vec![(m.id.clone(), b"group".to_vec())];
         for (field, value) in &m.fields {
@@ -106,9 +109,24 @@ fn write_raw(raw: &Raw, messages: &[Message]) -> CliResult {
     Ok(())
 }
 
+/// The calls HyperBEAM's cache makes of `hb_store_lmdb` for each message:
+/// the value at its content address, then the field's link (which makes
+/// the message's groups on the way); one acknowledged write per message.
+pub(super) fn write_lmdb(writer: &mut Writer<'_>, messages: &[Message]) -> CliResult {
+    for m in messages {
+        for (field, value) in &m.fields {
+            let data = format!("data/{}", address(value));
+            writer.put(data.as_bytes(), value)?;
+            writer.make_link(data.as_bytes(), format!("{}/{field}", m.id).as_bytes())?;
+        }
+        writer.acknowledge()?;
+    }
+    Ok(())
+}
+
 /// A whole message on hbstore: the group in one `read_entry`, then each
 /// field's value through its link (a nested group in one more).
-fn read_hbstore(store: &RocksStore, id: &str) -> CliResult<usize> {
+pub(super) fn read_hbstore(store: &RocksStore, id: &str) -> CliResult<usize> {
     let Some(EntryRead::Group(children)) = store.read_entry(id, 4096)? else {
         return Ok(0);
     };
@@ -127,12 +145,30 @@ fn read_hbstore(store: &RocksStore, id: &str) -> CliResult<usize> {
 
 /// The same message on raw RocksDB, the field names known: a get per field
 /// and one per value.
-fn read_raw(raw: &Raw, m: &Message) -> CliResult<usize> {
+pub(super) fn read_raw(raw: &Raw, m: &Message) -> CliResult<usize> {
     let mut values = 0;
     for (field, _) in &m.fields {
         if let Some(link) = raw.get(format!("{}/{field}", m.id).as_bytes())? {
             let target = link.strip_prefix(b"link:").unwrap_or(&link);
             values += usize::from(raw.get(target)?.is_some());
+        }
+    }
+    Ok(values)
+}
+
+/// The same message through `hb_store_lmdb`, as HyperBEAM's cache reads
+/// one: `list` the message, `read` each child (through its link), and a
+/// child that holds no value is a nested message, read the same way. Each
+/// call is its own read transaction, as each NIF call is.
+pub(super) fn read_lmdb(lmdb: &HbLmdb, id: &str) -> CliResult<usize> {
+    let names = lmdb.reading()?.list(id.as_bytes())?;
+    let mut values = 0;
+    for name in names {
+        let path = [id.as_bytes(), b"/", &name].concat();
+        let value = lmdb.reading()?.read(&path)?.map(<[u8]>::to_vec);
+        match value {
+            Some(_) => values += 1,
+            None => values += read_lmdb(lmdb, &String::from_utf8_lossy(&path))?,
         }
     }
     Ok(values)
@@ -144,46 +180,81 @@ pub fn messages_workload(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let n = cx.sizes.messages;
     let mut rows = Vec::new();
     for (nested, form) in [(false, "flat"), (true, "nested")] {
-        let (store, raw) = cx.open_pair(&Options::default())?;
+        let stores = cx.open_stores(false)?;
+        let Stores {
+            hbstore: store,
+            raw,
+            lmdb,
+            ..
+        } = &stores;
         let all = messages(cx, n, nested);
         let per_message = all[0].fields.len();
-        rows.push(cx.side_by_side(
-            &format!("{form} message write ({per_message} fields)"),
-            n,
-            Some(if nested { 0.5 } else { 0.6 }),
-            || write_hbstore(&store, &all),
-            || write_raw(&raw, &all),
+        rows.extend(cx.compare_writes(
+            Writes {
+                name: &format!("{form} message write ({per_message} fields)"),
+                ops: n,
+                targets: &[
+                    Target::RatioAtLeast(if nested { 0.5 } else { 0.6 }),
+                    Target::LmdbRatioAtLeast(1.5),
+                ],
+            },
+            &stores,
+            run(|| write_hbstore(store, &all)),
+            run(|| write_raw(raw, &all)),
+            |lmdb, commit| lmdb_writes(lmdb, commit, |w| write_lmdb(w, &all)),
         )?);
         let picks: Vec<&Message> = (0..n).map(|_| &all[cx.rng.below(n)]).collect();
-        rows.push(cx.side_by_side(
-            &format!("{form} message read, whole"),
-            n,
-            (!nested).then_some(0.8),
-            || {
-                picks.iter().try_for_each(|m| {
-                    let found = read_hbstore(&store, &m.id)?;
-                    expect(found == per_message, "every field of a message reads back")
-                })
-            },
-            || {
-                picks.iter().try_for_each(|m| {
-                    let found = read_raw(&raw, m)?;
-                    expect(found == per_message, "every raw field reads back")
-                })
-            },
-        )?);
+        rows.push(
+            cx.compare(
+                &format!("{form} message read, whole"),
+                n,
+                &(!nested)
+                    .then_some(Target::RatioAtLeast(0.8))
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+                run(|| {
+                    picks.iter().try_for_each(|m| {
+                        let found = read_hbstore(store, &m.id)?;
+                        expect(found == per_message, "every field of a message reads back")
+                    })
+                }),
+                run(|| {
+                    picks.iter().try_for_each(|m| {
+                        let found = read_raw(raw, m)?;
+                        expect(found == per_message, "every raw field reads back")
+                    })
+                }),
+                run(|| {
+                    picks.iter().try_for_each(|m| {
+                        let found = read_lmdb(lmdb, &m.id)?;
+                        expect(found == per_message, "every LMDB field reads back")
+                    })
+                }),
+            )?,
+        );
+        if !nested {
+            rows.extend(cx.bytes_rows(&stores, &[])?);
+        }
     }
     Ok(rows)
 }
 
 /// 9: `match` on a store of 50,000 messages, one pair and two, against the
-/// full scan a store without an index does (LMDB's `match`).
+/// full scan a store without an index does (raw RocksDB's, and LMDB's as
+/// `hb_store_lmdb` would).
 pub fn match_workload(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let n = cx.sizes.messages;
-    let (store, raw) = cx.open_pair(&Options::default())?;
+    let stores = cx.open_stores(false)?;
+    let Stores {
+        hbstore: store,
+        raw,
+        lmdb,
+        ..
+    } = &stores;
     let all = messages(cx, n, false);
-    write_hbstore(&store, &all)?;
-    write_raw(&raw, &all)?;
+    write_hbstore(store, &all)?;
+    write_raw(raw, &all)?;
+    lmdb_writes(lmdb, Commit::Every(LMDB_BUFFERED), |w| write_lmdb(w, &all))?;
     let queries = cx.sizes.match_queries;
     let picks: Vec<usize> = (0..queries).map(|_| cx.rng.below(n)).collect();
     let target = |i: usize, field: usize| format!("data/{}", address(&all[i].fields[field].1));
@@ -205,49 +276,69 @@ pub fn match_workload(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
                     .collect()
             })
             .collect();
-        rows.push(cx.side_by_side(
+        let (asked, sizes) = (&asked, &sizes);
+        rows.push(cx.compare(
             &format!(
                 "match, {pairs} pair{} ({n} messages)",
                 if pairs == 1 { "" } else { "s" }
             ),
             queries,
-            Some(100.0),
-            || {
-                asked.iter().zip(&sizes).try_for_each(|(pairs, &size)| {
+            &[Target::RatioAtLeast(100.0), Target::LmdbRatioAtLeast(100.0)],
+            run(move || {
+                asked.iter().zip(sizes).try_for_each(|(pairs, &size)| {
                     let found = store.match_links(pairs, None)?;
                     expect(found.len() == size, "match finds every message")
                 })
-            },
-            || {
-                asked.iter().zip(&sizes).try_for_each(|(pairs, &size)| {
+            }),
+            run(move || {
+                asked.iter().zip(sizes).try_for_each(|(pairs, &size)| {
                     let found = raw.scan_match(pairs)?;
                     expect(found == size, "the full scan finds every message")
                 })
-            },
+            }),
+            run(move || {
+                asked.iter().zip(sizes).try_for_each(|(pairs, &size)| {
+                    let found = lmdb.reading()?.scan_match(pairs)?;
+                    expect(found == size, "LMDB's full scan finds every message")
+                })
+            }),
         )?);
     }
+    rows.extend(cx.bytes_rows(&stores, &[])?);
     Ok(rows)
 }
 
 /// 10: pages of 100 children at the start, the middle and the end of a
-/// group of 200,000, against the same range scan on raw RocksDB; a page
-/// must cost the same wherever it starts.
+/// group of 200,000, against the same range scan on raw RocksDB and LMDB;
+/// a page must cost the same wherever it starts.
 pub fn pages_workload(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let n = cx.sizes.big_group;
-    let (store, raw) = cx.open_pair(&Options::default())?;
+    let stores = cx.open_stores(false)?;
+    let Stores {
+        hbstore: store,
+        raw,
+        lmdb,
+        ..
+    } = &stores;
     let mut names: Vec<String> = (0..n).map(|_| cx.rng.id()).collect();
-    for chunk in names.chunks(1_000) {
-        let mut batch = hbstore::Batch::new();
-        for name in chunk {
-            batch.write(["big", name.as_str()], b"v")?;
+    lmdb_writes(lmdb, Commit::Every(LMDB_BUFFERED), |w| {
+        w.put(b"big", crate::hb_lmdb::GROUP)?;
+        for chunk in names.chunks(1_000) {
+            let mut batch = hbstore::Batch::new();
+            for name in chunk {
+                batch.write(["big", name.as_str()], b"v")?;
+                w.put(format!("big/{name}").as_bytes(), b"v")?;
+                w.acknowledge()?;
+            }
+            store.apply(&batch)?;
+            let records: Vec<(String, Vec<u8>)> = chunk
+                .iter()
+                .map(|name| (format!("big/{name}"), b"v".to_vec()))
+                .collect();
+            raw.write_all(&records)?;
         }
-        store.apply(&batch)?;
-        let records: Vec<(String, Vec<u8>)> = chunk
-            .iter()
-            .map(|name| (format!("big/{name}"), b"v".to_vec()))
-            .collect();
-        raw.write_all(&records)?;
-    }
+        Ok(())
+    })?;
     names.sort();
     let pages = cx.sizes.pages;
     let mut rows = Vec::new();
@@ -259,22 +350,29 @@ pub fn pages_workload(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
             limit: Some(PAGE),
             direction: Direction::Ascending,
         };
-        let row = cx.side_by_side(
+        let (page, from) = (&page, &from);
+        let row = cx.compare(
             &format!("page of {PAGE} at the {position} of {n}"),
             pages,
-            None,
-            || {
+            &[],
+            run(move || {
                 (0..pages).try_for_each(|_| {
-                    let got = store.list_range("big", &page)?.map_or(0, |c| c.len());
+                    let got = store.list_range("big", page)?.map_or(0, |c| c.len());
                     expect(got == PAGE, "a page holds 100 children")
                 })
-            },
-            || {
+            }),
+            run(move || {
                 (0..pages).try_for_each(|_| {
                     let got = raw.scan_page(b"big/", from.as_bytes(), PAGE)?;
                     expect(got == PAGE, "a raw page holds 100 keys")
                 })
-            },
+            }),
+            run(move || {
+                (0..pages).try_for_each(|_| {
+                    let got = lmdb.reading()?.page(b"big/", from.as_bytes(), PAGE)?;
+                    expect(got == PAGE, "an LMDB page holds 100 keys")
+                })
+            }),
         )?;
         per_page.push(1.0 / row.hbstore);
         rows.push(row);
@@ -284,10 +382,13 @@ pub fn pages_workload(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     rows.push(cx.row(
         "page cost: slowest / fastest position",
         Unit::Times,
-        slowest / fastest,
-        None,
-        Some(Target::AtMost(1.3)),
+        Figures {
+            hbstore: slowest / fastest,
+            ..Figures::default()
+        },
+        &[Target::AtMost(1.3)],
     ));
+    rows.extend(cx.bytes_rows(&stores, &[])?);
     Ok(rows)
 }
 

@@ -4,6 +4,7 @@
 //! be compared across machines.
 
 mod hyperbeam;
+mod node;
 mod raw;
 mod report;
 mod workloads;
@@ -33,6 +34,8 @@ pub struct Sizes {
     pub messages: usize,
     pub match_queries: usize,
     pub pages: usize,
+    pub node_messages: usize,
+    pub node_reads: usize,
     pub repeats: usize,
 }
 
@@ -54,6 +57,8 @@ impl Sizes {
         messages: 50_000,
         match_queries: 50,
         pages: 10_000,
+        node_messages: 200_000,
+        node_reads: 20_000,
         repeats: 3,
     };
 
@@ -74,6 +79,8 @@ impl Sizes {
         messages: 5_000,
         match_queries: 20,
         pages: 200,
+        node_messages: 5_000,
+        node_reads: 2_000,
         repeats: 1,
     };
 }
@@ -104,6 +111,30 @@ impl Scratch {
         self.next.set(n + 1);
         self.root.path().join(format!("{name}-{n}"))
     }
+
+    /// Removes every store made so far (their handles are closed), so that
+    /// a run needs the disk of one workload at a time.
+    pub fn clear(&self) -> CliResult {
+        for entry in std::fs::read_dir(self.root.path())? {
+            std::fs::remove_dir_all(entry?.path())?;
+        }
+        Ok(())
+    }
+}
+
+/// The bytes of a RocksDB directory's SST files, write-ahead logs and
+/// manifest (its informational `LOG` files are left out).
+pub fn store_bytes(dir: &std::path::Path) -> CliResult<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.ends_with(".sst") || name.ends_with(".log") || name.starts_with("MANIFEST") {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
 }
 
 /// Times `f`, returning its result and how long it took.
@@ -151,7 +182,14 @@ pub fn run(args: &BenchArgs) -> CliResult {
         "benchmarking",
         Some(chosen.len() as u64 * sizes.repeats as u64),
     );
-    let rows = workloads::run_all(&sizes, &chosen, &scratch, &|| bar.inc(1))?;
+    let options = hbstore::Options::default().compression(args.compression.into());
+    let rows = workloads::run_all(&sizes, &options, &chosen, &scratch, &|| bar.inc(1))?;
     bar.finish_and_clear();
-    report::print(&rows, &sizes, args.quick, args.json.json)
+    report::print(
+        &rows,
+        &sizes,
+        args.quick,
+        args.compression.name(),
+        args.json.json,
+    )
 }

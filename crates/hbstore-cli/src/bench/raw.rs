@@ -1,6 +1,6 @@
 //! The baseline: raw RocksDB with exactly the options hbstore uses.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use hbstore::Options;
 use rocksdb::{ReadOptions, WriteOptions, DB};
@@ -10,6 +10,7 @@ use crate::error::{CliError, CliResult};
 pub struct Raw {
     pub db: DB,
     pub write: WriteOptions,
+    dir: PathBuf,
 }
 
 fn failed(e: rocksdb::Error) -> CliError {
@@ -21,7 +22,25 @@ impl Raw {
         Ok(Raw {
             db: DB::open(&options.rocksdb_options(), dir).map_err(failed)?,
             write: options.write_options(),
+            dir: dir.to_path_buf(),
         })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Compacts everything, the way `RocksStore::compact` does.
+    pub fn compact(&self) {
+        let mut options = rocksdb::CompactOptions::default();
+        options.set_bottommost_level_compaction(rocksdb::BottommostLevelCompaction::Force);
+        self.db
+            .compact_range_opt(Option::<&[u8]>::None, Option::<&[u8]>::None, &options);
+    }
+
+    /// Writes the memtable out (before its bytes on disk are counted).
+    pub fn flush(&self) -> CliResult {
+        self.db.flush().map_err(failed)
     }
 
     pub fn put(&self, key: &[u8], value: &[u8]) -> CliResult {

@@ -7,14 +7,38 @@ use serde::Serialize;
 use super::Sizes;
 use crate::error::CliResult;
 
-/// What a row must show to meet its target.
+/// What a row must show to meet a target.
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
     /// hbstore / raw RocksDB at least this (throughput rows).
     RatioAtLeast(f64),
+    /// hbstore / LMDB at least this (throughput rows).
+    LmdbRatioAtLeast(f64),
+    /// hbstore / LMDB at most this (bytes rows).
+    LmdbRatioAtMost(f64),
     /// hbstore's own figure at most this (the big group's last / first).
     AtMost(f64),
+}
+
+impl Target {
+    fn holds(self, row: &Row) -> bool {
+        match self {
+            Target::RatioAtLeast(min) => row.ratio.is_some_and(|r| r >= min),
+            Target::LmdbRatioAtLeast(min) => row.lmdb_ratio.is_some_and(|r| r >= min),
+            Target::LmdbRatioAtMost(max) => row.lmdb_ratio.is_some_and(|r| r <= max),
+            Target::AtMost(max) => row.hbstore <= max,
+        }
+    }
+
+    fn show(self) -> String {
+        match self {
+            Target::RatioAtLeast(min) => format!("≥ {min} raw"),
+            Target::LmdbRatioAtLeast(min) => format!("≥ {min} lmdb"),
+            Target::LmdbRatioAtMost(max) => format!("≤ {max} lmdb"),
+            Target::AtMost(max) => format!("≤ {max}"),
+        }
+    }
 }
 
 /// What a row's figures measure.
@@ -27,6 +51,9 @@ pub enum Unit {
     /// Microseconds per write: lower is better.
     #[serde(rename = "µs/write")]
     MicrosPerWrite,
+    /// Bytes on disk: lower is better.
+    #[serde(rename = "bytes")]
+    Bytes,
     /// A factor between two measurements.
     #[serde(rename = "x")]
     Times,
@@ -37,14 +64,33 @@ impl Unit {
         match self {
             Unit::OpsPerSec => "ops/s",
             Unit::MicrosPerWrite => "µs/write",
+            Unit::Bytes => "MiB",
             Unit::Times => "x",
         }
     }
 
-    /// Whether hbstore / raw RocksDB is a meaningful ratio for this unit.
+    /// Whether hbstore / another store is a meaningful ratio for this unit.
     fn has_ratio(self) -> bool {
-        self == Unit::OpsPerSec
+        matches!(self, Unit::OpsPerSec | Unit::Bytes)
     }
+
+    /// A figure as the table shows it.
+    fn figure(self, v: f64) -> String {
+        match self {
+            Unit::Bytes => format!("{:.1}", v / f64::from(1 << 20)),
+            _ if v >= 100.0 => format!("{v:.0}"),
+            _ => format!("{v:.2}"),
+        }
+    }
+}
+
+/// The figures of one measurement on each store (a store that was not
+/// measured is `None`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Figures {
+    pub hbstore: f64,
+    pub raw: Option<f64>,
+    pub lmdb: Option<f64>,
 }
 
 /// One measurement, with the number of the workload that made it.
@@ -57,35 +103,45 @@ pub struct Row {
     pub unit: Unit,
     pub hbstore: f64,
     pub raw_rocksdb: Option<f64>,
-    /// hbstore / raw RocksDB, for throughput rows.
+    /// LMDB in `hb_store_lmdb`'s layout; the workload's name says how its
+    /// writes were committed where that matters.
+    pub lmdb: Option<f64>,
+    /// hbstore / raw RocksDB, for throughput and bytes rows.
     pub ratio: Option<f64>,
-    pub target: Option<Target>,
-    pub target_holds: Option<bool>,
+    /// hbstore / LMDB, for throughput and bytes rows.
+    pub lmdb_ratio: Option<f64>,
+    pub targets: Vec<Target>,
+    /// Whether every target holds (none when the row has none).
+    pub targets_hold: Option<bool>,
 }
 
 impl Row {
-    pub fn new(
-        number: u8,
-        workload: &str,
-        unit: Unit,
-        hbstore: f64,
-        raw: Option<f64>,
-        target: Option<Target>,
-    ) -> Row {
-        let ratio = raw.filter(|_| unit.has_ratio()).map(|r| hbstore / r);
-        let target_holds = target.map(|t| match t {
-            Target::RatioAtLeast(min) => ratio.is_some_and(|r| r >= min),
-            Target::AtMost(max) => hbstore <= max,
-        });
-        Row {
+    pub fn new(number: u8, workload: &str, unit: Unit, f: Figures, targets: &[Target]) -> Row {
+        let against =
+            |other: Option<f64>| other.filter(|_| unit.has_ratio()).map(|o| f.hbstore / o);
+        let mut row = Row {
             number,
             workload: workload.to_owned(),
             unit,
-            hbstore,
-            raw_rocksdb: raw,
-            ratio,
-            target,
-            target_holds,
+            hbstore: f.hbstore,
+            raw_rocksdb: f.raw,
+            lmdb: f.lmdb,
+            ratio: against(f.raw),
+            lmdb_ratio: against(f.lmdb),
+            targets: targets.to_vec(),
+            targets_hold: None,
+        };
+        if !targets.is_empty() {
+            row.targets_hold = Some(targets.iter().all(|t| t.holds(&row)));
+        }
+        row
+    }
+
+    pub fn figures(&self) -> Figures {
+        Figures {
+            hbstore: self.hbstore,
+            raw: self.raw_rocksdb,
+            lmdb: self.lmdb,
         }
     }
 }
@@ -94,62 +150,63 @@ impl Row {
 struct JsonReport<'a> {
     quick: bool,
     repeats: usize,
+    compression: &'a str,
     rows: &'a [Row],
 }
 
-fn figure(v: f64) -> String {
-    if v >= 100.0 {
-        format!("{:.0}", v)
-    } else {
-        format!("{v:.2}")
-    }
-}
-
-pub fn print(rows: &[Row], sizes: &Sizes, quick: bool, json: bool) -> CliResult {
+pub fn print(rows: &[Row], sizes: &Sizes, quick: bool, compression: &str, json: bool) -> CliResult {
     if json {
         return crate::output::print_json(&JsonReport {
             quick,
             repeats: sizes.repeats,
+            compression,
             rows,
         });
     }
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "hbstore bench{}: median of {} run(s); raw RocksDB opened with the same options",
+        "hbstore bench{}: median of {} run(s); raw RocksDB opened with the same options \
+         ({compression} compression); LMDB in hb_store_lmdb's layout, opened as HyperBEAM opens it",
         if quick { " --quick" } else { "" },
         sizes.repeats
     )?;
     writeln!(out)?;
     writeln!(
         out,
-        "| {:<44} | {:>9} | {:>11} | {:>11} | {:>6} | {:<14} |",
-        "workload", "unit", "hbstore", "raw RocksDB", "ratio", "target"
+        "| {:<52} | {:>8} | {:>9} | {:>9} | {:>5} | {:>9} | {:>6} | {:<24} |",
+        "workload", "unit", "hbstore", "raw", "÷raw", "lmdb", "÷lmdb", "target"
     )?;
     writeln!(
         out,
-        "|{:-<46}|{:->11}|{:->13}|{:->13}|{:->8}|{:-<16}|",
-        "", "", "", "", "", ""
+        "|{:-<54}|{:->10}|{:->11}|{:->11}|{:->7}|{:->11}|{:->8}|{:-<26}|",
+        "", "", "", "", "", "", "", ""
     )?;
     for row in rows {
-        let target = match (row.target, row.target_holds) {
-            (Some(Target::RatioAtLeast(min)), Some(ok)) => {
-                format!("≥ {min} {}", if ok { "holds" } else { "MISSED" })
-            }
-            (Some(Target::AtMost(max)), Some(ok)) => {
-                format!("≤ {max} {}", if ok { "holds" } else { "MISSED" })
-            }
-            _ => String::new(),
+        let target = row
+            .targets
+            .iter()
+            .map(|t| t.show())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let verdict = match row.targets_hold {
+            Some(true) => " holds",
+            Some(false) => " MISSED",
+            None => "",
         };
+        let ratio = |r: Option<f64>| r.map_or(String::new(), |r| format!("{r:.2}"));
         writeln!(
             out,
-            "| {:<44} | {:>9} | {:>11} | {:>11} | {:>6} | {:<14} |",
+            "| {:<52} | {:>8} | {:>9} | {:>9} | {:>5} | {:>9} | {:>6} | {:<24} |",
             format!("{} {}", row.number, row.workload),
             row.unit.as_str(),
-            figure(row.hbstore),
-            row.raw_rocksdb.map_or(String::new(), figure),
-            row.ratio.map_or(String::new(), |r| format!("{r:.2}")),
-            target
+            row.unit.figure(row.hbstore),
+            row.raw_rocksdb
+                .map_or(String::new(), |v| row.unit.figure(v)),
+            ratio(row.ratio),
+            row.lmdb.map_or(String::new(), |v| row.unit.figure(v)),
+            ratio(row.lmdb_ratio),
+            format!("{target}{verdict}")
         )?;
     }
     Ok(())

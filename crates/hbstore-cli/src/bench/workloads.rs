@@ -1,26 +1,57 @@
-//! The workloads. Each runs once on hbstore and once on raw RocksDB (same
-//! options, fresh directories) and returns its samples; `run_all` repeats
-//! them and keeps the medians.
+//! The workloads. Each runs on hbstore, on raw RocksDB (same options) and
+//! on LMDB in `hb_store_lmdb`'s layout, in fresh directories, and returns
+//! its rows; `run_all` repeats them and keeps the medians.
+
+use std::time::Duration;
 
 use hbstore::{Options, RocksStore, Store};
 use hbstore_testkit::Rng;
 
 use super::raw::Raw;
-use super::report::{Row, Target, Unit};
-use super::{median, ops_per_sec, timed, Scratch, Sizes};
+use super::report::{Figures, Row, Target, Unit};
+use super::{median, ops_per_sec, store_bytes, timed, Scratch, Sizes};
 use crate::error::{CliError, CliResult};
+use crate::hb_lmdb::{Commit, HbLmdb};
 
 /// How many workloads there are, numbered from 1.
-pub const COUNT: u8 = 10;
+pub const COUNT: u8 = 11;
 
-/// Which store a repeat times first. Repeats alternate: whichever runs
-/// second finds the CPU caches and the page cache warmer (the other store's
-/// data was touched last), a bias the median evens out only if both orders
-/// are in it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
-    HbstoreFirst,
-    RawFirst,
+/// How many writes HyperBEAM's LMDB store buffers in one transaction.
+pub const LMDB_BUFFERED: usize = 5_000;
+
+/// The most an LMDB map may grow to in the bench: address space only
+/// (the file grows with what is written).
+const LMDB_MAP_BYTES: usize = 64 << 30;
+
+/// One timed run of a store, boxed so the runs of one row can be timed in
+/// turn.
+type Run<'a> = Box<dyn FnOnce() -> CliResult + 'a>;
+
+/// Boxes a run whose error any of the stores' errors may be.
+pub(super) fn run<'a, E>(f: impl FnOnce() -> Result<(), E> + 'a) -> Run<'a>
+where
+    CliError: From<E>,
+{
+    Box::new(move || f().map_err(CliError::from))
+}
+
+/// The stores of one workload, fresh.
+pub struct Stores {
+    pub hbstore: RocksStore,
+    pub raw: Raw,
+    /// LMDB written a transaction per acknowledged write; reads use it.
+    pub lmdb: HbLmdb,
+    /// LMDB written as HyperBEAM does, `LMDB_BUFFERED` writes per
+    /// transaction (for the second row of each write measurement).
+    pub lmdb_buffered: HbLmdb,
+}
+
+/// A write measurement: its name, how many acknowledged writes it makes,
+/// and its targets.
+pub(super) struct Writes<'a> {
+    pub name: &'a str,
+    pub ops: usize,
+    pub targets: &'a [Target],
 }
 
 /// What one workload of one repeat works with.
@@ -28,67 +59,164 @@ pub struct Ctx<'a> {
     pub(super) sizes: &'a Sizes,
     scratch: &'a Scratch,
     pub(super) rng: Rng,
-    order: Order,
+    /// Which store a repeat times first, in turn: whichever runs later
+    /// finds the CPU caches and the page cache warmer (another store's
+    /// data was touched last), a bias the median evens out only if every
+    /// order is in it.
+    turn: usize,
     /// The workload's number, which every row it measures carries.
     number: u8,
+    /// The options every store of the bench is opened with.
+    options: &'a Options,
 }
 
 impl Ctx<'_> {
-    pub(super) fn open_pair(&self, options: &Options) -> CliResult<(RocksStore, Raw)> {
-        let store = RocksStore::open(self.scratch.fresh("hbstore"), options.clone())?;
-        let raw = Raw::open(&self.scratch.fresh("raw"), options)?;
-        Ok((store, raw))
+    /// Fresh stores, hbstore and raw RocksDB opened with the bench's
+    /// options (`sync` as asked), LMDB as HyperBEAM opens it (synced when
+    /// `sync` is, so that the durability is the same).
+    pub(super) fn open_stores(&self, sync: bool) -> CliResult<Stores> {
+        let options = self.options.clone().sync(sync);
+        Ok(Stores {
+            hbstore: RocksStore::open(self.scratch.fresh("hbstore"), options.clone())?,
+            raw: Raw::open(&self.scratch.fresh("raw"), &options)?,
+            lmdb: HbLmdb::create(&self.scratch.fresh("lmdb"), LMDB_MAP_BYTES, sync)?,
+            lmdb_buffered: HbLmdb::create(&self.scratch.fresh("lmdb"), LMDB_MAP_BYTES, sync)?,
+        })
     }
 
     /// A row of this workload.
-    pub(super) fn row(
-        &self,
-        name: &str,
-        unit: Unit,
-        hbstore: f64,
-        raw: Option<f64>,
-        target: Option<Target>,
-    ) -> Row {
-        Row::new(self.number, name, unit, hbstore, raw, target)
+    pub(super) fn row(&self, name: &str, unit: Unit, figures: Figures, targets: &[Target]) -> Row {
+        Row::new(self.number, name, unit, figures, targets)
     }
 
-    /// Times the same work on hbstore and on raw RocksDB (in this repeat's
-    /// order), as a throughput row.
-    pub(super) fn side_by_side<E1, E2>(
+    /// Runs each of `runs` once, starting with a different one each repeat,
+    /// and returns how long each took, in the order given.
+    fn in_turn(&self, runs: Vec<Run<'_>>) -> CliResult<Vec<Duration>> {
+        let n = runs.len();
+        let mut slots: Vec<Option<Run<'_>>> = runs.into_iter().map(Some).collect();
+        let mut took = vec![Duration::ZERO; n];
+        for k in 0..n {
+            let i = (k + self.turn) % n;
+            if let Some(run) = slots[i].take() {
+                let (result, t) = timed(run);
+                result?;
+                took[i] = t;
+            }
+        }
+        Ok(took)
+    }
+
+    /// Times the same work on the three stores, as a throughput row.
+    pub(super) fn compare(
         &self,
         name: &str,
         ops: usize,
-        target: Option<f64>,
-        hbstore: impl FnOnce() -> Result<(), E1>,
-        raw: impl FnOnce() -> Result<(), E2>,
-    ) -> CliResult<Row>
-    where
-        CliError: From<E1> + From<E2>,
-    {
-        let (hb_took, raw_took) = match self.order {
-            Order::RawFirst => {
-                let (result, raw_took) = timed(raw);
-                result?;
-                let (result, hb_took) = timed(hbstore);
-                result?;
-                (hb_took, raw_took)
-            }
-            Order::HbstoreFirst => {
-                let (result, hb_took) = timed(hbstore);
-                result?;
-                let (result, raw_took) = timed(raw);
-                result?;
-                (hb_took, raw_took)
-            }
-        };
+        targets: &[Target],
+        hbstore: Run<'_>,
+        raw: Run<'_>,
+        lmdb: Run<'_>,
+    ) -> CliResult<Row> {
+        let took = self.in_turn(vec![hbstore, raw, lmdb])?;
+        let rate = |i: usize| ops_per_sec(ops, took[i]);
         Ok(self.row(
             name,
             Unit::OpsPerSec,
-            ops_per_sec(ops, hb_took),
-            Some(ops_per_sec(ops, raw_took)),
-            target.map(Target::RatioAtLeast),
+            Figures {
+                hbstore: rate(0),
+                raw: Some(rate(1)),
+                lmdb: Some(rate(2)),
+            },
+            targets,
         ))
     }
+
+    /// Times writes on the three stores, LMDB twice: a transaction per
+    /// acknowledged write (the durability hbstore's default gives: a
+    /// process kill loses nothing acknowledged), and HyperBEAM's buffered
+    /// transactions (nothing durable until one commits). Two rows.
+    pub(super) fn compare_writes(
+        &self,
+        Writes { name, ops, targets }: Writes<'_>,
+        stores: &Stores,
+        hbstore: Run<'_>,
+        raw: Run<'_>,
+        lmdb: impl Fn(&HbLmdb, Commit) -> CliResult,
+    ) -> CliResult<Vec<Row>> {
+        let lmdb = &lmdb;
+        let took = self.in_turn(vec![
+            hbstore,
+            raw,
+            Box::new(move || lmdb(&stores.lmdb, Commit::EachWrite)),
+            Box::new(move || lmdb(&stores.lmdb_buffered, Commit::Every(LMDB_BUFFERED))),
+        ])?;
+        let rate = |i: usize| ops_per_sec(ops, took[i]);
+        Ok(vec![
+            self.row(
+                &format!("{name} (lmdb: txn per write)"),
+                Unit::OpsPerSec,
+                Figures {
+                    hbstore: rate(0),
+                    raw: Some(rate(1)),
+                    lmdb: Some(rate(2)),
+                },
+                targets,
+            ),
+            self.row(
+                &format!("{name} (lmdb: 5,000 per txn, not durable)"),
+                Unit::OpsPerSec,
+                Figures {
+                    hbstore: rate(0),
+                    raw: None,
+                    lmdb: Some(rate(3)),
+                },
+                &[],
+            ),
+        ])
+    }
+
+    /// The bytes each store occupies once its memtable is flushed: RocksDB's
+    /// SST and log files; LMDB's data file, then the pages in use in it.
+    pub(super) fn bytes_rows(&self, stores: &Stores, targets: &[Target]) -> CliResult<Vec<Row>> {
+        stores.hbstore.flush()?;
+        stores.raw.flush()?;
+        let hbstore = store_bytes(stores.hbstore.dir())? as f64;
+        let raw = store_bytes(stores.raw.dir())? as f64;
+        let (file, used) = stores.lmdb.disk_bytes()?;
+        Ok(vec![
+            self.row(
+                "bytes on disk (lmdb: file size)",
+                Unit::Bytes,
+                Figures {
+                    hbstore,
+                    raw: Some(raw),
+                    lmdb: Some(file as f64),
+                },
+                targets,
+            ),
+            self.row(
+                "bytes on disk (lmdb: pages in use)",
+                Unit::Bytes,
+                Figures {
+                    hbstore,
+                    raw: Some(raw),
+                    lmdb: Some(used as f64),
+                },
+                &[],
+            ),
+        ])
+    }
+}
+
+/// Writes with a writer of `lmdb` committing as `commit` says, then
+/// commits the rest.
+pub(super) fn lmdb_writes(
+    lmdb: &HbLmdb,
+    commit: Commit,
+    work: impl FnOnce(&mut crate::hb_lmdb::Writer<'_>) -> CliResult,
+) -> CliResult {
+    let mut writer = lmdb.writer(commit);
+    work(&mut writer)?;
+    writer.finish()
 }
 
 /// Fails the benchmark when a store did not answer what it should: a
@@ -108,30 +236,49 @@ const VALUE_43: &[u8; 43] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
 /// 1: `key-1..key-N`, then random reads of them.
 fn key_read_write(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let s = cx.sizes;
-    let (store, raw) = cx.open_pair(&Options::default())?;
+    let stores = cx.open_stores(false)?;
+    let Stores {
+        hbstore: store,
+        raw,
+        lmdb,
+        ..
+    } = &stores;
     let keys = numbered_keys(s.keys);
-    let writes = cx.side_by_side(
-        "key write",
-        s.keys,
-        Some(0.75),
-        || {
+    let mut rows = cx.compare_writes(
+        Writes {
+            name: "key write",
+            ops: s.keys,
+            targets: &[Target::RatioAtLeast(0.75), Target::LmdbRatioAtLeast(1.5)],
+        },
+        &stores,
+        run(|| {
             keys.iter()
                 .try_for_each(|k| store.write(k.as_str(), VALUE_43))
-        },
-        || {
+        }),
+        run(|| {
             keys.iter()
                 .try_for_each(|k| raw.put(k.as_bytes(), VALUE_43))
+        }),
+        |lmdb, commit| {
+            lmdb_writes(lmdb, commit, |w| {
+                keys.iter().try_for_each(|k| {
+                    w.put(k.as_bytes(), VALUE_43)?;
+                    w.acknowledge()
+                })
+            })
         },
     )?;
     let picks = random_picks(&mut cx.rng, &keys, s.reads);
-    let reads = cx.side_by_side(
+    rows.push(cx.compare(
         "key read",
         picks.len(),
-        Some(0.9),
-        || read_each(&store, &picks),
-        || raw.get_each(&picks),
-    )?;
-    Ok(vec![writes, reads])
+        &[Target::RatioAtLeast(0.9)],
+        run(|| read_each(store, &picks)),
+        run(|| raw.get_each(&picks)),
+        run(|| lmdb_read_each(lmdb, &picks)),
+    )?);
+    rows.extend(cx.bytes_rows(&stores, &[])?);
+    Ok(rows)
 }
 
 fn numbered_keys(n: usize) -> Vec<String> {
@@ -152,6 +299,19 @@ fn read_each(store: &RocksStore, picks: &[&str]) -> CliResult {
     })
 }
 
+/// The same on LMDB, a read transaction per read as `hb_store_lmdb` takes.
+fn lmdb_read_each<K: AsRef<str>>(lmdb: &HbLmdb, picks: &[K]) -> CliResult {
+    picks.iter().try_for_each(|k| {
+        // Copied out, as the NIF copies a value into an Erlang binary.
+        let found = lmdb
+            .reading()?
+            .read(k.as_ref().as_bytes())?
+            .map(<[u8]>::to_vec)
+            .is_some();
+        expect(found, "a written key reads back from LMDB")
+    })
+}
+
 /// Runs `work(thread_index)` on `threads` threads; the first error wins.
 fn parallel(threads: usize, work: impl Fn(usize) -> CliResult + Sync) -> CliResult {
     let work = &work;
@@ -165,30 +325,51 @@ fn parallel(threads: usize, work: impl Fn(usize) -> CliResult + Sync) -> CliResu
 }
 
 /// 2: groups with random ids, 10 values each; then `list` of random groups
-/// against a raw prefix scan of their 10 keys.
+/// against a raw prefix scan of their 10 keys and `hb_store_lmdb`'s list.
 fn list(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let s = cx.sizes;
-    let (store, raw) = cx.open_pair(&Options::default())?;
+    let stores = cx.open_stores(false)?;
+    let Stores {
+        hbstore: store,
+        raw,
+        lmdb,
+        ..
+    } = &stores;
     let ids: Vec<String> = (0..s.groups).map(|_| cx.rng.id()).collect();
     let children: Vec<String> = (1..=10).map(|j| format!("key-{j}")).collect();
-    let fill = cx.side_by_side(
-        "list: make_group + 10 writes",
-        s.groups * 11,
-        None,
-        || {
+    let mut rows = cx.compare_writes(
+        Writes {
+            name: "list: make_group + 10 writes",
+            ops: s.groups * 11,
+            targets: &[],
+        },
+        &stores,
+        run(|| {
             ids.iter().try_for_each(|id| {
                 store.make_group(id.as_str())?;
                 children
                     .iter()
                     .try_for_each(|c| store.write([id.as_str(), c.as_str()], VALUE_43))
             })
-        },
-        || {
+        }),
+        run(|| {
             ids.iter().try_for_each(|id| {
                 raw.put(id.as_bytes(), b"group")?;
                 children
                     .iter()
                     .try_for_each(|c| raw.put(format!("{id}/{c}").as_bytes(), VALUE_43))
+            })
+        }),
+        |lmdb, commit| {
+            lmdb_writes(lmdb, commit, |w| {
+                ids.iter().try_for_each(|id| {
+                    w.put(id.as_bytes(), crate::hb_lmdb::GROUP)?;
+                    w.acknowledge()?;
+                    children.iter().try_for_each(|c| {
+                        w.put(format!("{id}/{c}").as_bytes(), VALUE_43)?;
+                        w.acknowledge()
+                    })
+                })
             })
         },
     )?;
@@ -196,30 +377,43 @@ fn list(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
         .map(|_| ids[cx.rng.below(ids.len())].as_str())
         .collect();
     let prefixes: Vec<String> = picks.iter().map(|id| format!("{id}/")).collect();
-    let lists = cx.side_by_side(
+    rows.push(cx.compare(
         "list of a 10-child group",
         s.lists,
-        Some(0.8),
-        || {
+        &[Target::RatioAtLeast(0.8)],
+        run(|| {
             picks.iter().try_for_each(|id| {
                 let names = store.list(*id)?.unwrap_or_default();
                 expect(names.len() == 10, "a listed group holds 10 keys")
             })
-        },
-        || {
+        }),
+        run(|| {
             prefixes.iter().try_for_each(|p| {
                 let keys = raw.scan(p.as_bytes())?;
                 expect(keys.len() == 10, "a raw scan finds 10 keys")
             })
-        },
-    )?;
-    Ok(vec![fill, lists])
+        }),
+        run(|| {
+            picks.iter().try_for_each(|id| {
+                let names = lmdb.reading()?.list(id.as_bytes())?;
+                expect(names.len() == 10, "an LMDB list finds 10 keys")
+            })
+        }),
+    )?);
+    rows.extend(cx.bytes_rows(&stores, &[])?);
+    Ok(rows)
 }
 
 /// 3: values at depth 4, parents created on the way.
 fn deep(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let s = cx.sizes;
-    let (store, raw) = cx.open_pair(&Options::default())?;
+    let stores = cx.open_stores(false)?;
+    let Stores {
+        hbstore: store,
+        raw,
+        lmdb,
+        ..
+    } = &stores;
     let f = s.deep_fanout;
     let mut paths = Vec::with_capacity(f * f * f * s.deep_leaves);
     for a in 0..f {
@@ -236,71 +430,106 @@ fn deep(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
         paths.swap(i, cx.rng.below(i + 1));
     }
     let n = paths.len();
-    let writes = cx.side_by_side(
-        "deep write (depth 4)",
-        n,
-        Some(0.75),
-        || {
+    let mut rows = cx.compare_writes(
+        Writes {
+            name: "deep write (depth 4)",
+            ops: n,
+            targets: &[Target::RatioAtLeast(0.75)],
+        },
+        &stores,
+        run(|| {
             paths
                 .iter()
                 .try_for_each(|p| store.write(p.as_str(), VALUE_43))
-        },
-        || {
+        }),
+        run(|| {
             paths
                 .iter()
                 .try_for_each(|p| raw.put(p.as_bytes(), VALUE_43))
+        }),
+        |lmdb, commit| {
+            lmdb_writes(lmdb, commit, |w| {
+                paths.iter().try_for_each(|p| {
+                    w.put(p.as_bytes(), VALUE_43)?;
+                    w.acknowledge()
+                })
+            })
         },
     )?;
     let picks: Vec<&str> = (0..n).map(|_| paths[cx.rng.below(n)].as_str()).collect();
-    let reads = cx.side_by_side(
+    rows.push(cx.compare(
         "deep read (depth 4)",
         n,
-        None,
-        || {
+        &[],
+        run(|| {
             picks.iter().try_for_each(|p| {
                 let found = store.read(*p)?.is_some();
                 expect(found, "a deep value reads back")
             })
-        },
-        || raw.get_each(&picks),
-    )?;
-    Ok(vec![writes, reads])
+        }),
+        run(|| raw.get_each(&picks)),
+        run(|| lmdb_read_each(lmdb, &picks)),
+    )?);
+    rows.extend(cx.bytes_rows(&stores, &[])?);
+    Ok(rows)
 }
 
-/// 4: reads through one link, against raw reads of the targets.
+/// 4: reads through one link, against raw reads of the targets and
+/// `hb_store_lmdb`'s reads through its `link:` values.
 fn links(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let s = cx.sizes;
-    let (store, raw) = cx.open_pair(&Options::default())?;
-    for n in 0..s.link_values {
-        let target = format!("data/k-{n}");
-        store.write(target.as_str(), VALUE_43)?;
-        store.make_link(target.as_str(), format!("alias/k-{n}"))?;
-        raw.put(target.as_bytes(), VALUE_43)?;
-    }
+    let stores = cx.open_stores(false)?;
+    let Stores {
+        hbstore: store,
+        raw,
+        lmdb,
+        ..
+    } = &stores;
+    lmdb_writes(lmdb, Commit::Every(LMDB_BUFFERED), |w| {
+        for n in 0..s.link_values {
+            let target = format!("data/k-{n}");
+            store.write(target.as_str(), VALUE_43)?;
+            store.make_link(target.as_str(), format!("alias/k-{n}"))?;
+            raw.put(target.as_bytes(), VALUE_43)?;
+            w.put(target.as_bytes(), VALUE_43)?;
+            w.make_link(target.as_bytes(), format!("alias/k-{n}").as_bytes())?;
+            w.acknowledge()?;
+        }
+        Ok(())
+    })?;
     let picks: Vec<usize> = (0..s.link_reads)
         .map(|_| cx.rng.below(s.link_values))
         .collect();
     let aliases: Vec<String> = picks.iter().map(|n| format!("alias/k-{n}")).collect();
     let targets: Vec<String> = picks.iter().map(|n| format!("data/k-{n}")).collect();
-    Ok(vec![cx.side_by_side(
+    let mut rows = vec![cx.compare(
         "read through one link",
         s.link_reads,
-        Some(0.45),
-        || {
+        &[Target::RatioAtLeast(0.45)],
+        run(|| {
             aliases.iter().try_for_each(|p| {
                 let found = store.read(p.as_str())?.is_some();
                 expect(found, "a read through a link finds the value")
             })
-        },
-        || raw.get_each(&targets),
-    )?])
+        }),
+        run(|| raw.get_each(&targets)),
+        run(|| lmdb_read_each(lmdb, &aliases)),
+    )?];
+    rows.extend(cx.bytes_rows(&stores, &[])?);
+    Ok(rows)
 }
 
 /// 5: one group of many children; the cost of the last writes against the
 /// first.
 fn big_group(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let s = cx.sizes;
-    let (store, raw) = cx.open_pair(&Options::default())?;
+    let stores = cx.open_stores(false)?;
+    let Stores {
+        hbstore: store,
+        raw,
+        lmdb,
+        ..
+    } = &stores;
     store.make_group("big")?;
     let names: Vec<String> = (0..s.big_group)
         .map(|_| format!("big/{}", cx.rng.id()))
@@ -311,29 +540,65 @@ fn big_group(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     })?;
     let (raw_first, raw_last) =
         first_and_last_window(&names, s.big_window, |p| raw.put(p.as_bytes(), VALUE_43))?;
+    let (lmdb_first, lmdb_last) = {
+        let mut writer = lmdb.writer(Commit::EachWrite);
+        writer.put(b"big", crate::hb_lmdb::GROUP)?;
+        writer.acknowledge()?;
+        let writer = std::cell::RefCell::new(writer);
+        let windows = first_and_last_window(&names, s.big_window, |p| {
+            let mut w = writer.borrow_mut();
+            w.put(p.as_bytes(), VALUE_43)?;
+            w.acknowledge()
+        })?;
+        writer.into_inner().finish()?;
+        windows
+    };
     let listed = store.list("big")?.map_or(0, |l| l.len());
     expect(listed == s.big_group, "the big group lists every child")?;
-    let per_write = |name, hb, raw| cx.row(name, Unit::MicrosPerWrite, hb, Some(raw), None);
-    Ok(vec![
-        per_write("big group: first 1,000 writes", hb_first, raw_first),
-        per_write("big group: last 1,000 writes", hb_last, raw_last),
+    let per_write = |name, hb, raw, lmdb| {
+        cx.row(
+            name,
+            Unit::MicrosPerWrite,
+            Figures {
+                hbstore: hb,
+                raw: Some(raw),
+                lmdb: Some(lmdb),
+            },
+            &[],
+        )
+    };
+    let mut rows = vec![
+        per_write(
+            "big group: first 1,000 writes",
+            hb_first,
+            raw_first,
+            lmdb_first,
+        ),
+        per_write("big group: last 1,000 writes", hb_last, raw_last, lmdb_last),
         cx.row(
             "big group: last / first",
             Unit::Times,
-            hb_last / hb_first,
-            Some(raw_last / raw_first),
-            Some(Target::AtMost(1.3)),
+            Figures {
+                hbstore: hb_last / hb_first,
+                raw: Some(raw_last / raw_first),
+                lmdb: Some(lmdb_last / lmdb_first),
+            },
+            &[Target::AtMost(1.3)],
         ),
         // RocksDB's own writes slow down as its memtable grows; this is
         // hbstore's growth with that factored out (1.0: none of its own).
         cx.row(
             "big group: growth / raw growth",
             Unit::Times,
-            (hb_last / hb_first) / (raw_last / raw_first),
-            None,
-            None,
+            Figures {
+                hbstore: (hb_last / hb_first) / (raw_last / raw_first),
+                ..Figures::default()
+            },
+            &[],
         ),
-    ])
+    ];
+    rows.extend(cx.bytes_rows(&stores, &[])?);
+    Ok(rows)
 }
 
 /// Writes every path, timing each window of `window` writes; returns the
@@ -355,85 +620,142 @@ fn first_and_last_window(
 }
 
 /// 6: threads sharing one store: random reads from 2 and 4 threads, then
-/// synced writes from 1, 2 and 4 threads (RocksDB's group commit).
+/// synced writes from 1, 2 and 4 threads (RocksDB's group commit; LMDB
+/// commits one writer at a time).
 fn threads(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let s = cx.sizes;
     let mut out = Vec::new();
-    let (store, raw) = cx.open_pair(&Options::default())?;
+    let stores = cx.open_stores(false)?;
+    let Stores {
+        hbstore: store,
+        raw,
+        lmdb,
+        ..
+    } = &stores;
     let keys = numbered_keys(s.keys);
-    for k in &keys {
-        store.write(k.as_str(), VALUE_43)?;
-        raw.put(k.as_bytes(), VALUE_43)?;
-    }
+    lmdb_writes(lmdb, Commit::Every(LMDB_BUFFERED), |w| {
+        for k in &keys {
+            store.write(k.as_str(), VALUE_43)?;
+            raw.put(k.as_bytes(), VALUE_43)?;
+            w.put(k.as_bytes(), VALUE_43)?;
+            w.acknowledge()?;
+        }
+        Ok(())
+    })?;
     let picks = random_picks(&mut cx.rng, &keys, s.reads);
     for threads in [2, 4] {
         let per_thread = picks.len() / threads;
         let share = |t: usize| &picks[t * per_thread..(t + 1) * per_thread];
-        out.push(cx.side_by_side(
+        out.push(cx.compare(
             &format!("read, {threads} threads"),
             per_thread * threads,
-            None,
-            || parallel(threads, |t| read_each(&store, share(t))),
-            || parallel(threads, |t| raw.get_each(share(t))),
+            &[],
+            run(|| parallel(threads, |t| read_each(store, share(t)))),
+            run(|| parallel(threads, |t| raw.get_each(share(t)))),
+            run(|| parallel(threads, |t| lmdb_read_each(lmdb, share(t)))),
         )?);
     }
-    let options = Options::default().sync(true);
     for threads in [1, 2, 4] {
-        let (store, raw) = cx.open_pair(&options)?;
+        let synced = cx.open_stores(true)?;
         let per_thread = s.sync_writes / threads;
         let key = |t: usize, i: usize| format!("t{t}/k{i}");
-        out.push(cx.side_by_side(
-            &format!(
-                "sync write, {threads} thread{}",
-                if threads == 1 { "" } else { "s" }
-            ),
-            per_thread * threads,
-            (threads == 4).then_some(0.7),
-            || {
-                parallel(threads, |t| {
-                    (0..per_thread).try_for_each(|i| Ok(store.write(key(t, i), VALUE_43)?))
-                })
-            },
-            || {
-                parallel(threads, |t| {
-                    (0..per_thread).try_for_each(|i| raw.put(key(t, i).as_bytes(), VALUE_43))
-                })
-            },
-        )?);
+        out.push(
+            cx.compare(
+                &format!(
+                    "sync write, {threads} thread{} (all: fsync per write)",
+                    if threads == 1 { "" } else { "s" }
+                ),
+                per_thread * threads,
+                &(threads == 4)
+                    .then_some(Target::RatioAtLeast(0.7))
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+                run(|| {
+                    parallel(threads, |t| {
+                        (0..per_thread)
+                            .try_for_each(|i| Ok(synced.hbstore.write(key(t, i), VALUE_43)?))
+                    })
+                }),
+                run(|| {
+                    parallel(threads, |t| {
+                        (0..per_thread)
+                            .try_for_each(|i| synced.raw.put(key(t, i).as_bytes(), VALUE_43))
+                    })
+                }),
+                run(|| {
+                    parallel(threads, |t| {
+                        (0..per_thread).try_for_each(|i| {
+                            lmdb_writes(&synced.lmdb, Commit::EachWrite, |w| {
+                                w.put(key(t, i).as_bytes(), VALUE_43)
+                            })
+                        })
+                    })
+                }),
+            )?,
+        );
     }
+    out.extend(cx.bytes_rows(&stores, &[])?);
     Ok(out)
 }
 
 /// 7: 1 MiB values written and read back.
 fn large_values(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let s = cx.sizes;
-    let (store, raw) = cx.open_pair(&Options::default())?;
+    let stores = cx.open_stores(false)?;
+    let Stores {
+        hbstore: store,
+        raw,
+        lmdb,
+        ..
+    } = &stores;
     let value: Vec<u8> = (0..1 << 20).map(|_| cx.rng.next_u64() as u8).collect();
     let paths: Vec<String> = (0..s.large_values).map(|i| format!("blobs/b{i}")).collect();
-    let writes = cx.side_by_side(
-        "large value write (1 MiB)",
-        s.large_values,
-        None,
-        || {
+    let mut rows = cx.compare_writes(
+        Writes {
+            name: "large value write (1 MiB)",
+            ops: s.large_values,
+            targets: &[],
+        },
+        &stores,
+        run(|| {
             paths
                 .iter()
                 .try_for_each(|p| store.write(p.as_str(), &value))
+        }),
+        run(|| paths.iter().try_for_each(|p| raw.put(p.as_bytes(), &value))),
+        |lmdb, commit| {
+            lmdb_writes(lmdb, commit, |w| {
+                paths.iter().try_for_each(|p| {
+                    w.put(p.as_bytes(), &value)?;
+                    w.acknowledge()
+                })
+            })
         },
-        || paths.iter().try_for_each(|p| raw.put(p.as_bytes(), &value)),
     )?;
-    let reads = cx.side_by_side(
+    rows.push(cx.compare(
         "large value read (1 MiB)",
         s.large_values,
-        None,
-        || {
+        &[],
+        run(|| {
             paths.iter().try_for_each(|p| {
                 let len = store.read(p.as_str())?.map_or(0, |v| v.len());
                 expect(len == value.len(), "a large value reads back whole")
             })
-        },
-        || raw.get_each(&paths),
-    )?;
-    Ok(vec![writes, reads])
+        }),
+        run(|| raw.get_each(&paths)),
+        run(|| {
+            paths.iter().try_for_each(|p| {
+                let reader = lmdb.reading()?;
+                let len = reader.read(p.as_bytes())?.map_or(0, |v| v.to_vec().len());
+                expect(
+                    len == value.len(),
+                    "a large value reads back whole from LMDB",
+                )
+            })
+        }),
+    )?);
+    rows.extend(cx.bytes_rows(&stores, &[])?);
+    Ok(rows)
 }
 
 type Workload = fn(&mut Ctx<'_>) -> CliResult<Vec<Row>>;
@@ -450,23 +772,21 @@ const WORKLOADS: [Workload; COUNT as usize] = [
     super::hyperbeam::messages_workload,
     super::hyperbeam::match_workload,
     super::hyperbeam::pages_workload,
+    super::node::node_workload,
 ];
 
 /// Every chosen workload, `sizes.repeats` times; one row per measurement
-/// with the medians over the repeats.
+/// with the medians over the repeats. Each workload's stores are removed
+/// once it is done.
 pub fn run_all(
     sizes: &Sizes,
+    options: &Options,
     chosen: &[u8],
     scratch: &Scratch,
     tick: &dyn Fn(),
 ) -> CliResult<Vec<Row>> {
     let mut repeats: Vec<Vec<Row>> = Vec::new();
     for repeat in 0..sizes.repeats {
-        let order = if repeat % 2 == 0 {
-            Order::HbstoreFirst
-        } else {
-            Order::RawFirst
-        };
         let mut this_repeat = Vec::new();
         for (number, workload) in (1..).zip(WORKLOADS) {
             if !chosen.contains(&number) {
@@ -476,10 +796,12 @@ pub fn run_all(
                 sizes,
                 scratch,
                 rng: Rng::new(0x5eed + repeat as u64 * 100 + u64::from(number)),
-                order,
+                turn: repeat,
                 number,
+                options,
             };
             this_repeat.extend(workload(&mut cx)?);
+            scratch.clear()?;
             tick();
         }
         repeats.push(this_repeat);
@@ -489,17 +811,26 @@ pub fn run_all(
         .iter()
         .enumerate()
         .map(|(i, row)| {
-            let hbstore = median(repeats.iter().map(|r| r[i].hbstore).collect());
-            let raw = row
-                .raw_rocksdb
-                .map(|_| median(repeats.iter().filter_map(|r| r[i].raw_rocksdb).collect()));
+            let figures = |pick: fn(Figures) -> Option<f64>| {
+                pick(row.figures()).map(|_| {
+                    median(
+                        repeats
+                            .iter()
+                            .filter_map(|r| pick(r[i].figures()))
+                            .collect(),
+                    )
+                })
+            };
             Row::new(
                 row.number,
                 &row.workload,
                 row.unit,
-                hbstore,
-                raw,
-                row.target,
+                Figures {
+                    hbstore: median(repeats.iter().map(|r| r[i].hbstore).collect()),
+                    raw: figures(|f| f.raw),
+                    lmdb: figures(|f| f.lmdb),
+                },
+                &row.targets,
             )
         })
         .collect())

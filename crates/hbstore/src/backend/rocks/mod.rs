@@ -165,11 +165,17 @@ impl RocksStore {
         Ok(answer)
     }
 
-    /// Compacts the whole database (reclaims the space of deleted entries).
+    /// Compacts the whole database: every file is rewritten once, so the
+    /// space of deleted entries is reclaimed and the last level's
+    /// compression applies to all that reaches it.
     pub fn compact(&self) -> Result<()> {
         self.writable("compact")?;
+        let mut options = rocksdb::CompactOptions::default();
+        // Without this, files already on the last level would be left as
+        // they are (or moved without a rewrite).
+        options.set_bottommost_level_compaction(rocksdb::BottommostLevelCompaction::Force);
         self.db
-            .compact_range(Option::<&[u8]>::None, Option::<&[u8]>::None);
+            .compact_range_opt(Option::<&[u8]>::None, Option::<&[u8]>::None, &options);
         Ok(())
     }
 
