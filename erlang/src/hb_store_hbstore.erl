@@ -9,7 +9,8 @@
 %%% (unknown keys are ignored): `read-only' (default `false'), `sync'
 %%% (`true' fsyncs every write before it returns, so it survives power loss;
 %%% default `false', which survives a killed process), `compression'
-%%% (`none', `lz4' or `zstd', atom or binary; default `lz4'),
+%%% (`none', `lz4', `zstd' or `tiered', atom or binary; default `tiered':
+%%% LZ4, and ZSTD with a trained dictionary on the last level),
 %%% `block-cache-bytes' (default 64 MiB), and `read-values' (a group read
 %%% returns a child whose value is at most this many bytes as `{Name, Value}',
 %%% following the child's link if it has one; `false' for names only;
@@ -313,10 +314,11 @@ option(StoreMsg, Key, Default) ->
     end.
 
 compression(StoreMsg) ->
-    case maps:get(<<"compression">>, StoreMsg, lz4) of
+    case maps:get(<<"compression">>, StoreMsg, tiered) of
         C when C == none; C == <<"none">> -> none;
+        C when C == lz4; C == <<"lz4">> -> lz4;
         C when C == zstd; C == <<"zstd">> -> zstd;
-        _ -> lz4
+        _ -> tiered
     end.
 
 %% Runs `Fun' on the store named by the message, opening it first if it is

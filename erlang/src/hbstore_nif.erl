@@ -25,7 +25,8 @@ priv_dir() ->
             Dir
     end.
 
--spec open(binary(), boolean(), boolean(), none | lz4 | zstd, non_neg_integer() | nil) ->
+-spec open(binary(), boolean(), boolean(), none | lz4 | zstd | tiered,
+           non_neg_integer() | nil) ->
     ok | {error, term()} | {failure, term()}.
 open(_Dir, _ReadOnly, _Sync, _Compression, _BlockCacheBytes) -> erlang:nif_error(nif_not_loaded).
 -spec close(binary()) -> ok.

@@ -275,7 +275,14 @@ options_are_read_and_unknown_ones_ignored_test() ->
         <<"block-cache-bytes">> => 8388608, <<"no-such-option">> => 42}),
     ?assertEqual(ok, w(S, #{<<"k">> => <<"synced">>})),
     ?assertEqual({ok, <<"synced">>}, r(S, <<"k">>)),
-    ok = ?M:stop(S, #{}, #{}).
+    ok = ?M:stop(S, #{}, #{}),
+    %% Every compression opens the same store (files may mix them).
+    [begin
+         C = S#{<<"compression">> => Compression},
+         ?assertEqual({ok, <<"synced">>}, r(C, <<"k">>)),
+         ok = w(C, #{Compression => <<"v">>}),
+         ok = ?M:stop(C, #{}, #{})
+     end || Compression <- [<<"none">>, <<"lz4">>, <<"tiered">>, <<"zstd">>]].
 
 scope_is_local_test() ->
     ?assertEqual(local, ?M:scope()),

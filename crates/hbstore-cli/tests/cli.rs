@@ -487,7 +487,10 @@ fn gc_removes_the_values_no_link_reaches_and_says_what_it_freed() {
     assert_eq!(dry["dry_run"], true);
     assert_eq!(env.run(&["get", "data/orphan"]).stdout, b"0123456789");
     let text = env.ok(&["gc"]);
-    assert!(text.contains("2 values under data: 1 removed"), "{text}");
+    assert!(
+        text.contains("2 values under data; 1 that no link reaches removed"),
+        "{text}"
+    );
     assert_eq!(env.run(&["get", "data/orphan"]).code, 1);
     assert_eq!(env.run(&["get", "m1/field"]).stdout, b"linked");
     let again = env.run(&["gc", "--json"]).json();

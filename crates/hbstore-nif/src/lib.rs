@@ -115,7 +115,8 @@ fn open<'a>(
             c if c == atoms::none() => Compression::None,
             c if c == atoms::lz4() => Compression::Lz4,
             c if c == atoms::zstd() => Compression::Zstd,
-            _ => return Err(Refusal::BadArg("compression is none, lz4 or zstd")),
+            c if c == atoms::tiered() => Compression::Tiered,
+            _ => return Err(Refusal::BadArg("compression is none, lz4, zstd or tiered")),
         };
         let mut options = Options::default()
             .read_only(read_only)
@@ -130,7 +131,7 @@ fn open<'a>(
 }
 
 mod atoms {
-    rustler::atoms! { none, lz4, zstd, asc, desc, all, large_group }
+    rustler::atoms! { none, lz4, zstd, tiered, asc, desc, all, large_group }
 }
 
 /// `close(Name)`: closes the store, after the calls in flight on it.

@@ -236,23 +236,18 @@ pub fn gc(store: &RocksStore, prefix: &str, dry_run: bool, json: bool) -> CliRes
             disk_bytes,
         });
     }
+    let (verb, dry) = if dry_run {
+        ("would be removed", " (dry run: nothing removed)")
+    } else {
+        ("removed", "")
+    };
     writeln!(
         std::io::stdout().lock(),
-        "{} under {}: {} {} no link reaches ({} of values){}; {} on disk",
+        "{} under {}; {} that no link reaches {verb} ({} of values){dry}; {} on disk",
         counted(report.examined, "value", "values"),
         escaped(prefix),
         report.removed,
-        if dry_run {
-            "would be removed:"
-        } else {
-            "removed:"
-        },
         human(report.bytes),
-        if dry_run {
-            ", nothing removed (dry run)"
-        } else {
-            ""
-        },
         human(disk_bytes)
     )?;
     Ok(())
