@@ -274,27 +274,55 @@ impl Reader<'_> {
     /// `match`: the groups whose child `key` links to `target` for every
     /// pair, by a scan of every record (the store has no index).
     pub fn scan_match(&self, pairs: &[(&str, String)]) -> CliResult<usize> {
-        let wanted: Vec<(Vec<u8>, Vec<u8>)> = pairs
-            .iter()
-            .map(|(key, target)| {
-                (
-                    format!("/{key}").into_bytes(),
-                    [LINK_PREFIX, target.as_bytes()].concat(),
-                )
-            })
-            .collect();
-        let mut hits: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+        let mut counter = MatchScan::new(pairs);
         for item in self.db.iter(&self.txn).map_err(failed("scanning"))? {
             let (key, value) = item.map_err(failed("scanning"))?;
-            for (suffix, link) in &wanted {
-                if value == link.as_slice() && key.ends_with(suffix) {
-                    *hits
-                        .entry(key[..key.len() - suffix.len()].to_vec())
-                        .or_default() += 1;
-                }
+            counter.visit(key, value);
+        }
+        Ok(counter.matches())
+    }
+}
+
+/// `match` answered the way a store in this layout without an index must:
+/// every record visited, counting for each group how many of the wanted
+/// `key -> link:target` children it has.
+pub struct MatchScan {
+    /// Each pair as the key suffix `/key` and the value `link:target`.
+    wanted: Vec<(Vec<u8>, Vec<u8>)>,
+    hits: std::collections::HashMap<Vec<u8>, usize>,
+}
+
+impl MatchScan {
+    pub fn new(pairs: &[(&str, String)]) -> MatchScan {
+        MatchScan {
+            wanted: pairs
+                .iter()
+                .map(|(key, target)| {
+                    (
+                        format!("/{key}").into_bytes(),
+                        [LINK_PREFIX, target.as_bytes()].concat(),
+                    )
+                })
+                .collect(),
+            hits: Default::default(),
+        }
+    }
+
+    pub fn visit(&mut self, key: &[u8], value: &[u8]) {
+        for (suffix, link) in &self.wanted {
+            if value == link.as_slice() && key.ends_with(suffix) {
+                *self
+                    .hits
+                    .entry(key[..key.len() - suffix.len()].to_vec())
+                    .or_default() += 1;
             }
         }
-        Ok(hits.values().filter(|&&n| n == pairs.len()).count())
+    }
+
+    /// How many groups had every pair.
+    pub fn matches(&self) -> usize {
+        let all = self.wanted.len();
+        self.hits.values().filter(|&&n| n == all).count()
     }
 }
 

@@ -6,6 +6,7 @@ use hbstore::Options;
 use rocksdb::{ReadOptions, WriteOptions, DB};
 
 use crate::error::{CliError, CliResult};
+use crate::hb_lmdb::MatchScan;
 
 pub struct Raw {
     pub db: DB,
@@ -83,33 +84,17 @@ impl Raw {
     }
 
     /// `match` the way a store without an index answers it (LMDB's): a scan
-    /// of every record, keeping the groups whose `key` child holds
-    /// `link:target` for every pair. Returns how many groups matched.
+    /// of every record. Returns how many groups matched.
     pub fn scan_match(&self, pairs: &[(&str, String)]) -> CliResult<usize> {
-        let mut hits: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
-        let wanted: Vec<(Vec<u8>, Vec<u8>)> = pairs
-            .iter()
-            .map(|(key, target)| {
-                (
-                    format!("/{key}").into_bytes(),
-                    format!("link:{target}").into_bytes(),
-                )
-            })
-            .collect();
+        let mut counter = MatchScan::new(pairs);
         let mut iter = self.db.raw_iterator();
         iter.seek_to_first();
         while let (Some(key), Some(value)) = (iter.key(), iter.value()) {
-            for (suffix, link) in &wanted {
-                if value == link.as_slice() && key.ends_with(suffix) {
-                    *hits
-                        .entry(key[..key.len() - suffix.len()].to_vec())
-                        .or_default() += 1;
-                }
-            }
+            counter.visit(key, value);
             iter.next();
         }
         iter.status().map_err(failed)?;
-        Ok(hits.values().filter(|&&n| n == pairs.len()).count())
+        Ok(counter.matches())
     }
 
     /// The keys under `prefix`: what a plain key-value store does for a
