@@ -110,9 +110,16 @@ pub struct Row {
     pub ratio: Option<f64>,
     /// hbstore / LMDB, for throughput and bytes rows.
     pub lmdb_ratio: Option<f64>,
-    pub targets: Vec<Target>,
-    /// Whether every target holds (none when the row has none).
-    pub targets_hold: Option<bool>,
+    /// Each target, and whether it holds.
+    pub targets: Vec<Checked>,
+}
+
+/// A target and whether the row meets it.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Checked {
+    #[serde(flatten)]
+    pub target: Target,
+    pub holds: bool,
 }
 
 impl Row {
@@ -128,13 +135,21 @@ impl Row {
             lmdb: f.lmdb,
             ratio: against(f.raw),
             lmdb_ratio: against(f.lmdb),
-            targets: targets.to_vec(),
-            targets_hold: None,
+            targets: Vec::new(),
         };
-        if !targets.is_empty() {
-            row.targets_hold = Some(targets.iter().all(|t| t.holds(&row)));
-        }
+        row.targets = targets
+            .iter()
+            .map(|&target| Checked {
+                target,
+                holds: target.holds(&row),
+            })
+            .collect();
         row
+    }
+
+    /// The targets alone (to measure the same row again).
+    pub fn targets(&self) -> Vec<Target> {
+        self.targets.iter().map(|c| c.target).collect()
     }
 
     pub fn figures(&self) -> Figures {
@@ -174,30 +189,28 @@ pub fn print(rows: &[Row], sizes: &Sizes, quick: bool, compression: &str, json: 
     writeln!(out)?;
     writeln!(
         out,
-        "| {:<52} | {:>8} | {:>9} | {:>9} | {:>5} | {:>9} | {:>6} | {:<24} |",
+        "| {:<52} | {:>8} | {:>9} | {:>9} | {:>5} | {:>9} | {:>6} | {:<36} |",
         "workload", "unit", "hbstore", "raw", "÷raw", "lmdb", "÷lmdb", "target"
     )?;
     writeln!(
         out,
-        "|{:-<54}|{:->10}|{:->11}|{:->11}|{:->7}|{:->11}|{:->8}|{:-<26}|",
+        "|{:-<54}|{:->10}|{:->11}|{:->11}|{:->7}|{:->11}|{:->8}|{:-<38}|",
         "", "", "", "", "", "", "", ""
     )?;
     for row in rows {
         let target = row
             .targets
             .iter()
-            .map(|t| t.show())
+            .map(|c| {
+                let verdict = if c.holds { "holds" } else { "MISSED" };
+                format!("{} {verdict}", c.target.show())
+            })
             .collect::<Vec<_>>()
             .join(", ");
-        let verdict = match row.targets_hold {
-            Some(true) => " holds",
-            Some(false) => " MISSED",
-            None => "",
-        };
         let ratio = |r: Option<f64>| r.map_or(String::new(), |r| format!("{r:.2}"));
         writeln!(
             out,
-            "| {:<52} | {:>8} | {:>9} | {:>9} | {:>5} | {:>9} | {:>6} | {:<24} |",
+            "| {:<52} | {:>8} | {:>9} | {:>9} | {:>5} | {:>9} | {:>6} | {:<36} |",
             format!("{} {}", row.number, row.workload),
             row.unit.as_str(),
             row.unit.figure(row.hbstore),
@@ -206,7 +219,7 @@ pub fn print(rows: &[Row], sizes: &Sizes, quick: bool, compression: &str, json: 
             ratio(row.ratio),
             row.lmdb.map_or(String::new(), |v| row.unit.figure(v)),
             ratio(row.lmdb_ratio),
-            format!("{target}{verdict}")
+            target
         )?;
     }
     Ok(())

@@ -830,7 +830,7 @@ pub fn run_all(
                     raw: figures(|f| f.raw),
                     lmdb: figures(|f| f.lmdb),
                 },
-                &row.targets,
+                &row.targets(),
             )
         })
         .collect())
