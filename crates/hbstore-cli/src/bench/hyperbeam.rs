@@ -29,7 +29,7 @@ const PAGE: usize = 100;
 
 /// sha256 in base64url without padding: 43 characters, the shape of
 /// HyperBEAM's content addresses.
-pub(super) fn address(bytes: &[u8]) -> String {
+fn address(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let digest = Sha256::digest(bytes);
     let mut out = String::with_capacity(43);
@@ -77,7 +77,7 @@ fn messages(cx: &mut Ctx<'_>, n: usize, nested: bool) -> Vec<Message> {
         .collect()
 }
 
-pub(super) fn write_hbstore(store: &RocksStore, messages: &[Message]) -> CliResult {
+fn write_hbstore(store: &RocksStore, messages: &[Message]) -> CliResult {
     for m in messages {
         let mut batch = hbstore::Batch::new();
         for (field, value) in &m.fields {
@@ -90,7 +90,7 @@ pub(super) fn write_hbstore(store: &RocksStore, messages: &[Message]) -> CliResu
     Ok(())
 }
 
-pub(super) fn write_raw(raw: &Raw, messages: &[Message]) -> CliResult {
+fn write_raw(raw: &Raw, messages: &[Message]) -> CliResult {
     for m in messages {
         let mut records: Vec<(String, Vec<u8>)> = vec![(m.id.clone(), b"group".to_vec())];
         for (field, value) in &m.fields {
@@ -112,7 +112,7 @@ pub(super) fn write_raw(raw: &Raw, messages: &[Message]) -> CliResult {
 /// The calls HyperBEAM's cache makes of `hb_store_lmdb` for each message:
 /// the value at its content address, then the field's link (which makes
 /// the message's groups on the way); one acknowledged write per message.
-pub(super) fn write_lmdb(writer: &mut Writer<'_>, messages: &[Message]) -> CliResult {
+fn write_lmdb(writer: &mut Writer<'_>, messages: &[Message]) -> CliResult {
     for m in messages {
         for (field, value) in &m.fields {
             let data = format!("data/{}", address(value));
@@ -126,7 +126,7 @@ pub(super) fn write_lmdb(writer: &mut Writer<'_>, messages: &[Message]) -> CliRe
 
 /// A whole message on hbstore: the group in one `read_entry`, then each
 /// field's value through its link (a nested group in one more).
-pub(super) fn read_hbstore(store: &RocksStore, id: &str) -> CliResult<usize> {
+fn read_hbstore(store: &RocksStore, id: &str) -> CliResult<usize> {
     let Some(EntryRead::Group(children)) = store.read_entry(id, 4096)? else {
         return Ok(0);
     };
@@ -145,7 +145,7 @@ pub(super) fn read_hbstore(store: &RocksStore, id: &str) -> CliResult<usize> {
 
 /// The same message on raw RocksDB, the field names known: a get per field
 /// and one per value.
-pub(super) fn read_raw(raw: &Raw, m: &Message) -> CliResult<usize> {
+fn read_raw(raw: &Raw, m: &Message) -> CliResult<usize> {
     let mut values = 0;
     for (field, _) in &m.fields {
         if let Some(link) = raw.get(format!("{}/{field}", m.id).as_bytes())? {
@@ -160,7 +160,7 @@ pub(super) fn read_raw(raw: &Raw, m: &Message) -> CliResult<usize> {
 /// one: `list` the message, `read` each child (through its link), and a
 /// child that holds no value is a nested message, read the same way. Each
 /// call is its own read transaction, as each NIF call is.
-pub(super) fn read_lmdb(lmdb: &HbLmdb, id: &str) -> CliResult<usize> {
+fn read_lmdb(lmdb: &HbLmdb, id: &str) -> CliResult<usize> {
     let names = lmdb.reading()?.list(id.as_bytes())?;
     let mut values = 0;
     for name in names {
@@ -174,6 +174,58 @@ pub(super) fn read_lmdb(lmdb: &HbLmdb, id: &str) -> CliResult<usize> {
     Ok(values)
 }
 
+/// Writes every message on the three stores (a batch, a write batch, an
+/// acknowledged LMDB write each): workloads 8 and 11.
+pub(super) fn message_writes(
+    cx: &Ctx<'_>,
+    writes: Writes<'_>,
+    stores: &Stores,
+    all: &[Message],
+) -> CliResult<Vec<Row>> {
+    cx.compare_writes(
+        writes,
+        stores,
+        run(|| write_hbstore(&stores.hbstore, all)),
+        run(|| write_raw(&stores.raw, all)),
+        |lmdb, commit| lmdb_writes(lmdb, commit, |w| write_lmdb(w, all)),
+    )
+}
+
+/// Reads each picked message whole on the three stores, each of which
+/// must find `fields` values: workloads 8 and 11.
+pub(super) fn whole_message_reads(
+    cx: &Ctx<'_>,
+    name: &str,
+    targets: &[Target],
+    stores: &Stores,
+    picks: &[&Message],
+    fields: usize,
+) -> CliResult<Row> {
+    cx.compare(
+        name,
+        picks.len(),
+        targets,
+        run(|| {
+            picks.iter().try_for_each(|m| {
+                let found = read_hbstore(&stores.hbstore, &m.id)?;
+                expect(found == fields, "every field of a message reads back")
+            })
+        }),
+        run(|| {
+            picks.iter().try_for_each(|m| {
+                let found = read_raw(&stores.raw, m)?;
+                expect(found == fields, "every raw field reads back")
+            })
+        }),
+        run(|| {
+            picks.iter().try_for_each(|m| {
+                let found = read_lmdb(&stores.lmdb, &m.id)?;
+                expect(found == fields, "every LMDB field reads back")
+            })
+        }),
+    )
+}
+
 /// 8: 50,000 messages written (a batch each), then 50,000 random messages
 /// read whole; flat, then nested.
 pub fn messages_workload(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
@@ -181,15 +233,10 @@ pub fn messages_workload(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let mut rows = Vec::new();
     for (nested, form) in [(false, "flat"), (true, "nested")] {
         let stores = cx.open_stores(false)?;
-        let Stores {
-            hbstore: store,
-            raw,
-            lmdb,
-            ..
-        } = &stores;
         let all = messages(cx, n, nested);
         let per_message = all[0].fields.len();
-        rows.extend(cx.compare_writes(
+        rows.extend(message_writes(
+            cx,
             Writes {
                 name: &format!("{form} message write ({per_message} fields)"),
                 ops: n,
@@ -199,39 +246,20 @@ pub fn messages_workload(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
                 ],
             },
             &stores,
-            run(|| write_hbstore(store, &all)),
-            run(|| write_raw(raw, &all)),
-            |lmdb, commit| lmdb_writes(lmdb, commit, |w| write_lmdb(w, &all)),
+            &all,
         )?);
         let picks: Vec<&Message> = (0..n).map(|_| &all[cx.rng.below(n)]).collect();
-        rows.push(
-            cx.compare(
-                &format!("{form} message read, whole"),
-                n,
-                &(!nested)
-                    .then_some(Target::RatioAtLeast(0.8))
-                    .into_iter()
-                    .collect::<Vec<_>>(),
-                run(|| {
-                    picks.iter().try_for_each(|m| {
-                        let found = read_hbstore(store, &m.id)?;
-                        expect(found == per_message, "every field of a message reads back")
-                    })
-                }),
-                run(|| {
-                    picks.iter().try_for_each(|m| {
-                        let found = read_raw(raw, m)?;
-                        expect(found == per_message, "every raw field reads back")
-                    })
-                }),
-                run(|| {
-                    picks.iter().try_for_each(|m| {
-                        let found = read_lmdb(lmdb, &m.id)?;
-                        expect(found == per_message, "every LMDB field reads back")
-                    })
-                }),
-            )?,
-        );
+        rows.push(whole_message_reads(
+            cx,
+            &format!("{form} message read, whole"),
+            &(!nested)
+                .then_some(Target::RatioAtLeast(0.8))
+                .into_iter()
+                .collect::<Vec<_>>(),
+            &stores,
+            &picks,
+            per_message,
+        )?);
         if !nested {
             rows.extend(cx.bytes_rows(&stores, &[])?);
         }

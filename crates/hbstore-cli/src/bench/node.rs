@@ -8,11 +8,9 @@
 
 use hbstore_testkit::Rng;
 
-use super::hyperbeam::{
-    read_hbstore, read_lmdb, read_raw, write_hbstore, write_lmdb, write_raw, Message,
-};
+use super::hyperbeam::{message_writes, whole_message_reads, Message};
 use super::report::{Row, Target};
-use super::workloads::{expect, lmdb_writes, run, Ctx, Stores, Writes};
+use super::workloads::{Ctx, Writes};
 use crate::error::CliResult;
 
 const FIELDS: [&str; 6] = ["body", "data", "owner", "signature", "tags", "target"];
@@ -112,55 +110,33 @@ fn node_messages(rng: &mut Rng, n: usize) -> Vec<Message> {
 pub fn node_workload(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let n = cx.sizes.node_messages;
     let stores = cx.open_stores(false)?;
-    let Stores {
-        hbstore: store,
-        raw,
-        lmdb,
-        ..
-    } = &stores;
     let all = node_messages(&mut cx.rng, n);
-    let mut rows = cx.compare_writes(
+    let mut rows = message_writes(
+        cx,
         Writes {
             name: "node cache: message write (6 fields)",
             ops: n,
             targets: &[Target::LmdbRatioAtLeast(1.5)],
         },
         &stores,
-        run(|| write_hbstore(store, &all)),
-        run(|| write_raw(raw, &all)),
-        |lmdb, commit| lmdb_writes(lmdb, commit, |w| write_lmdb(w, &all)),
+        &all,
     )?;
-    let reads = cx.sizes.node_reads;
-    let picks: Vec<&Message> = (0..reads).map(|_| &all[cx.rng.below(n)]).collect();
-    let picks = &picks;
-    rows.push(cx.compare(
+    let picks: Vec<&Message> = (0..cx.sizes.node_reads)
+        .map(|_| &all[cx.rng.below(n)])
+        .collect();
+    rows.push(whole_message_reads(
+        cx,
         "node cache: message read, whole",
-        reads,
         &[],
-        run(move || {
-            picks.iter().try_for_each(|m| {
-                let found = read_hbstore(store, &m.id)?;
-                expect(found == FIELDS.len(), "every field of a message reads back")
-            })
-        }),
-        run(move || {
-            picks.iter().try_for_each(|m| {
-                let found = read_raw(raw, m)?;
-                expect(found == FIELDS.len(), "every raw field reads back")
-            })
-        }),
-        run(move || {
-            picks.iter().try_for_each(|m| {
-                let found = read_lmdb(lmdb, &m.id)?;
-                expect(found == FIELDS.len(), "every LMDB field reads back")
-            })
-        }),
+        &stores,
+        &picks,
+        FIELDS.len(),
     )?);
     rows.extend(cx.bytes_rows(&stores, &[Target::LmdbRatioAtMost(0.3)])?);
     // Compacted: every file rewritten once, the last level's compression
     // applied to all, what a store settles to.
-    store.compact()?;
-    raw.compact();
+    stores.hbstore.compact()?;
+    stores.raw.compact();
     let mut compacted = cx.bytes_rows(&stores, &[Target::LmdbRatioAtMost(0.3)])?;
     compacted.truncate(1);
     for row in &mut compacted {

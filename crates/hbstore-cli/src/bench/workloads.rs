@@ -233,6 +233,39 @@ pub(super) fn expect(ok: bool, what: &str) -> CliResult {
 
 const VALUE_43: &[u8; 43] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
 
+/// Writes `value` at every path on the three stores (one acknowledged
+/// write each): the write measurement workloads 1, 3 and 7 share.
+fn value_writes<P: AsRef<str>>(
+    cx: &Ctx<'_>,
+    writes: Writes<'_>,
+    stores: &Stores,
+    paths: &[P],
+    value: &[u8],
+) -> CliResult<Vec<Row>> {
+    cx.compare_writes(
+        writes,
+        stores,
+        run(|| {
+            paths
+                .iter()
+                .try_for_each(|p| stores.hbstore.write(p.as_ref(), value))
+        }),
+        run(|| {
+            paths
+                .iter()
+                .try_for_each(|p| stores.raw.put(p.as_ref().as_bytes(), value))
+        }),
+        |lmdb, commit| {
+            lmdb_writes(lmdb, commit, |w| {
+                paths.iter().try_for_each(|p| {
+                    w.put(p.as_ref().as_bytes(), value)?;
+                    w.acknowledge()
+                })
+            })
+        },
+    )
+}
+
 /// 1: `key-1..key-N`, then random reads of them.
 fn key_read_write(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let s = cx.sizes;
@@ -244,29 +277,16 @@ fn key_read_write(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
         ..
     } = &stores;
     let keys = numbered_keys(s.keys);
-    let mut rows = cx.compare_writes(
+    let mut rows = value_writes(
+        cx,
         Writes {
             name: "key write",
             ops: s.keys,
             targets: &[Target::RatioAtLeast(0.75), Target::LmdbRatioAtLeast(1.5)],
         },
         &stores,
-        run(|| {
-            keys.iter()
-                .try_for_each(|k| store.write(k.as_str(), VALUE_43))
-        }),
-        run(|| {
-            keys.iter()
-                .try_for_each(|k| raw.put(k.as_bytes(), VALUE_43))
-        }),
-        |lmdb, commit| {
-            lmdb_writes(lmdb, commit, |w| {
-                keys.iter().try_for_each(|k| {
-                    w.put(k.as_bytes(), VALUE_43)?;
-                    w.acknowledge()
-                })
-            })
-        },
+        &keys,
+        VALUE_43,
     )?;
     let picks = random_picks(&mut cx.rng, &keys, s.reads);
     rows.push(cx.compare(
@@ -430,43 +450,23 @@ fn deep(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
         paths.swap(i, cx.rng.below(i + 1));
     }
     let n = paths.len();
-    let mut rows = cx.compare_writes(
+    let mut rows = value_writes(
+        cx,
         Writes {
             name: "deep write (depth 4)",
             ops: n,
             targets: &[Target::RatioAtLeast(0.75)],
         },
         &stores,
-        run(|| {
-            paths
-                .iter()
-                .try_for_each(|p| store.write(p.as_str(), VALUE_43))
-        }),
-        run(|| {
-            paths
-                .iter()
-                .try_for_each(|p| raw.put(p.as_bytes(), VALUE_43))
-        }),
-        |lmdb, commit| {
-            lmdb_writes(lmdb, commit, |w| {
-                paths.iter().try_for_each(|p| {
-                    w.put(p.as_bytes(), VALUE_43)?;
-                    w.acknowledge()
-                })
-            })
-        },
+        &paths,
+        VALUE_43,
     )?;
     let picks: Vec<&str> = (0..n).map(|_| paths[cx.rng.below(n)].as_str()).collect();
     rows.push(cx.compare(
         "deep read (depth 4)",
         n,
         &[],
-        run(|| {
-            picks.iter().try_for_each(|p| {
-                let found = store.read(*p)?.is_some();
-                expect(found, "a deep value reads back")
-            })
-        }),
+        run(|| read_each(store, &picks)),
         run(|| raw.get_each(&picks)),
         run(|| lmdb_read_each(lmdb, &picks)),
     )?);
@@ -710,27 +710,16 @@ fn large_values(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     } = &stores;
     let value: Vec<u8> = (0..1 << 20).map(|_| cx.rng.next_u64() as u8).collect();
     let paths: Vec<String> = (0..s.large_values).map(|i| format!("blobs/b{i}")).collect();
-    let mut rows = cx.compare_writes(
+    let mut rows = value_writes(
+        cx,
         Writes {
             name: "large value write (1 MiB)",
             ops: s.large_values,
             targets: &[],
         },
         &stores,
-        run(|| {
-            paths
-                .iter()
-                .try_for_each(|p| store.write(p.as_str(), &value))
-        }),
-        run(|| paths.iter().try_for_each(|p| raw.put(p.as_bytes(), &value))),
-        |lmdb, commit| {
-            lmdb_writes(lmdb, commit, |w| {
-                paths.iter().try_for_each(|p| {
-                    w.put(p.as_bytes(), &value)?;
-                    w.acknowledge()
-                })
-            })
-        },
+        &paths,
+        &value,
     )?;
     rows.push(cx.compare(
         "large value read (1 MiB)",
