@@ -52,7 +52,7 @@ mod walk;
 
 pub use backend::memory::MemoryStore;
 pub use backend::rocks::{
-    BackupMethod, CheckReport, Compression, Finding, GcReport, Options, RocksStore,
+    BackupMethod, CheckReport, Compression, Estimate, Finding, GcReport, Options, RocksStore,
 };
 pub use error::{Error, Result};
 pub use path::{add_path, is_canonical, path, IntoStorePath, StorePath, MAX_PATH_BYTES};

@@ -256,3 +256,54 @@ fn a_relinked_path_is_read_through_its_current_link_only() {
         assert_eq!(store.read("l").unwrap(), None, "reset forgets cached links");
     });
 }
+
+/// Writers race to create the same new groups (each writing a child of its
+/// own), then race on one child: half make it a group, half write a value
+/// there. A writer's knowledge of the groups it created (that nothing else
+/// is in them) must never let both kinds succeed: whichever came second
+/// must see what the first made.
+#[test]
+fn racing_creators_of_a_group_never_lose_a_child() {
+    const WRITERS: usize = 4;
+    let t = TempRocks::new();
+    let store = Arc::new(t.store);
+    for round in 0..300 {
+        let barrier = Arc::new(Barrier::new(WRITERS));
+        let handles: Vec<_> = (0..WRITERS)
+            .map(|j| {
+                let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+                thread::spawn(move || {
+                    barrier.wait();
+                    let group = format!("round{round}");
+                    store
+                        .write(format!("{group}/own{j}").as_str(), b"mine")
+                        .unwrap();
+                    let contested = format!("{group}/c");
+                    if j % 2 == 0 {
+                        store.make_group(contested.as_str()).is_ok()
+                    } else {
+                        store.write(contested.as_str(), b"value").is_ok()
+                    }
+                })
+            })
+            .collect();
+        let succeeded: Vec<bool> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let made_group = succeeded.iter().step_by(2).any(|&ok| ok);
+        let wrote_value = succeeded.iter().skip(1).step_by(2).any(|&ok| ok);
+        assert!(
+            made_group ^ wrote_value,
+            "round {round}: a group and a value both succeeded at one path ({succeeded:?})"
+        );
+        let kind = store.type_of(format!("round{round}/c").as_str()).unwrap();
+        assert_eq!(
+            kind == Some(hbstore::EntryType::Composite),
+            made_group,
+            "round {round}"
+        );
+        for j in 0..WRITERS {
+            let own = store.read(format!("round{round}/own{j}").as_str()).unwrap();
+            assert_eq!(own.as_deref(), Some(&b"mine"[..]), "round {round}");
+        }
+    }
+    assert!(store.check(|_| {}).unwrap().is_sound());
+}

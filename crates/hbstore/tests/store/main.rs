@@ -16,3 +16,4 @@ mod hyperbeam;
 mod model;
 mod persistence;
 mod queries;
+mod scale;

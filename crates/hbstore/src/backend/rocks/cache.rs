@@ -4,7 +4,10 @@
 //!   not read every ancestor of every path it writes (with it, the common
 //!   write costs one read, of the entry itself, and one put);
 //! - the **link cache**: links and their targets, so that a read through a
-//!   link costs one RocksDB get (the target's) instead of two.
+//!   link costs one RocksDB get (the target's) instead of two;
+//! - the **fresh groups** (`fresh.rs`): groups this handle created, with
+//!   every child they have, so that writing a new message's fields reads
+//!   nothing.
 //!
 //! Both are filled only by writers, for paths they hold a lock on (a group
 //! or link they created or read under that lock), and emptied of a path
@@ -26,6 +29,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
+use super::fresh::{Creations, FreshGroups};
 use super::hash::{fnv, spread, FnvBuild, FNV_OFFSET};
 use crate::sync;
 
@@ -135,6 +139,40 @@ impl<V: Cached> PathCache<V> {
         shard.young.insert(path, value);
     }
 
+    /// `look` at the value cached for `path`, without copying it.
+    pub(crate) fn peek<R>(&self, path: &str, look: impl FnOnce(&V) -> R) -> Option<R> {
+        if self.generation_size == 0 {
+            return None;
+        }
+        let shard = self.shard(path);
+        shard
+            .young
+            .get(path)
+            .or_else(|| shard.old.get(path))
+            .map(look)
+    }
+
+    /// Changes the value cached for `path`, if there is one; the change
+    /// returns whether to keep it.
+    pub(crate) fn update(&self, path: &str, change: impl FnOnce(&mut V) -> bool) {
+        if self.generation_size == 0 {
+            return;
+        }
+        let mut shard = self.shard(path);
+        let value = match shard.young.remove_entry(path) {
+            Some((path, value)) => {
+                shard.young_bytes -= cost(&path, &value);
+                Some((path, value))
+            }
+            None => shard.old.remove_entry(path),
+        };
+        if let Some((path, mut value)) = value {
+            if change(&mut value) {
+                self.insert_young(&mut shard, path, value);
+            }
+        }
+    }
+
     pub(crate) fn remove(&self, path: &str) {
         if self.generation_size == 0 {
             return;
@@ -240,12 +278,20 @@ impl Links {
 pub(crate) struct Caches {
     pub(crate) groups: GroupCache,
     pub(crate) links: Links,
+    /// The groups this handle created, with their children (`fresh.rs`).
+    pub(crate) fresh: FreshGroups,
+    pub(crate) creations: Creations,
 }
+
+/// The share of the group cache's bytes that goes to fresh groups.
+const FRESH_SHARE: usize = 4;
 
 impl Caches {
     pub(crate) fn new(group_bytes: usize, link_bytes: usize) -> Self {
         Caches {
-            groups: GroupCache::new(group_bytes),
+            groups: GroupCache::new(group_bytes - group_bytes / FRESH_SHARE),
+            fresh: FreshGroups::new(group_bytes / FRESH_SHARE),
+            creations: Creations::default(),
             links: Links::new(link_bytes),
         }
     }
@@ -253,11 +299,13 @@ impl Caches {
     /// Forgets a path about to be removed (before the removal commits).
     pub(crate) fn forget(&self, path: &str) {
         self.groups.remove(path);
+        self.fresh.remove(path);
         self.links.remove(path);
     }
 
     pub(crate) fn clear(&self) {
         self.groups.clear();
+        self.fresh.clear();
         self.links.clear();
     }
 }

@@ -11,6 +11,8 @@
 mod backup;
 mod cache;
 mod check;
+mod estimate;
+mod fresh;
 mod gc;
 mod hash;
 mod locks;
@@ -30,6 +32,7 @@ use rocksdb::{WriteBatch, WriteOptions, DB};
 
 pub use backup::BackupMethod;
 pub use check::{CheckReport, Finding};
+pub use estimate::Estimate;
 pub use gc::GcReport;
 pub use options::{Compression, Options};
 
@@ -192,7 +195,7 @@ impl RocksStore {
     /// The memory held now by the writers' group cache, which
     /// [`Options::group_cache_bytes`] bounds.
     pub fn group_cache_usage(&self) -> usize {
-        self.caches.groups.bytes()
+        self.caches.groups.bytes() + self.caches.fresh.bytes()
     }
 
     /// The memory held now by the link cache, which
@@ -209,11 +212,45 @@ impl RocksStore {
             .map_err(Error::rocks_lazy(|| format!("reading property {name}")))
     }
 
+    /// How many values, groups and links the store holds, about, and their
+    /// bytes, at once whatever its size: from RocksDB's record of its
+    /// files and a sample of their entries (see [`Estimate`]).
+    /// [`RocksStore::check`] counts exactly, walking every entry.
+    pub fn estimate(&self) -> Result<Estimate> {
+        estimate::estimate(&self.db)
+    }
+
     /// Walks every entry and verifies the contract's invariant; see
     /// [`CheckReport`]. `progress` is called with the number of entries
     /// seen so far, now and then.
     pub fn check(&self, progress: impl FnMut(u64)) -> Result<CheckReport> {
         check::check(&self.db, progress)
+    }
+}
+
+impl Drop for RocksStore {
+    /// A clean close leaves nothing to replay: what the memtable holds is
+    /// written to the store's files, so the next open (a command-line `get`
+    /// on a node's cache among them) does not read the write-ahead log
+    /// back. Should the flush fail, the log still holds everything and the
+    /// next open replays it, as after a crash.
+    fn drop(&mut self) {
+        if self.options.read_only {
+            return;
+        }
+        let unflushed = self
+            .property("rocksdb.num-entries-active-mem-table")
+            .ok()
+            .flatten()
+            .unwrap_or(1)
+            + self
+                .property("rocksdb.num-entries-imm-mem-tables")
+                .ok()
+                .flatten()
+                .unwrap_or(1);
+        if unflushed > 0 {
+            let _ = self.db.flush();
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 use rocksdb::{WriteBatch, WriteOptions, DB};
 
 use super::cache::Caches;
+use super::fresh::Children;
 use super::locks::LockPlan;
 use super::resolve::{resolve, Lookup, Probe};
 use super::scan;
@@ -32,6 +33,12 @@ pub(crate) struct Txn<'a> {
     /// link cache once committed, and, where the transaction replaces or
     /// removes one, its link-index record goes with it.
     links_read: SmallMap<String>,
+    /// Groups this transaction made where nothing was. Below one of them
+    /// nothing exists but what this transaction put there, so a path under
+    /// it is known absent without a read: a batch writing a new message's
+    /// fields reads nothing after its group (every path it probes there is
+    /// one it holds the lock of, so no one else can make it meanwhile).
+    created: SmallMap<()>,
     /// Every path this transaction removed, to forget in the caches.
     removed: Vec<String>,
     /// One key buffer for all the gets (see `codec::EntryKey`).
@@ -84,6 +91,11 @@ impl Txn<'_> {
         if self.groups_read.contains_key(path) || (ask_cache && self.caches.groups.contains(path)) {
             return Ok(Probe::Group);
         }
+        if let Some((parent, name)) = path.rsplit_once('/') {
+            if self.created.contains_key(parent) || self.caches.fresh.lacks(parent, name) {
+                return Ok(Probe::Absent);
+            }
+        }
         codec::entry_key_into(&mut self.key, path);
         let stored = self
             .db
@@ -110,6 +122,7 @@ impl<'a> Txn<'a> {
             pending: SmallMap::default(),
             groups_read: SmallMap::default(),
             links_read: SmallMap::default(),
+            created: SmallMap::default(),
             removed: Vec::new(),
             key: codec::EntryKey::new(),
             needs: LockPlan::default(),
@@ -161,6 +174,7 @@ impl<'a> Txn<'a> {
             self.needs.shared(prefix);
             self.pending
                 .insert(prefix.to_owned(), Some(GROUP_BYTES.to_vec()));
+            self.created.insert(prefix.to_owned(), ());
         }
         Ok(())
     }
@@ -194,6 +208,7 @@ impl<'a> Txn<'a> {
             Probe::Group => Ok(()),
             Probe::Absent => {
                 self.ensure_ancestors(path, &target)?;
+                self.created.insert(target.clone(), ());
                 self.put(target, GROUP_BYTES.to_vec());
                 Ok(())
             }
@@ -298,6 +313,51 @@ impl<'a> Txn<'a> {
         Ok(found)
     }
 
+    /// Registers the groups this transaction creates (see `fresh.rs`),
+    /// and marks fresh those still absent in the database, with the
+    /// children this transaction gives them; the guard finishes the
+    /// registrations once the write landed or failed.
+    fn register_creations(&self) -> Result<CreationGuard<'a>> {
+        let mut guard = CreationGuard {
+            caches: self.caches,
+            groups: Vec::new(),
+            landed: false,
+        };
+        for (group, ()) in self.created.iter() {
+            if !matches!(self.pending.get(group), Some(Some(bytes)) if bytes.as_slice() == GROUP_BYTES)
+            {
+                continue;
+            }
+            self.caches.creations.begin(group);
+            guard.groups.push(group.to_owned());
+            let stored = self
+                .db
+                .get_pinned(codec::entry_key(group))
+                .map_err(Error::rocks_lazy(|| format!("reading {group:?}")))?;
+            if stored.is_none() {
+                let children = self.children_pending(group);
+                self.caches
+                    .creations
+                    .mark_fresh(group, children, &self.caches.fresh);
+            }
+        }
+        Ok(guard)
+    }
+
+    /// The children this transaction writes directly under `group`.
+    fn children_pending(&self, group: &str) -> Children {
+        let below = format!("{group}/");
+        Children::new(
+            self.pending
+                .with_prefix(&below)
+                .filter(|(_, change)| change.is_some())
+                .filter_map(|(path, _)| path.strip_prefix(&below))
+                .filter(|name| !name.contains('/'))
+                .map(Box::from)
+                .collect(),
+        )
+    }
+
     /// Writes every pending change in one atomic RocksDB write, bringing the
     /// caches up to date around it (the caller still holds the locks): what
     /// it removes is forgotten before the write lands, so that no reader
@@ -321,6 +381,7 @@ impl<'a> Txn<'a> {
                 index_added.push(codec::link_index_key(path, target));
             }
         }
+        let mut creations = self.register_creations()?;
         let committed = match self.pending.len() {
             0 => Ok(()),
             // The common write (parent already there, no link involved) is
@@ -354,12 +415,19 @@ impl<'a> Txn<'a> {
             }
         };
         committed.map_err(Error::rocks("committing a write"))?;
+        creations.landed = true;
         for (path, change) in self.pending.iter() {
+            if change.is_some() {
+                if let Some((parent, name)) = path.rsplit_once('/') {
+                    self.caches.fresh.add_child(parent, name);
+                }
+            }
             match change
                 .as_deref()
                 .map(|bytes| codec::decode_entry(path, bytes))
             {
                 Some(Ok(Entry::Group)) => self.caches.groups.insert(path, ()),
+                Some(Ok(Entry::Value(_))) => {}
                 Some(Ok(Entry::Link(target))) => self.caches.links.insert(path, target),
                 _ => {}
             }
@@ -375,5 +443,23 @@ impl<'a> Txn<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// The groups a committing transaction creates, registered with
+/// `Creations` until the write has landed (or failed).
+struct CreationGuard<'a> {
+    caches: &'a Caches,
+    groups: Vec<String>,
+    landed: bool,
+}
+
+impl Drop for CreationGuard<'_> {
+    fn drop(&mut self) {
+        for group in &self.groups {
+            self.caches
+                .creations
+                .finish(group, !self.landed, &self.caches.fresh);
+        }
     }
 }

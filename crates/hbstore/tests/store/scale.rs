@@ -1,0 +1,130 @@
+//! What keeps a large store quick to use: a clean close leaves nothing for
+//! the next open to replay, and the estimate `stats` gives at once stays
+//! close to the exact count.
+
+use hbstore::{Batch, Compression, Options, RocksStore, Store};
+
+use crate::common::TempRocks;
+
+/// The bytes of the store's write-ahead logs.
+fn wal_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".log"))
+        .map(|e| e.metadata().unwrap().len())
+        .sum()
+}
+
+#[test]
+fn a_clean_close_leaves_nothing_to_replay() {
+    let t = TempRocks::new();
+    let dir = t.db_path();
+    for i in 0..5_000 {
+        t.store
+            .write(format!("m{i}/body").as_str(), b"text")
+            .unwrap();
+    }
+    assert!(wal_bytes(&dir) > 0, "writes go to the log first");
+    drop(t.store);
+    assert_eq!(wal_bytes(&dir), 0);
+    let reader = RocksStore::open_read_only(&dir).unwrap();
+    assert_eq!(
+        reader.read("m4999/body").unwrap().as_deref(),
+        Some(&b"text"[..])
+    );
+    assert_eq!(reader.list("").unwrap().unwrap().len(), 5_000);
+    // A read-only handle has nothing to flush, and closes as it is.
+    drop(reader);
+    assert_eq!(wal_bytes(&dir), 0);
+}
+
+/// `n` messages of 4 values, each message with a link to a shared value.
+fn fill(store: &RocksStore, n: usize) {
+    store.write("data/shared", b"shared value").unwrap();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(1_000) {
+        let mut batch = Batch::new();
+        for i in chunk {
+            for field in ["a", "b", "c", "d"] {
+                batch
+                    .write(format!("msg{i:07}/{field}").as_str(), &[b'x'; 60][..])
+                    .unwrap();
+            }
+            batch
+                .make_link("data/shared", format!("msg{i:07}/owner").as_str())
+                .unwrap();
+        }
+        store.apply(&batch).unwrap();
+    }
+}
+
+fn within(estimate: u64, exact: u64, tolerance: f64) -> bool {
+    (estimate as f64 - exact as f64).abs() <= exact as f64 * tolerance
+}
+
+#[test]
+fn the_estimate_is_close_to_the_exact_count() {
+    // Small enough to fit in memory only, and then in files, compacted;
+    // uncompressed, so that the values' level is large enough in its files
+    // to be sampled rather than walked.
+    let t = TempRocks::with_options(Options::default().compression(Compression::None));
+    fill(&t.store, 40_000);
+    for stage in ["in memory", "flushed", "compacted"] {
+        match stage {
+            "flushed" => t.store.flush().unwrap(),
+            "compacted" => t.store.compact().unwrap(),
+            _ => {}
+        }
+        let exact = t.store.check(|_| {}).unwrap();
+        let estimate = t.store.estimate().unwrap();
+        assert!(estimate.sampled > 0, "{stage}: {estimate:?}");
+        let tolerance = if stage == "in memory" { 0.0 } else { 0.05 };
+        if stage != "in memory" {
+            assert!(
+                estimate.sampled < exact.entries() / 2,
+                "{stage}: sampled {estimate:?}"
+            );
+        }
+        for (what, e, x) in [
+            ("values", estimate.values, exact.values),
+            ("groups", estimate.groups, exact.groups),
+            ("links", estimate.links, exact.links),
+            ("value bytes", estimate.value_bytes, exact.value_bytes),
+        ] {
+            assert!(
+                within(e, x, tolerance),
+                "{stage}: {what} estimated {e}, exactly {x}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_small_store_is_counted_exactly_by_the_estimate() {
+    let t = TempRocks::new();
+    t.store.write("a/b/c", b"12345").unwrap();
+    t.store.make_link("a/b/c", "l").unwrap();
+    t.store.flush().unwrap();
+    let estimate = t.store.estimate().unwrap();
+    assert_eq!(
+        (
+            estimate.values,
+            estimate.groups,
+            estimate.links,
+            estimate.value_bytes
+        ),
+        (1, 2, 1, 5)
+    );
+    let empty = TempRocks::new().store.estimate().unwrap();
+    assert_eq!((empty.values, empty.groups, empty.links), (0, 0, 0));
+}
+
+#[test]
+fn options_report_their_memory_budget() {
+    let options = Options::default()
+        .block_cache_bytes(100 << 20)
+        .group_cache_bytes(1 << 20)
+        .link_cache_bytes(1 << 20);
+    // The caches and RocksDB's two memtables of 64 MiB.
+    assert_eq!(options.memory_budget(), (100 + 1 + 1 + 128) << 20);
+}
