@@ -61,6 +61,11 @@ store() ->
     Dir = string:trim(os:cmd("mktemp -d /tmp/hbstore-bench-erlang-XXXXXX")),
     #{<<"store-module">> => hb_store_hbstore, <<"name">> => list_to_binary(filename:join(Dir, "store"))}.
 
+%% Stops the store and removes its temporary directory.
+finish(S) ->
+    ok = hb_store_hbstore:stop(S, #{}, #{}),
+    ok = file:del_dir_r(filename:dirname(binary_to_list(maps:get(<<"name">>, S)))).
+
 timed(N, Fun) ->
     {Micros, _} = timer:tc(Fun),
     N / (Micros / 1.0e6).
@@ -79,7 +84,7 @@ keys(Rust) ->
     Reads = timed(?READS, fun() ->
         [{ok, _} = hb_store_hbstore:read(S, #{<<"read">> => K}, #{}) || K <- Picks]
     end),
-    hb_store_hbstore:stop(S, #{}, #{}),
+    finish(S),
     [{"key write", Writes, maps:get(<<"key write (lmdb: txn per write)">>, Rust, undefined), 0.5},
         {"key read", Reads, maps:get(<<"key read">>, Rust, undefined), 0.5}].
 
@@ -93,7 +98,7 @@ lists() ->
     Lists = timed(?LISTS, fun() ->
         [{ok, [_ | _]} = hb_store_hbstore:list(S, #{<<"list">> => Id}, #{}) || Id <- Picks]
     end),
-    hb_store_hbstore:stop(S, #{}, #{}),
+    finish(S),
     [{"list of a 10-child group", Lists, undefined, undefined}].
 
 data_path(Value) ->
@@ -132,7 +137,7 @@ messages(Rust, Nested) ->
     Picks = [lists:nth(rand:uniform(?MESSAGES), Ids) || _ <- lists:seq(1, ?MESSAGES)],
     Expected = length(Fields(1)),
     Reads = timed(?MESSAGES, fun() -> [Expected = read_whole(S, Id) || Id <- Picks] end),
-    hb_store_hbstore:stop(S, #{}, #{}),
+    finish(S),
     Form = case Nested of true -> "nested"; false -> "flat" end,
     RustWrite = iolist_to_binary([Form, " message write (", integer_to_list(Expected),
                                   " fields) (lmdb: txn per write)"]),
@@ -173,7 +178,7 @@ processes(Rust) ->
         {lists:flatten(io_lib:format("key read, ~B processes", [N])), Rate,
             maps:get(RustName, Rust, undefined), undefined}
     end || N <- [1, 2, 4, 8]],
-    hb_store_hbstore:stop(S, #{}, #{}),
+    finish(S),
     Rows.
 
 %% What one call costs on a normal scheduler, the evidence for which calls
@@ -186,7 +191,7 @@ latencies() ->
         || I <- lists:seq(1, N)],
     Reads = [timed_call(fun() -> {ok, _} = hb_store_hbstore:read(S, #{<<"read">> => key(rand:uniform(N))}, #{}) end)
         || _ <- lists:seq(1, N)],
-    hb_store_hbstore:stop(S, #{}, #{}),
+    finish(S),
     io:format("~nOne call on a normal scheduler, microseconds (~B calls each):~n~n", [N]),
     io:format("| ~-24s | ~7s | ~7s | ~7s | ~7s |~n", ["call", "median", "p99", "p99.9", "max"]),
     io:format("|~s|~s|~s|~s|~s|~n", [lists:duplicate(26, $-), lists:duplicate(9, $-),

@@ -11,7 +11,7 @@
 %%% default `false', which survives a killed process), `compression'
 %%% (`none', `lz4', `zstd' or `tiered', atom or binary; default `tiered':
 %%% LZ4, and ZSTD with a trained dictionary on the last level),
-%%% `block-cache-bytes' (default 64 MiB), and `read-values' (a group read
+%%% `block-cache-bytes' (default an eighth of the machine's memory), and `read-values' (a group read
 %%% returns a child whose value is at most this many bytes as `{Name, Value}',
 %%% following the child's link if it has one; `false' for names only;
 %%% default 4096).

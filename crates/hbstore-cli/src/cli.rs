@@ -151,9 +151,13 @@ pub enum Command {
         json: JsonFlag,
     },
 
-    /// Count values, groups and links; sizes on disk; RocksDB's estimates.
-    #[command(after_help = "Example:\n  hbstore stats --json")]
+    /// Count values, groups and links (estimated at once on a large store; --exact walks it), bytes on disk.
+    #[command(after_help = "Examples:\n  hbstore stats\n  hbstore stats --exact --json")]
     Stats {
+        /// Count every entry exactly (a walk of the whole store, with a progress bar)
+        /// instead of answering from RocksDB's estimates at once.
+        #[arg(long)]
+        exact: bool,
         #[command(flatten)]
         json: JsonFlag,
     },
@@ -246,8 +250,27 @@ pub struct BenchArgs {
     /// with a trained dictionary on the last level).
     #[arg(long, value_enum, default_value = "tiered")]
     pub compression: BenchCompression,
+    /// The run at a node's size instead: messages written in rounds up to --entries,
+    /// random reads after each, resident memory and bytes per round, then the
+    /// command-line tool timed on the store. Needs some 3 GB of disk per 10 million entries.
+    #[arg(long, conflicts_with_all = ["quick", "only", "repeats"])]
+    pub scale: bool,
+    /// How many fields --scale writes (default 20,000,000).
+    #[arg(long, requires = "scale", value_parser = clap::value_parser!(u64).range(20..))]
+    pub entries: Option<u64>,
+    /// Internal: one store of a --scale run, in its own process (--dir is its store).
+    #[arg(long, hide = true, value_enum, requires = "dir")]
+    pub scale_worker: Option<ScaleStore>,
     #[command(flatten)]
     pub json: JsonFlag,
+}
+
+/// The stores a `bench --scale` run compares, each in a worker process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScaleStore {
+    Hbstore,
+    Raw,
+    Lmdb,
 }
 
 /// The compression choices of `bench --compression`.

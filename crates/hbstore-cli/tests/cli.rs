@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use hbstore::{Options, RocksStore, Store};
+use hbstore::{Batch, Options, RocksStore, Store};
 
 mod support;
 
@@ -206,6 +206,7 @@ fn json_output_parses_back() {
         (Some(1), Some(1))
     );
     assert_eq!(stats["value_bytes"], 3);
+    assert_eq!(stats["exact"], true, "a small store is counted exactly");
     assert!(stats["disk_bytes"].as_u64().unwrap() > 0);
     let check = env.run(&["check", "--json"]).json();
     assert_eq!(check["sound"], true);
@@ -517,4 +518,143 @@ fn gc_refuses_hostile_prefixes_and_changes_nothing() {
     let long = "x/".repeat(5_000);
     assert_eq!(env.run(&["gc", "--prefix", &long]).code, 2);
     assert_eq!(env.run(&["get", "data/orphan"]).stdout, b"x");
+}
+
+/// Fills `dir` with `n` children of `big` named `k00000`... through the
+/// library, in batches, and closes the store.
+fn big_group(db: &Path, n: usize, fields: &[&str]) {
+    let store = RocksStore::open(db, Options::default()).unwrap();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(5_000) {
+        let mut batch = Batch::new();
+        for i in chunk {
+            if fields.is_empty() {
+                batch.write(format!("big/k{i:05}").as_str(), b"v").unwrap();
+            }
+            for field in fields {
+                batch
+                    .write(format!("big/k{i:05}/{field}").as_str(), b"value")
+                    .unwrap();
+            }
+        }
+        store.apply(&batch).unwrap();
+    }
+}
+
+#[test]
+fn ls_streams_a_group_larger_than_its_pages() {
+    let env = Env::new();
+    big_group(&env.db(), 25_000, &[]);
+    let all = env.ok(&["ls", "big"]);
+    let names: Vec<&str> = all.lines().collect();
+    assert_eq!(names.len(), 25_000);
+    assert!(names.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+    assert_eq!((names[0], names[24_999]), ("k00000", "k24999"));
+    assert_eq!(
+        env.ok(&["ls", "big", "--limit", "15000"]).lines().count(),
+        15_000
+    );
+    assert_eq!(env.ok(&["ls", "big", "--limit", "0"]), "");
+    let back = env.ok(&["ls", "big", "--reverse", "--from", "k20000"]);
+    let back: Vec<&str> = back.lines().collect();
+    assert_eq!(back.len(), 20_001);
+    assert_eq!((back[0], back[20_000]), ("k20000", "k00000"));
+    let from = env.ok(&["ls", "big", "--from", "k09999", "--limit", "10002"]);
+    let from: Vec<&str> = from.lines().collect();
+    assert_eq!(
+        (from.len(), from[0], from[10_001]),
+        (10_002, "k09999", "k20000")
+    );
+    let long = env.ok(&["ls", "-l", "big", "--from", "k24999"]);
+    assert_eq!(long, format!("value {:>12}  k24999\n", 1));
+
+    // JSON is streamed too, and is the same text as a list printed whole.
+    let text = env.run(&["ls", "big", "--json", "--limit", "10001"]);
+    let json = text.json();
+    assert_eq!(json.as_array().map(Vec::len), Some(10_001));
+    assert_eq!(json[10_000]["name"], "k10000");
+    // Laid out as the whole list printed at once would be.
+    let text = String::from_utf8(text.stdout).unwrap();
+    let first =
+        "[\n  {\n    \"name\": \"k00000\",\n    \"kind\": \"value\",\n    \"size\": 1\n  },\n";
+    assert!(
+        text.starts_with(first),
+        "{:?}",
+        &text[..first.len().min(text.len())]
+    );
+    assert!(
+        text.ends_with("    \"size\": 1\n  }\n]\n"),
+        "{:?}",
+        &text[text.len() - 40..]
+    );
+    assert_eq!(env.ok(&["ls", "big", "--json", "--limit", "0"]), "[]\n");
+}
+
+#[test]
+fn stats_estimates_a_large_store_and_counts_exactly_when_asked() {
+    let env = Env::new();
+    big_group(&env.db(), 60_000, &["a", "b", "c", "d"]);
+    {
+        let store = RocksStore::open(env.db(), Options::default()).unwrap();
+        store.compact().unwrap();
+    }
+    let estimate = env.run(&["stats", "--json"]).json();
+    assert_eq!(estimate["exact"], false);
+    let exact = env.run(&["stats", "--exact", "--json"]).json();
+    assert_eq!(exact["exact"], true);
+    for (what, count) in [("values", 240_000), ("groups", 60_001), ("links", 0)] {
+        assert_eq!(exact[what], count, "{what}");
+        let about = estimate[what].as_u64().unwrap() as f64;
+        assert!(
+            (about - count as f64).abs() <= count as f64 * 0.05,
+            "{what}: about {about}, exactly {count}"
+        );
+    }
+    let text = env.ok(&["stats"]);
+    assert!(
+        text.contains("≈") && text.contains("stats --exact"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bench_scale_runs_small_and_refuses_bad_arguments() {
+    let env = Env::new();
+    let scratch = env.dir.path().join("scratch");
+    std::fs::create_dir(&scratch).unwrap();
+    let run = env.run(&[
+        "bench",
+        "--scale",
+        "--entries",
+        "2000",
+        "--json",
+        "--dir",
+        scratch.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let rounds = report["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 5);
+    for round in rounds {
+        for store in round.as_array().unwrap() {
+            assert!(store["writes_per_sec"].as_f64().unwrap() > 0.0);
+            assert!(store["field_reads_per_sec"].as_f64().unwrap() > 0.0);
+            assert!(store["bytes"].as_u64().unwrap() > 0);
+        }
+    }
+    assert_eq!(rounds[4][0]["entries"], 2000);
+    assert_eq!(report["commands"]["ls_root_lines"], 500);
+    assert!(report["commands"]["get_ms"].as_f64().unwrap() > 0.0);
+    // The run cleans up after itself.
+    assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0);
+
+    for bad in [
+        &["bench", "--scale", "--entries", "0"][..],
+        &["bench", "--entries", "1000"],
+        &["bench", "--scale", "--quick"],
+        &["bench", "--scale", "--entries", "many"],
+        &["bench", "--scale-worker", "hbstore"],
+        &["bench", "--scale-worker", "redis", "--dir", "x"],
+    ] {
+        assert_eq!(env.run(bad).code, 2, "{bad:?}");
+    }
 }

@@ -29,7 +29,7 @@ const PAGE: usize = 100;
 
 /// sha256 in base64url without padding: 43 characters, the shape of
 /// HyperBEAM's content addresses.
-fn address(bytes: &[u8]) -> String {
+pub(super) fn address(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let digest = Sha256::digest(bytes);
     let mut out = String::with_capacity(43);

@@ -7,6 +7,7 @@ mod hyperbeam;
 mod node;
 mod raw;
 mod report;
+mod scale;
 mod workloads;
 
 use std::path::PathBuf;
@@ -164,6 +165,14 @@ pub fn median(mut values: Vec<f64>) -> f64 {
 pub const WORKLOADS: u8 = workloads::COUNT;
 
 pub fn run(args: &BenchArgs) -> CliResult {
+    if let (Some(store), Some(dir)) = (args.scale_worker, &args.dir) {
+        let entries = args.entries.unwrap_or(scale::DEFAULT_ENTRIES);
+        let options = hbstore::Options::default().compression(args.compression.into());
+        return scale::serve(store, dir, entries, &options);
+    }
+    if args.scale {
+        return scale::run(args);
+    }
     let mut sizes = if args.quick {
         Sizes::QUICK
     } else {

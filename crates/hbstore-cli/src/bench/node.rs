@@ -40,7 +40,7 @@ fn unit(rng: &mut Rng) -> f64 {
 }
 
 /// The vocabulary: the common words, then made-up ones.
-fn vocabulary(rng: &mut Rng) -> Vec<String> {
+pub(super) fn vocabulary(rng: &mut Rng) -> Vec<String> {
     let mut words: Vec<String> = COMMON_WORDS.split_whitespace().map(str::to_owned).collect();
     while words.len() < VOCABULARY {
         let len = 3 + rng.below(8);
@@ -56,7 +56,7 @@ fn vocabulary(rng: &mut Rng) -> Vec<String> {
 /// Text of `len` bytes: words picked as natural language picks them (the
 /// k-th most common about 1/k as often as the first), now and then a
 /// number.
-fn text(rng: &mut Rng, words: &[String], len: usize) -> Vec<u8> {
+pub(super) fn text(rng: &mut Rng, words: &[String], len: usize) -> Vec<u8> {
     let ln_words = (words.len() as f64).ln();
     let mut out = Vec::with_capacity(len + 16);
     while out.len() < len {

@@ -44,6 +44,11 @@ impl Raw {
         self.db.flush().map_err(failed)
     }
 
+    /// One of RocksDB's integer properties.
+    pub fn property(&self, name: &str) -> CliResult<Option<u64>> {
+        self.db.property_int_value(name).map_err(failed)
+    }
+
     pub fn put(&self, key: &[u8], value: &[u8]) -> CliResult {
         self.db.put_opt(key, value, &self.write).map_err(failed)
     }
@@ -95,6 +100,22 @@ impl Raw {
         }
         iter.status().map_err(failed)?;
         Ok(counter.matches())
+    }
+
+    /// Reads every value under `prefix` (a whole message, the plain way);
+    /// returns how many.
+    pub fn scan_values(&self, prefix: &[u8]) -> CliResult<usize> {
+        let mut opts = ReadOptions::default();
+        opts.set_iterate_upper_bound(prefix_end(prefix));
+        let mut iter = self.db.raw_iterator_opt(opts);
+        iter.seek(prefix);
+        let mut n = 0;
+        while let Some(value) = iter.value() {
+            n += usize::from(!value.is_empty());
+            iter.next();
+        }
+        iter.status().map_err(failed)?;
+        Ok(n)
     }
 
     /// The keys under `prefix`: what a plain key-value store does for a

@@ -42,40 +42,106 @@ fn children(store: &RocksStore, path: &str) -> CliResult<Vec<Child>> {
     store.list_children(path)?.ok_or_else(|| not_found(path))
 }
 
-pub fn ls(store: &RocksStore, path: &str, page: &Page, long: bool, json: bool) -> CliResult {
-    let children = store
-        .list_range(path, page)?
-        .ok_or_else(|| not_found(path))?;
-    if json {
-        let list: Vec<JsonChild> = children.iter().map(|c| JsonChild::new(c, None)).collect();
-        return print_json(&list);
-    }
-    // Names go out exact to a pipe (one per line, as `ls` does), escaped
-    // on a terminal.
-    let show = |name: &str| {
-        if stdout_is_terminal() {
+/// How many children `ls` reads at a time: its output starts after the
+/// first page, and its memory is one page's, however large the group.
+const LS_PAGE: usize = 10_000;
+
+/// Prints children as `ls` shows them, one at a time.
+struct LsPrinter<W: Write> {
+    out: W,
+    long: bool,
+    json: bool,
+    printed: usize,
+    terminal: bool,
+}
+
+impl<W: Write> LsPrinter<W> {
+    /// Names go out exact to a pipe (one per line, as `ls` does), escaped
+    /// on a terminal.
+    fn show(&self, name: &str) -> String {
+        if self.terminal {
             escaped(name).into_owned()
         } else {
             name.to_owned()
         }
-    };
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for child in children {
-        let name = show(&child.name);
-        if !long {
-            writeln!(out, "{name}")?;
-            continue;
+    }
+
+    fn print(&mut self, child: &Child) -> CliResult {
+        self.printed += 1;
+        if self.json {
+            // The same text as the whole list printed by `print_json`:
+            // each element indented by two spaces.
+            let text = serde_json::to_string_pretty(&JsonChild::new(child, None))
+                .map_err(|e| CliError::Failed(e.to_string()))?;
+            let separator = if self.printed == 1 { "[\n" } else { ",\n" };
+            write!(self.out, "{separator}  {}", text.replace('\n', "\n  "))?;
+            return Ok(());
         }
-        match child.kind {
-            ChildKind::Value { len } => writeln!(out, "value {len:>12}  {name}")?,
-            ChildKind::Group => writeln!(out, "group {:>12}  {name}", "-")?,
+        let name = self.show(&child.name);
+        if !self.long {
+            writeln!(self.out, "{name}")?;
+            return Ok(());
+        }
+        match &child.kind {
+            ChildKind::Value { len } => writeln!(self.out, "value {len:>12}  {name}")?,
+            ChildKind::Group => writeln!(self.out, "group {:>12}  {name}", "-")?,
             ChildKind::Link { target } => {
-                writeln!(out, "link  {:>12}  {name} -> {}", "-", show(&target))?
+                let target = self.show(target);
+                writeln!(self.out, "link  {:>12}  {name} -> {target}", "-")?
             }
         }
+        Ok(())
     }
-    out.flush()?;
-    Ok(())
+
+    fn finish(mut self) -> CliResult {
+        if self.json {
+            writeln!(self.out, "{}", if self.printed == 0 { "[]" } else { "\n]" })?;
+        }
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+/// `ls`: the children on `page`, read a page of `LS_PAGE` at a time and
+/// printed as they come (a group of millions starts printing at once).
+pub fn ls(store: &RocksStore, path: &str, page: &Page, long: bool, json: bool) -> CliResult {
+    let mut printer = LsPrinter {
+        out: std::io::BufWriter::new(std::io::stdout().lock()),
+        long,
+        json,
+        printed: 0,
+        terminal: stdout_is_terminal(),
+    };
+    let mut from = page.from.clone();
+    let mut left = page.limit;
+    loop {
+        let want = left.map_or(LS_PAGE, |n| n.min(LS_PAGE));
+        // One child more than printed: where the next page starts.
+        let window = Page {
+            from,
+            limit: Some(want + 1),
+            direction: page.direction,
+        };
+        let mut children = store
+            .list_range(path, &window)?
+            .ok_or_else(|| not_found(path))?;
+        let next = (children.len() > want)
+            .then(|| children.pop())
+            .flatten()
+            .map(|child| child.name);
+        for child in &children {
+            printer.print(child)?;
+        }
+        printer.out.flush()?;
+        if let Some(n) = &mut left {
+            *n -= children.len();
+        }
+        match next {
+            Some(name) if left != Some(0) => from = Some(name),
+            _ => break,
+        }
+    }
+    printer.finish()
 }
 
 #[derive(Default, Serialize)]

@@ -40,8 +40,14 @@ fn dir_size(dir: &Path) -> CliResult<u64> {
     Ok(total)
 }
 
+/// Up to this many entries (by RocksDB's estimate), `stats` counts
+/// exactly anyway: the walk takes well under a second.
+const EXACT_ANYWAY_UP_TO: u64 = 200_000;
+
 #[derive(Serialize)]
 struct Stats {
+    /// Whether the counts are exact (a walk of every entry) or estimated.
+    exact: bool,
     values: u64,
     groups: u64,
     links: u64,
@@ -50,38 +56,84 @@ struct Stats {
     rocksdb: std::collections::BTreeMap<&'static str, Option<u64>>,
 }
 
-pub fn stats(store: &RocksStore, json: bool) -> CliResult {
-    let report = check_with_progress(store, "counting")?;
+pub fn stats(store: &RocksStore, exact: bool, json: bool) -> CliResult {
     let mut rocksdb = std::collections::BTreeMap::new();
     for &name in ROCKS_PROPERTIES {
         rocksdb.insert(name, store.property(name)?);
     }
+    let estimated_keys = rocksdb
+        .get("rocksdb.estimate-num-keys")
+        .copied()
+        .flatten()
+        .unwrap_or(0);
+    let exact = exact || estimated_keys <= EXACT_ANYWAY_UP_TO;
+    let (values, groups, links, value_bytes) = if exact {
+        let report = check_with_progress(store, "counting")?;
+        (
+            report.values,
+            report.groups,
+            report.links,
+            report.value_bytes,
+        )
+    } else {
+        let estimate = store.estimate()?;
+        (
+            estimate.values,
+            estimate.groups,
+            estimate.links,
+            estimate.value_bytes,
+        )
+    };
     let stats = Stats {
-        values: report.values,
-        groups: report.groups,
-        links: report.links,
-        value_bytes: report.value_bytes,
+        exact,
+        values,
+        groups,
+        links,
+        value_bytes,
         disk_bytes: dir_size(store.dir())?,
         rocksdb,
     };
     if json {
         return print_json(&stats);
     }
+    let about = if exact { "" } else { "≈ " };
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{:<34} {:>14}", "values", stats.values)?;
-    writeln!(out, "{:<34} {:>14}", "groups", stats.groups)?;
-    writeln!(out, "{:<34} {:>14}", "links", stats.links)?;
+    writeln!(
+        out,
+        "{:<34} {:>14}",
+        "values",
+        format!("{about}{}", stats.values)
+    )?;
+    writeln!(
+        out,
+        "{:<34} {:>14}",
+        "groups",
+        format!("{about}{}", stats.groups)
+    )?;
+    writeln!(
+        out,
+        "{:<34} {:>14}",
+        "links",
+        format!("{about}{}", stats.links)
+    )?;
     let bytes = |n: u64| format!("{n} ({})", human(n));
     writeln!(
         out,
         "{:<34} {:>14}",
         "value bytes",
-        bytes(stats.value_bytes)
+        format!("{about}{}", bytes(stats.value_bytes))
     )?;
     writeln!(out, "{:<34} {:>14}", "on disk", bytes(stats.disk_bytes))?;
     for (name, value) in &stats.rocksdb {
         let shown = value.map_or("-".to_owned(), |v| v.to_string());
         writeln!(out, "{name:<34} {shown:>14}")?;
+    }
+    if !exact {
+        writeln!(
+            out,
+            "(≈: estimated from RocksDB's files and a sample of their entries; \
+             `hbstore stats --exact` counts every entry)"
+        )?;
     }
     Ok(())
 }

@@ -76,7 +76,9 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Tree { path, depth, json } => {
             listing::tree(&open_for_reading(db)?, &path, depth, json.json)
         }
-        Command::Stats { json } => maintenance::stats(&open_for_reading(db)?, json.json),
+        Command::Stats { exact, json } => {
+            maintenance::stats(&open_for_reading(db)?, exact, json.json)
+        }
         Command::Check { json } => maintenance::check(&open_for_reading(db)?, json.json),
         Command::Backup { dest } => maintenance::backup(db, &dest),
         Command::Compact => maintenance::compact(&open_for_writing(db, cli.sync)?),

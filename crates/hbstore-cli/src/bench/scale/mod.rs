@@ -1,0 +1,457 @@
+//! `hbstore bench --scale`: a store at a node's size, not a memtable's.
+//!
+//! HyperBEAM-shaped messages (`ID/field`, 43-character content-address
+//! ids, 4 fields of 100 bytes of text) are written in rounds up to
+//! `--entries` (default 20 million), each field its own acknowledged
+//! write; after each round, random field reads and whole-message reads.
+//! hbstore, raw RocksDB (the same options, the same entries as plain puts)
+//! and LMDB (`hb_store_lmdb`'s layout, 5,000 writes per transaction as the
+//! node writes it) each run in
+//! a worker process of their own, so that each one's resident memory is
+//! its own, and take turns round by round, so that the machine's noise
+//! falls on all three. After the last round the store is closed and the
+//! command-line tool is timed on it, as an operator would use it.
+
+mod shape;
+mod worker;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::Scratch;
+use crate::cli::{BenchArgs, ScaleStore};
+use crate::error::{CliError, CliResult};
+use crate::output::print_json;
+use crate::progress;
+
+pub use worker::serve;
+
+/// How many rounds the entries are written in.
+pub const ROUNDS: u64 = 5;
+/// Random field reads after each round (fewer in a run of fewer entries).
+pub const FIELD_READS: u64 = 200_000;
+/// Whole-message reads after each round (likewise).
+pub const MESSAGE_READS: u64 = 20_000;
+
+/// How many field reads and whole-message reads follow each round of a
+/// run of `entries`.
+pub fn reads(entries: u64) -> (u64, u64) {
+    (
+        FIELD_READS.min(entries),
+        MESSAGE_READS.min(entries / shape::FIELDS.len() as u64),
+    )
+}
+/// How many times the command-line `get` is timed (the median is shown).
+const GET_RUNS: usize = 5;
+
+/// The default size of the run.
+pub const DEFAULT_ENTRIES: u64 = 20_000_000;
+
+/// What a worker reports after a round.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoundFigures {
+    pub round: u64,
+    /// Fields written so far.
+    pub entries: u64,
+    /// Fields per second, written one per write (the round's first half).
+    pub writes_per_sec: f64,
+    /// Fields per second, written a message per write (the second half).
+    pub batched_writes_per_sec: f64,
+    /// How long RocksDB's background work took to settle after the writes.
+    pub settle_seconds: f64,
+    pub field_reads_per_sec: f64,
+    pub message_reads_per_sec: f64,
+    /// Bytes on disk (RocksDB: SST, WAL, manifest; LMDB: the data file).
+    pub bytes: u64,
+    /// Resident memory, and the part of it not mapped from files.
+    pub rss: u64,
+    pub rss_anon: u64,
+}
+
+impl ScaleStore {
+    const ALL: [ScaleStore; 3] = [ScaleStore::Hbstore, ScaleStore::Raw, ScaleStore::Lmdb];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ScaleStore::Hbstore => "hbstore",
+            ScaleStore::Raw => "raw",
+            ScaleStore::Lmdb => "lmdb",
+        }
+    }
+}
+
+/// A worker process and its pipes.
+struct Worker {
+    store: ScaleStore,
+    child: Child,
+    input: Option<ChildStdin>,
+    output: BufReader<ChildStdout>,
+}
+
+fn worker_failed(store: ScaleStore, what: &str) -> CliError {
+    CliError::Failed(format!("bench --scale: the {} worker {what}", store.name()))
+}
+
+impl Worker {
+    fn spawn(store: ScaleStore, dir: &Path, args: &BenchArgs, entries: u64) -> CliResult<Worker> {
+        let compression = clap::ValueEnum::to_possible_value(&args.compression)
+            .map(|value| value.get_name().to_owned())
+            .unwrap_or_default();
+        let mut child = Command::new(std::env::current_exe()?)
+            .args(["bench", "--scale", "--scale-worker", store.name()])
+            .arg("--dir")
+            .arg(dir)
+            .args(["--entries", &entries.to_string()])
+            .args(["--compression", &compression])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(worker_failed(store, "has no pipes"));
+        };
+        Ok(Worker {
+            store,
+            child,
+            input: Some(input),
+            output: BufReader::new(output),
+        })
+    }
+
+    fn round(&mut self) -> CliResult<RoundFigures> {
+        let input = self
+            .input
+            .as_mut()
+            .ok_or_else(|| worker_failed(self.store, "was closed"))?;
+        writeln!(input, "round")?;
+        input.flush()?;
+        let mut line = String::new();
+        if self.output.read_line(&mut line)? == 0 {
+            return Err(worker_failed(self.store, "stopped before the round's end"));
+        }
+        serde_json::from_str(&line)
+            .map_err(|e| worker_failed(self.store, &format!("answered {line:?}: {e}")))
+    }
+
+    /// Closes the worker's input, so it closes its store, and waits.
+    fn finish(mut self) -> CliResult {
+        drop(self.input.take());
+        let status = self.child.wait()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(worker_failed(self.store, &format!("exited with {status}")))
+        }
+    }
+}
+
+/// The command-line tool timed on the finished hbstore store.
+#[derive(Debug, Serialize)]
+struct CommandTimes {
+    get_ms: f64,
+    stats_ms: f64,
+    stats_exact_ms: f64,
+    ls_root_first_line_ms: f64,
+    ls_root_ms: f64,
+    ls_root_lines: u64,
+}
+
+fn hbstore_command(dir: &Path, args: &[&str]) -> CliResult<Command> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command.arg("--db").arg(dir).args(args);
+    command.stdin(Stdio::null()).stderr(Stdio::inherit());
+    Ok(command)
+}
+
+fn timed_command(dir: &Path, args: &[&str]) -> CliResult<f64> {
+    let start = Instant::now();
+    let status = hbstore_command(dir, args)?.stdout(Stdio::null()).status()?;
+    let took = millis(start.elapsed());
+    if !status.success() {
+        return Err(CliError::Failed(format!(
+            "bench --scale: `hbstore {}` exited with {status}",
+            args.join(" ")
+        )));
+    }
+    Ok(took)
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// `ls` of the root (a group of every message): when its first line
+/// comes, when its last, and how many lines.
+fn time_ls(dir: &Path) -> CliResult<(f64, f64, u64)> {
+    let start = Instant::now();
+    let mut child = hbstore_command(dir, &["ls"])?
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let output = child
+        .stdout
+        .take()
+        .ok_or_else(|| CliError::Failed("bench --scale: `hbstore ls` has no output".into()))?;
+    let mut first = None;
+    let mut lines = 0;
+    for line in BufReader::new(output).split(b'\n') {
+        line?;
+        first.get_or_insert_with(|| millis(start.elapsed()));
+        lines += 1;
+    }
+    let status = child.wait()?;
+    let all = millis(start.elapsed());
+    if !status.success() {
+        return Err(CliError::Failed(format!(
+            "bench --scale: `hbstore ls` exited with {status}"
+        )));
+    }
+    Ok((first.unwrap_or(all), all, lines))
+}
+
+fn time_commands(dir: &Path) -> CliResult<CommandTimes> {
+    let path = shape::Shape::field_path(0, 0);
+    let mut gets = (0..GET_RUNS)
+        .map(|_| timed_command(dir, &["get", &path]))
+        .collect::<CliResult<Vec<f64>>>()?;
+    gets.sort_by(f64::total_cmp);
+    let stats_ms = timed_command(dir, &["stats"])?;
+    let stats_exact_ms = timed_command(dir, &["stats", "--exact"])?;
+    let (ls_root_first_line_ms, ls_root_ms, ls_root_lines) = time_ls(dir)?;
+    Ok(CommandTimes {
+        get_ms: gets[GET_RUNS / 2],
+        stats_ms,
+        stats_exact_ms,
+        ls_root_first_line_ms,
+        ls_root_ms,
+        ls_root_lines,
+    })
+}
+
+#[derive(Serialize)]
+struct ScaleReport {
+    entries: u64,
+    compression: &'static str,
+    /// Per round, each store's figures in the order of `stores`.
+    stores: [&'static str; 3],
+    rounds: Vec<[RoundFigures; 3]>,
+    commands: CommandTimes,
+    memory_budget: u64,
+}
+
+pub fn run(args: &BenchArgs) -> CliResult {
+    let entries = args.entries.unwrap_or(DEFAULT_ENTRIES);
+    let scratch = Scratch::new(args.dir.as_ref())?;
+    let dirs = ScaleStore::ALL.map(|store| scratch.fresh(store.name()));
+    let mut workers = Vec::with_capacity(3);
+    for (store, dir) in ScaleStore::ALL.iter().zip(&dirs) {
+        workers.push(Worker::spawn(*store, dir, args, entries)?);
+    }
+    let bar = progress::bar("writing and reading", Some(ROUNDS * 3));
+    let mut rounds = Vec::new();
+    for round in 0..ROUNDS as usize {
+        let mut figures: [Option<RoundFigures>; 3] = [None, None, None];
+        // Each store goes first in turn.
+        for turn in 0..3 {
+            let which = (round + turn) % 3;
+            figures[which] = Some(workers[which].round()?);
+            bar.inc(1);
+        }
+        let [Some(a), Some(b), Some(c)] = figures else {
+            return Err(CliError::Failed(
+                "bench --scale: a round went missing".into(),
+            ));
+        };
+        rounds.push([a, b, c]);
+    }
+    bar.finish_and_clear();
+    for worker in workers {
+        worker.finish()?;
+    }
+    let spinner = progress::bar("timing the command-line tool on the store", None);
+    let commands = time_commands(&dirs[0])?;
+    spinner.finish_and_clear();
+    let options = hbstore::Options::default();
+    let report = ScaleReport {
+        entries,
+        compression: args.compression.name(),
+        stores: ScaleStore::ALL.map(ScaleStore::name),
+        rounds,
+        commands,
+        memory_budget: options.memory_budget() as u64,
+    };
+    if args.json.json {
+        return print_json(&report);
+    }
+    print_report(&report)
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.0} MiB", bytes as f64 / f64::from(1 << 20))
+}
+
+/// Prints a Markdown table, each column as wide as its widest cell (the
+/// store's name left-aligned, figures right-aligned).
+fn table(out: &mut impl Write, headers: &[&str], rows: &[Vec<String>]) -> CliResult {
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|i| {
+            rows.iter()
+                .map(|row| row[i].chars().count())
+                .chain([headers[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[&str]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (cell, &width))| {
+                if headers[i] == "store" {
+                    format!("{cell:<width$}")
+                } else {
+                    format!("{cell:>width$}")
+                }
+            })
+            .collect();
+        format!("| {} |", padded.join(" | "))
+    };
+    writeln!(out, "{}", line(headers))?;
+    let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w)).collect();
+    writeln!(out, "|-{}-|", rule.join("-|-"))?;
+    for row in rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        writeln!(out, "{}", line(&cells))?;
+    }
+    Ok(())
+}
+
+fn print_report(report: &ScaleReport) -> CliResult {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "hbstore bench --scale --entries {}: {} rounds of messages of 4 fields of 100 bytes, \
+         half of each round a write per field, half a message per write; then {} random field \
+         reads and {} whole-message reads once RocksDB's background work has settled; hbstore \
+         and raw RocksDB ({} compression) and LMDB (5,000 writes per transaction, as HyperBEAM \
+         writes it), each in its own process",
+        report.entries,
+        ROUNDS,
+        reads(report.entries).0,
+        reads(report.entries).1,
+        report.compression
+    )?;
+    writeln!(out)?;
+    let figure = |x: f64| format!("{x:.0}");
+    let mut rows = Vec::new();
+    for round in &report.rounds {
+        for (name, f) in report.stores.iter().zip(round) {
+            rows.push(vec![
+                f.entries.to_string(),
+                (*name).to_owned(),
+                figure(f.writes_per_sec),
+                figure(f.batched_writes_per_sec),
+                figure(f.field_reads_per_sec),
+                figure(f.message_reads_per_sec),
+                format!("{:.1}", f.settle_seconds),
+                mib(f.bytes),
+                mib(f.rss),
+                mib(f.rss_anon),
+            ]);
+        }
+    }
+    table(
+        &mut out,
+        &[
+            "entries",
+            "store",
+            "writes/s",
+            "batched writes/s",
+            "field reads/s",
+            "message reads/s",
+            "settled (s)",
+            "on disk",
+            "RSS",
+            "RSS (anon)",
+        ],
+        &rows,
+    )?;
+    writeln!(out)?;
+    let ratio = |a: f64, b: f64| format!("{:.2}", a / b);
+    let rows: Vec<Vec<String>> = report
+        .rounds
+        .iter()
+        .map(|[hb, raw, lmdb]| {
+            vec![
+                hb.entries.to_string(),
+                ratio(hb.writes_per_sec, raw.writes_per_sec),
+                ratio(hb.batched_writes_per_sec, raw.batched_writes_per_sec),
+                ratio(hb.writes_per_sec, lmdb.writes_per_sec),
+                ratio(hb.field_reads_per_sec, raw.field_reads_per_sec),
+                ratio(hb.field_reads_per_sec, lmdb.field_reads_per_sec),
+                ratio(hb.message_reads_per_sec, raw.message_reads_per_sec),
+                ratio(hb.message_reads_per_sec, lmdb.message_reads_per_sec),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &[
+            "entries",
+            "writes ÷raw",
+            "batched ÷raw",
+            "writes ÷lmdb",
+            "field reads ÷raw",
+            "field reads ÷lmdb",
+            "message reads ÷raw",
+            "message reads ÷lmdb",
+        ],
+        &rows,
+    )?;
+    let c = &report.commands;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "The command-line tool on the closed hbstore store: `get` {:.0} ms (median of \
+         {GET_RUNS}), `stats` {:.0} ms, `stats --exact` {:.0} ms, `ls` of the root ({} lines) \
+         first line after {:.0} ms, all in {:.0} ms.",
+        c.get_ms,
+        c.stats_ms,
+        c.stats_exact_ms,
+        c.ls_root_lines,
+        c.ls_root_first_line_ms,
+        c.ls_root_ms
+    )?;
+    if let Some([hb, raw, lmdb]) = report.rounds.last() {
+        let first = report.rounds.first().map_or(hb.rss, |r| r[0].rss);
+        writeln!(
+            out,
+            "hbstore's resident memory: {} after the first round, {} after the last; its \
+             configured caches and memtables come to {}.",
+            mib(first),
+            mib(hb.rss),
+            mib(report.memory_budget)
+        )?;
+        let verdict = |holds: bool| if holds { "holds" } else { "MISSED" };
+        let writes = hb.writes_per_sec / raw.writes_per_sec;
+        writeln!(
+            out,
+            "Targets at {} entries: writes {writes:.2} of raw RocksDB (≥ 0.75: {}; a message per \
+             write: {:.2}); field reads {:.0}/s (≥ 120,000/s: {}; ≥ LMDB's {:.0}/s: {}); `get` \
+             under 50 ms: {}; `stats` under 1 s: {}.",
+            hb.entries,
+            verdict(writes >= 0.75),
+            hb.batched_writes_per_sec / raw.batched_writes_per_sec,
+            hb.field_reads_per_sec,
+            verdict(hb.field_reads_per_sec >= 120_000.0),
+            lmdb.field_reads_per_sec,
+            verdict(hb.field_reads_per_sec >= lmdb.field_reads_per_sec),
+            verdict(c.get_ms < 50.0),
+            verdict(c.stats_ms < 1000.0),
+        )?;
+    }
+    Ok(())
+}
