@@ -13,6 +13,8 @@
 
 use rocksdb::{Direction, IteratorMode, DB};
 
+use super::scan;
+
 use crate::codec::{self, TAG_GROUP, TAG_LINK, TAG_VALUE};
 use crate::error::{Error, Result};
 
@@ -74,26 +76,27 @@ impl Tally {
     }
 }
 
-/// Reads a run of up to `RUN_ENTRIES` entries of `[from, end)` into
-/// `tally`; returns the key just after the run (`end` when it reached the
-/// region's end) and whether it did.
-fn read_run(db: &DB, from: &[u8], end: &[u8], tally: &mut Tally) -> Result<(Vec<u8>, bool)> {
-    let mut iter = db.raw_iterator();
-    iter.seek(from);
+/// Tallies the entries of `[from, end)`, at most `most` of them; returns
+/// the key after the last one tallied when it stopped short of `end`.
+fn tally_range(
+    db: &DB,
+    from: &[u8],
+    end: &[u8],
+    most: usize,
+    tally: &mut Tally,
+) -> Result<Option<Vec<u8>>> {
     let mut taken = 0;
-    while let (Some(key), Some(bytes)) = (iter.key(), iter.value()) {
-        if key >= end {
-            break;
-        }
-        if taken == RUN_ENTRIES {
-            return Ok((key.to_vec(), false));
+    let mut stopped_at = None;
+    scan::each_in_range(db, from, end.to_vec(), |key, bytes| {
+        if taken == most {
+            stopped_at = Some(key.to_vec());
+            return Ok(false);
         }
         tally.add(key, bytes);
         taken += 1;
-        iter.next();
-    }
-    iter.status().map_err(Error::rocks("sampling entries"))?;
-    Ok((end.to_vec(), true))
+        Ok(true)
+    })?;
+    Ok(stopped_at)
 }
 
 /// The last key below `end` (and at or above `start`).
@@ -169,40 +172,29 @@ fn count_region(db: &DB, start: &[u8], end: &[u8]) -> Result<Option<RegionCount>
     };
     let region_bytes = db.get_approximate_sizes(&[rocksdb::Range::new(start, end)])[0];
     let mut tally = Tally::default();
-    if region_bytes <= WALKED_REGION_BYTES {
-        let mut iter = db.raw_iterator();
-        iter.seek(start);
-        while let (Some(key), Some(bytes)) = (iter.key(), iter.value()) {
-            if key >= end {
-                break;
-            }
-            tally.add(key, bytes);
-            iter.next();
-        }
-        iter.status().map_err(Error::rocks("counting entries"))?;
-        return Ok(Some(RegionCount {
+    let exact = |tally| {
+        Ok(Some(RegionCount {
             tally,
             factor: 1.0,
             exact: true,
-        }));
+        }))
+    };
+    if region_bytes <= WALKED_REGION_BYTES {
+        tally_range(db, start, end, usize::MAX, &mut tally)?;
+        return exact(tally);
     }
     let mut run_bytes = 0;
     for (i, point) in spread_points(start, &last, RUNS_PER_REGION)
         .iter()
         .enumerate()
     {
-        let (after, reached_end) = read_run(db, point, end, &mut tally)?;
-        if i == 0 && reached_end {
+        let after = tally_range(db, point, end, RUN_ENTRIES, &mut tally)?;
+        if i == 0 && after.is_none() {
             // The whole region in one run: counted, not estimated.
-            return Ok(Some(RegionCount {
-                tally,
-                factor: 1.0,
-                exact: true,
-            }));
+            return exact(tally);
         }
-        if point.as_slice() < after.as_slice() {
-            run_bytes += db.get_approximate_sizes(&[rocksdb::Range::new(point, &after)])[0];
-        }
+        let run = rocksdb::Range::new(point, after.as_deref().unwrap_or(end));
+        run_bytes += db.get_approximate_sizes(&[run])[0];
     }
     // The region's entries all in memtables: the fit to the total below
     // decides alone.
@@ -218,6 +210,21 @@ fn count_region(db: &DB, start: &[u8], end: &[u8]) -> Result<Option<RegionCount>
     }))
 }
 
+/// How many entries RocksDB's memtables hold (written, not yet flushed).
+pub(super) fn memtable_entries(db: &DB) -> Result<u64> {
+    let mut entries = 0;
+    for name in [
+        "rocksdb.num-entries-active-mem-table",
+        "rocksdb.num-entries-imm-mem-tables",
+    ] {
+        entries += db
+            .property_int_value(name)
+            .map_err(Error::rocks("reading the memtables' size"))?
+            .unwrap_or(0);
+    }
+    Ok(entries)
+}
+
 pub(crate) fn estimate(db: &DB) -> Result<Estimate> {
     let in_files: u64 = db
         .live_files()
@@ -225,27 +232,12 @@ pub(crate) fn estimate(db: &DB) -> Result<Estimate> {
         .iter()
         .map(|f| f.num_entries.saturating_sub(f.num_deletions))
         .sum();
-    let mut in_memory = 0;
-    for name in [
-        "rocksdb.num-entries-active-mem-table",
-        "rocksdb.num-entries-imm-mem-tables",
-    ] {
-        in_memory += db
-            .property_int_value(name)
-            .map_err(Error::rocks("reading the memtables' size"))?
-            .unwrap_or(0);
-    }
+    let in_memory = memtable_entries(db)?;
     if in_files == 0 {
         // All of it in memtables (at most some hundred thousand entries):
         // the walk is quick, and file sizes would say nothing.
         let mut tally = Tally::default();
-        let mut iter = db.raw_iterator();
-        iter.seek_to_first();
-        while let (Some(key), Some(bytes)) = (iter.key(), iter.value()) {
-            tally.add(key, bytes);
-            iter.next();
-        }
-        iter.status().map_err(Error::rocks("counting entries"))?;
+        tally_range(db, &[], codec::ENTRIES_END, usize::MAX, &mut tally)?;
         return Ok(Estimate {
             values: tally.values,
             groups: tally.groups,

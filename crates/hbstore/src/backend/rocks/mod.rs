@@ -238,16 +238,8 @@ impl Drop for RocksStore {
         if self.options.read_only {
             return;
         }
-        let unflushed = self
-            .property("rocksdb.num-entries-active-mem-table")
-            .ok()
-            .flatten()
-            .unwrap_or(1)
-            + self
-                .property("rocksdb.num-entries-imm-mem-tables")
-                .ok()
-                .flatten()
-                .unwrap_or(1);
+        // Unknown counts to be safe: a flush of nothing costs little.
+        let unflushed = estimate::memtable_entries(&self.db).unwrap_or(1);
         if unflushed > 0 {
             let _ = self.db.flush();
         }

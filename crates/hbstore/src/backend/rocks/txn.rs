@@ -427,7 +427,6 @@ impl<'a> Txn<'a> {
                 .map(|bytes| codec::decode_entry(path, bytes))
             {
                 Some(Ok(Entry::Group)) => self.caches.groups.insert(path, ()),
-                Some(Ok(Entry::Value(_))) => {}
                 Some(Ok(Entry::Link(target))) => self.caches.links.insert(path, target),
                 _ => {}
             }
