@@ -7,11 +7,13 @@
 //! - [`ops`]: random operations on a store and their answers as text, for
 //!   the model-based property test and the differential fuzz target (with
 //!   proptest strategies behind the `proptest` feature);
-//! - [`fuzz`]: what the fuzz targets check, replayed by a regular test.
+//! - [`fuzz`]: what the fuzz targets check, replayed by a regular test;
+//! - [`conformance`]: the conformance suite, for every backend.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod conformance;
 mod dump;
 pub mod fuzz;
 pub mod ops;

@@ -135,6 +135,19 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
+    /// An error from the engine a remote backend keeps its data in (the
+    /// cluster backend's Redis Cluster: a node unreachable, a timeout, the
+    /// cluster down, a reply it did not expect), with what hbstore was
+    /// doing. Nothing of the operation is assumed to have happened.
+    #[error("{context}: {source}")]
+    Remote {
+        /// What hbstore was doing, naming the path.
+        context: String,
+        /// The backend's own error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     /// A file-system error outside RocksDB (checking or creating a store
     /// directory, writing a backup).
     #[error("{context} {path:?}: {source}")]
@@ -157,8 +170,18 @@ impl Error {
         }
     }
 
-    /// The root is implicit: it is never written, linked or deleted.
-    pub(crate) fn root(action: &str) -> Self {
+    /// `LinkLoop` for resolving `origin`: backends other than this crate's
+    /// give up after [`crate::MAX_LINK_HOPS`] hops with the same error.
+    pub fn link_loop(origin: &crate::StorePath) -> Self {
+        Error::LinkLoop {
+            path: crate::path::quote(origin.as_str()),
+            max: crate::MAX_LINK_HOPS,
+        }
+    }
+
+    /// The root is implicit: it is never written, linked or deleted. Public
+    /// so that every backend refuses it in the same words.
+    pub fn root(action: &str) -> Self {
         Error::invalid_path("", format!("the root cannot be {action}"))
     }
 

@@ -55,7 +55,9 @@ pub use backend::rocks::{
     BackupMethod, CheckReport, Compression, Estimate, Finding, GcReport, Options, RocksStore,
 };
 pub use error::{Error, Result};
-pub use path::{add_path, is_canonical, path, IntoStorePath, StorePath, MAX_PATH_BYTES};
+pub use path::{
+    add_path, check_resolved_len, is_canonical, path, IntoStorePath, StorePath, MAX_PATH_BYTES,
+};
 pub use store::{
     Batch, Child, ChildKind, ChildRead, Direction, EntryRead, EntryType, Op, Page, Scope, Store,
     MAX_LINK_HOPS,

@@ -169,7 +169,8 @@ pub(crate) fn segment(raw: &str) -> Result<String> {
 
 /// A path reached through links can outgrow the limit even though every
 /// link and the path itself are within it; nothing is ever stored there.
-pub(crate) fn check_resolved_len(origin: &StorePath, resolved: &str) -> Result<()> {
+/// Public so that every backend refuses such a path in the same words.
+pub fn check_resolved_len(origin: &StorePath, resolved: &str) -> Result<()> {
     if resolved.len() > MAX_PATH_BYTES {
         return Err(Error::invalid_path(
             quote(origin.as_str()),

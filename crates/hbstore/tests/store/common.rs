@@ -1,8 +1,6 @@
 //! Shared helpers: temporary stores and assertions on errors.
 
-use std::fmt::Debug;
-
-use hbstore::{Error, Options, RocksStore};
+use hbstore::{Options, RocksStore};
 
 /// A RocksDB store in a temporary directory, removed on drop.
 pub struct TempRocks {
@@ -26,45 +24,13 @@ impl TempRocks {
     }
 }
 
-/// The error of a call that must fail.
-pub fn fails<T: Debug>(result: hbstore::Result<T>) -> Error {
-    match result {
-        Ok(v) => panic!("expected an error, got Ok({v:?})"),
-        Err(e) => e,
-    }
-}
-
-pub fn bytes(s: &str) -> Option<Vec<u8>> {
-    Some(s.as_bytes().to_vec())
-}
-
-pub fn names(list: &[&str]) -> Option<Vec<String>> {
-    Some(list.iter().map(|s| s.to_string()).collect())
-}
-
+pub use hbstore_testkit::conformance::support::{bytes, fails, names};
 pub use hbstore_testkit::dump;
 
-/// Instantiates every listed case for each backend, as `#[test]` functions
-/// in `rocks` and `memory` submodules of the calling module.
-#[macro_export]
-macro_rules! for_every_backend {
-    ($($case:ident),* $(,)?) => {
-        mod rocks {
-            $(
-                #[test]
-                fn $case() {
-                    let t = $crate::common::TempRocks::new();
-                    super::$case(&t.store);
-                }
-            )*
-        }
-        mod memory {
-            $(
-                #[test]
-                fn $case() {
-                    super::$case(&hbstore::MemoryStore::new());
-                }
-            )*
-        }
-    };
+impl std::ops::Deref for TempRocks {
+    type Target = RocksStore;
+
+    fn deref(&self) -> &RocksStore {
+        &self.store
+    }
 }

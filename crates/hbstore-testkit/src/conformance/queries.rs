@@ -4,33 +4,7 @@
 
 use hbstore::{Batch, Child, ChildKind, ChildRead, Direction, EntryRead, Error, Page, Store};
 
-use crate::common::fails;
-
-crate::for_every_backend!(
-    list_range_from_is_inclusive_going_up,
-    list_range_from_is_inclusive_going_down,
-    list_range_from_need_not_exist,
-    list_range_limit_caps_the_page,
-    list_range_pages_walk_a_group_in_both_directions,
-    list_range_of_an_empty_group_is_empty_and_of_nothing_is_nothing,
-    list_range_follows_links_and_reports_link_children,
-    list_range_of_a_value_is_not_a_group,
-    read_entry_of_a_value_is_its_bytes,
-    read_entry_of_a_group_gives_children_with_small_values_and_link_targets,
-    read_entry_follows_links_and_of_nothing_is_nothing,
-    read_entry_of_an_empty_group_and_of_the_root,
-    match_finds_groups_whose_child_links_to_the_target,
-    match_with_two_pairs_intersects,
-    match_with_no_pair_matches_nothing,
-    match_with_a_pair_nobody_has_matches_nothing,
-    match_follows_relinking,
-    match_forgets_deleted_messages,
-    match_forgets_everything_after_reset,
-    match_sees_links_made_in_batches_and_through_links,
-    match_ignores_values_and_groups_named_like_the_key,
-    match_limit_caps_the_answer,
-    match_keys_must_be_one_segment,
-);
+use super::support::fails;
 
 fn names(children: Option<Vec<Child>>) -> Vec<String> {
     children
@@ -54,13 +28,15 @@ fn abcde(s: &impl Store) {
     }
 }
 
-fn list_range_from_is_inclusive_going_up(s: &impl Store) {
+/// A conformance case.
+pub fn list_range_from_is_inclusive_going_up(s: &impl Store) {
     abcde(s);
     let up = page(Some("c"), None, Direction::Ascending);
     assert_eq!(names(s.list_range("g", &up).unwrap()), ["c", "d", "e"]);
 }
 
-fn list_range_from_is_inclusive_going_down(s: &impl Store) {
+/// A conformance case.
+pub fn list_range_from_is_inclusive_going_down(s: &impl Store) {
     abcde(s);
     let down = page(Some("c"), None, Direction::Descending);
     assert_eq!(names(s.list_range("g", &down).unwrap()), ["c", "b", "a"]);
@@ -71,7 +47,8 @@ fn list_range_from_is_inclusive_going_down(s: &impl Store) {
     );
 }
 
-fn list_range_from_need_not_exist(s: &impl Store) {
+/// A conformance case.
+pub fn list_range_from_need_not_exist(s: &impl Store) {
     abcde(s);
     let up = page(Some("bb"), None, Direction::Ascending);
     assert_eq!(names(s.list_range("g", &up).unwrap()), ["c", "d", "e"]);
@@ -89,7 +66,8 @@ fn list_range_from_need_not_exist(s: &impl Store) {
     );
 }
 
-fn list_range_limit_caps_the_page(s: &impl Store) {
+/// A conformance case.
+pub fn list_range_limit_caps_the_page(s: &impl Store) {
     abcde(s);
     let two = page(Some("b"), Some(2), Direction::Ascending);
     assert_eq!(names(s.list_range("g", &two).unwrap()), ["b", "c"]);
@@ -102,7 +80,8 @@ fn list_range_limit_caps_the_page(s: &impl Store) {
     assert_eq!(names(s.list_range("g", &more).unwrap()).len(), 5);
 }
 
-fn list_range_pages_walk_a_group_in_both_directions(s: &impl Store) {
+/// A conformance case.
+pub fn list_range_pages_walk_a_group_in_both_directions(s: &impl Store) {
     let all: Vec<String> = (0..1_500).map(|i| format!("k{i:05}")).collect();
     let mut batch = Batch::new();
     for name in &all {
@@ -135,7 +114,8 @@ fn list_range_pages_walk_a_group_in_both_directions(s: &impl Store) {
     }
 }
 
-fn list_range_of_an_empty_group_is_empty_and_of_nothing_is_nothing(s: &impl Store) {
+/// A conformance case.
+pub fn list_range_of_an_empty_group_is_empty_and_of_nothing_is_nothing(s: &impl Store) {
     s.make_group("empty").unwrap();
     for direction in [Direction::Ascending, Direction::Descending] {
         let p = page(None, Some(10), direction);
@@ -147,7 +127,8 @@ fn list_range_of_an_empty_group_is_empty_and_of_nothing_is_nothing(s: &impl Stor
     }
 }
 
-fn list_range_follows_links_and_reports_link_children(s: &impl Store) {
+/// A conformance case.
+pub fn list_range_follows_links_and_reports_link_children(s: &impl Store) {
     s.write("msg/a", b"1").unwrap();
     s.make_link("data/x", "msg/b").unwrap();
     s.make_group("msg/c").unwrap();
@@ -173,7 +154,8 @@ fn list_range_follows_links_and_reports_link_children(s: &impl Store) {
     assert_eq!(names(s.list_range("alias", &down).unwrap()), ["b", "a"]);
 }
 
-fn list_range_of_a_value_is_not_a_group(s: &impl Store) {
+/// A conformance case.
+pub fn list_range_of_a_value_is_not_a_group(s: &impl Store) {
     s.write("v", b"x").unwrap();
     for direction in [Direction::Ascending, Direction::Descending] {
         let p = page(None, None, direction);
@@ -184,7 +166,8 @@ fn list_range_of_a_value_is_not_a_group(s: &impl Store) {
     }
 }
 
-fn read_entry_of_a_value_is_its_bytes(s: &impl Store) {
+/// A conformance case.
+pub fn read_entry_of_a_value_is_its_bytes(s: &impl Store) {
     s.write("a/v", b"bytes").unwrap();
     assert_eq!(
         s.read_entry("a/v", 0).unwrap(),
@@ -193,7 +176,8 @@ fn read_entry_of_a_value_is_its_bytes(s: &impl Store) {
     );
 }
 
-fn read_entry_of_a_group_gives_children_with_small_values_and_link_targets(s: &impl Store) {
+/// A conformance case.
+pub fn read_entry_of_a_group_gives_children_with_small_values_and_link_targets(s: &impl Store) {
     s.write("m/big", &[7u8; 100]).unwrap();
     s.write("m/small", b"hi").unwrap();
     s.make_link("data/h1", "m/field").unwrap();
@@ -232,7 +216,8 @@ fn read_entry_of_a_group_gives_children_with_small_values_and_link_targets(s: &i
     assert_eq!(all[0].bytes.as_deref(), Some(&[7u8; 100][..]), "100 <= 100");
 }
 
-fn read_entry_follows_links_and_of_nothing_is_nothing(s: &impl Store) {
+/// A conformance case.
+pub fn read_entry_follows_links_and_of_nothing_is_nothing(s: &impl Store) {
     s.write("msg/body", b"hello").unwrap();
     s.make_link("msg", "latest").unwrap();
     s.make_link("msg/body", "body-link").unwrap();
@@ -250,7 +235,8 @@ fn read_entry_follows_links_and_of_nothing_is_nothing(s: &impl Store) {
     assert_eq!(s.read_entry("dangling", 16).unwrap(), None);
 }
 
-fn read_entry_of_an_empty_group_and_of_the_root(s: &impl Store) {
+/// A conformance case.
+pub fn read_entry_of_an_empty_group_and_of_the_root(s: &impl Store) {
     s.make_group("g").unwrap();
     assert_eq!(
         s.read_entry("g", 16).unwrap(),
@@ -279,7 +265,8 @@ fn found(s: &impl Store, pairs: &[(&str, &str)]) -> Vec<String> {
     s.match_links(pairs, None).unwrap()
 }
 
-fn match_finds_groups_whose_child_links_to_the_target(s: &impl Store) {
+/// A conformance case.
+pub fn match_finds_groups_whose_child_links_to_the_target(s: &impl Store) {
     message(s, "m1", &[("process", "p1"), ("slot", "s1")]);
     message(s, "m2", &[("process", "p1"), ("slot", "s2")]);
     message(s, "m3", &[("process", "p2"), ("slot", "s1")]);
@@ -292,7 +279,8 @@ fn match_finds_groups_whose_child_links_to_the_target(s: &impl Store) {
     );
 }
 
-fn match_with_two_pairs_intersects(s: &impl Store) {
+/// A conformance case.
+pub fn match_with_two_pairs_intersects(s: &impl Store) {
     message(s, "m1", &[("process", "p1"), ("slot", "s1")]);
     message(s, "m2", &[("process", "p1"), ("slot", "s2")]);
     message(s, "m3", &[("process", "p2"), ("slot", "s1")]);
@@ -306,12 +294,14 @@ fn match_with_two_pairs_intersects(s: &impl Store) {
     );
 }
 
-fn match_with_no_pair_matches_nothing(s: &impl Store) {
+/// A conformance case.
+pub fn match_with_no_pair_matches_nothing(s: &impl Store) {
     message(s, "m1", &[("process", "p1")]);
     assert_eq!(found(s, &[]), Vec::<String>::new());
 }
 
-fn match_with_a_pair_nobody_has_matches_nothing(s: &impl Store) {
+/// A conformance case.
+pub fn match_with_a_pair_nobody_has_matches_nothing(s: &impl Store) {
     message(s, "m1", &[("process", "p1")]);
     assert_eq!(
         found(s, &[("process", "data/nobody")]),
@@ -320,7 +310,8 @@ fn match_with_a_pair_nobody_has_matches_nothing(s: &impl Store) {
     assert_eq!(found(s, &[("nobody", "data/p1")]), Vec::<String>::new());
 }
 
-fn match_follows_relinking(s: &impl Store) {
+/// A conformance case.
+pub fn match_follows_relinking(s: &impl Store) {
     message(s, "m1", &[("process", "p1")]);
     s.delete("m1/process").unwrap();
     s.make_link("data/p2", "m1/process").unwrap();
@@ -346,7 +337,8 @@ fn match_follows_relinking(s: &impl Store) {
     assert_eq!(found(s, &[("process", "data/p1")]), ["m1"]);
 }
 
-fn match_forgets_deleted_messages(s: &impl Store) {
+/// A conformance case.
+pub fn match_forgets_deleted_messages(s: &impl Store) {
     message(s, "m1", &[("process", "p1")]);
     message(s, "m2", &[("process", "p1")]);
     message(s, "deep/m3", &[("process", "p1")]);
@@ -367,7 +359,8 @@ fn match_forgets_deleted_messages(s: &impl Store) {
     assert_eq!(found(s, &[("process", "data/p1")]), Vec::<String>::new());
 }
 
-fn match_forgets_everything_after_reset(s: &impl Store) {
+/// A conformance case.
+pub fn match_forgets_everything_after_reset(s: &impl Store) {
     message(s, "m1", &[("process", "p1")]);
     s.reset().unwrap();
     assert_eq!(found(s, &[("process", "data/p1")]), Vec::<String>::new());
@@ -375,7 +368,8 @@ fn match_forgets_everything_after_reset(s: &impl Store) {
     assert_eq!(found(s, &[("process", "data/p1")]), ["m2"]);
 }
 
-fn match_sees_links_made_in_batches_and_through_links(s: &impl Store) {
+/// A conformance case.
+pub fn match_sees_links_made_in_batches_and_through_links(s: &impl Store) {
     s.make_group("real").unwrap();
     s.make_link("real", "alias").unwrap();
     s.make_link("data/p1", "alias/process").unwrap();
@@ -392,13 +386,15 @@ fn match_sees_links_made_in_batches_and_through_links(s: &impl Store) {
     );
 }
 
-fn match_ignores_values_and_groups_named_like_the_key(s: &impl Store) {
+/// A conformance case.
+pub fn match_ignores_values_and_groups_named_like_the_key(s: &impl Store) {
     s.write("m1/process", b"data/p1").unwrap();
     s.make_group("m2/process").unwrap();
     assert_eq!(found(s, &[("process", "data/p1")]), Vec::<String>::new());
 }
 
-fn match_limit_caps_the_answer(s: &impl Store) {
+/// A conformance case.
+pub fn match_limit_caps_the_answer(s: &impl Store) {
     for i in 0..10 {
         message(s, &format!("m{i}"), &[("process", "p1")]);
     }
@@ -412,7 +408,8 @@ fn match_limit_caps_the_answer(s: &impl Store) {
     );
 }
 
-fn match_keys_must_be_one_segment(s: &impl Store) {
+/// A conformance case.
+pub fn match_keys_must_be_one_segment(s: &impl Store) {
     for key in ["", "a/b", "..", "x\0y"] {
         let e = fails(s.match_links(&[(key, "data/p1")], None));
         assert!(matches!(e, Error::InvalidPath { .. }), "{key:?}: {e:?}");

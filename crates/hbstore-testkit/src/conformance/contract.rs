@@ -1,73 +1,11 @@
 //! The conformance suite: `docs/contract.md`, row by row, for every backend.
 
-use hbstore::{Batch, ChildKind, EntryType, Error, Scope, Store, MAX_LINK_HOPS, MAX_PATH_BYTES};
+use hbstore::{Batch, ChildKind, EntryType, Error, Store, MAX_LINK_HOPS, MAX_PATH_BYTES};
 
-use crate::common::{bytes, fails, names};
+use super::support::{bytes, fails, names};
 
-crate::for_every_backend!(
-    string_and_list_forms_name_the_same_entry,
-    empty_segments_are_dropped,
-    invalid_segments_are_rejected_by_every_operation,
-    a_path_of_8_kib_is_accepted_and_one_byte_more_is_not,
-    the_root_is_an_implicit_group,
-    the_root_is_never_written_linked_or_deleted,
-    write_then_read,
-    write_replaces_a_value,
-    read_of_a_missing_path_is_nothing,
-    read_of_a_group_is_nothing,
-    write_creates_missing_ancestors_as_groups,
-    write_on_a_group_is_is_group,
-    write_under_a_value_is_not_a_group,
-    values_may_be_empty_or_binary,
-    type_tells_simple_composite_or_nothing,
-    list_is_sorted_by_byte_order,
-    list_names_values_groups_and_links_alike,
-    list_holds_children_not_grandchildren,
-    list_of_a_missing_path_is_nothing,
-    list_of_a_value_is_not_a_group,
-    list_of_the_root_lists_the_top_level,
-    make_group_creates_every_level,
-    make_group_on_a_group_keeps_its_contents,
-    make_group_on_a_value_is_not_a_group,
-    make_group_under_a_value_is_not_a_group,
-    make_link_reads_through_to_the_target,
-    make_link_stores_the_target_in_canonical_form,
-    make_link_to_a_missing_target_is_allowed,
-    make_link_with_the_same_path_on_both_sides_stores_nothing,
-    make_link_again_to_the_same_target_succeeds,
-    make_link_over_anything_else_is_already_exists_and_changes_nothing,
-    make_link_creates_the_parent_groups,
-    make_link_resolves_the_parent_but_not_the_final_segment,
-    make_link_under_a_value_is_not_a_group,
-    resolve_follows_links_in_the_middle_of_a_path,
-    resolve_follows_the_final_segment,
-    resolve_keeps_absent_segments,
-    resolve_follows_chains_of_links,
-    a_link_to_the_root_resolves_to_the_root,
-    link_loops_fail_with_link_loop_and_never_hang,
-    forty_hops_resolve_and_forty_one_do_not,
-    write_through_a_link_to_a_group_lands_in_the_group,
-    write_through_a_link_to_a_value_replaces_the_target,
-    write_through_a_dangling_link_creates_the_target,
-    type_and_list_follow_links,
-    delete_removes_a_value_and_says_so,
-    delete_of_a_missing_path_removes_nothing,
-    delete_of_a_link_removes_the_link_not_the_target,
-    delete_of_a_non_empty_group_is_not_empty_unless_recursive,
-    delete_recursive_removes_the_whole_subtree,
-    delete_resolves_the_parent,
-    reset_empties_the_store_and_it_stays_usable,
-    scope_is_local,
-    path_and_add_path_join_without_the_store,
-    a_batch_is_all_or_nothing,
-    a_batch_sees_its_earlier_operations,
-    a_batch_can_delete_and_recreate,
-    a_group_replaced_by_a_value_in_a_batch_is_a_value_afterwards,
-    an_empty_batch_does_nothing,
-    errors_name_the_path,
-);
-
-fn string_and_list_forms_name_the_same_entry(s: &impl Store) {
+/// A conformance case.
+pub fn string_and_list_forms_name_the_same_entry(s: &impl Store) {
     s.write(["a", "b", "c"], b"v").unwrap();
     assert_eq!(s.read("a/b/c").unwrap(), bytes("v"));
     assert_eq!(s.read(vec!["a", "b/c"]).unwrap(), bytes("v"));
@@ -75,14 +13,16 @@ fn string_and_list_forms_name_the_same_entry(s: &impl Store) {
     assert_eq!(s.list(["a"]).unwrap(), names(&["b"]));
 }
 
-fn empty_segments_are_dropped(s: &impl Store) {
+/// A conformance case.
+pub fn empty_segments_are_dropped(s: &impl Store) {
     s.write("/a//b/", b"v").unwrap();
     assert_eq!(s.read("a/b").unwrap(), bytes("v"));
     assert_eq!(s.list("/").unwrap(), names(&["a"]));
     assert_eq!(s.resolve("//a///b//").unwrap(), "a/b");
 }
 
-fn invalid_segments_are_rejected_by_every_operation(s: &impl Store) {
+/// A conformance case.
+pub fn invalid_segments_are_rejected_by_every_operation(s: &impl Store) {
     s.write("ok", b"v").unwrap();
     for bad in ["a/./b", "a/../b", "..", ".", "a/b\0c"] {
         let invalid = |e: Error| matches!(e, Error::InvalidPath { .. });
@@ -111,7 +51,8 @@ fn invalid_segments_are_rejected_by_every_operation(s: &impl Store) {
     );
 }
 
-fn a_path_of_8_kib_is_accepted_and_one_byte_more_is_not(s: &impl Store) {
+/// A conformance case.
+pub fn a_path_of_8_kib_is_accepted_and_one_byte_more_is_not(s: &impl Store) {
     let segment = "s".repeat(255);
     let mut path = vec![segment.clone(); MAX_PATH_BYTES / 256];
     let used: usize = path.iter().map(|p| p.len() + 1).sum::<usize>() - 1;
@@ -131,7 +72,8 @@ fn a_path_of_8_kib_is_accepted_and_one_byte_more_is_not(s: &impl Store) {
     ));
 }
 
-fn the_root_is_an_implicit_group(s: &impl Store) {
+/// A conformance case.
+pub fn the_root_is_an_implicit_group(s: &impl Store) {
     assert_eq!(s.type_of("").unwrap(), Some(EntryType::Composite));
     assert_eq!(s.type_of("/").unwrap(), Some(EntryType::Composite));
     assert_eq!(s.list("").unwrap(), names(&[]));
@@ -146,7 +88,8 @@ fn the_root_is_an_implicit_group(s: &impl Store) {
     );
 }
 
-fn the_root_is_never_written_linked_or_deleted(s: &impl Store) {
+/// A conformance case.
+pub fn the_root_is_never_written_linked_or_deleted(s: &impl Store) {
     s.write("a", b"v").unwrap();
     assert!(matches!(
         fails(s.write("", b"x")),
@@ -164,31 +107,36 @@ fn the_root_is_never_written_linked_or_deleted(s: &impl Store) {
     assert_eq!(s.read("a").unwrap(), bytes("v"), "nothing was lost");
 }
 
-fn write_then_read(s: &impl Store) {
+/// A conformance case.
+pub fn write_then_read(s: &impl Store) {
     s.write("key", b"value").unwrap();
     assert_eq!(s.read("key").unwrap(), bytes("value"));
 }
 
-fn write_replaces_a_value(s: &impl Store) {
+/// A conformance case.
+pub fn write_replaces_a_value(s: &impl Store) {
     s.write("key", b"one").unwrap();
     s.write("key", b"two").unwrap();
     assert_eq!(s.read("key").unwrap(), bytes("two"));
     assert_eq!(s.list("").unwrap(), names(&["key"]));
 }
 
-fn read_of_a_missing_path_is_nothing(s: &impl Store) {
+/// A conformance case.
+pub fn read_of_a_missing_path_is_nothing(s: &impl Store) {
     assert_eq!(s.read("missing").unwrap(), None);
     assert_eq!(s.read("missing/deeper/still").unwrap(), None);
     s.write("v", b"x").unwrap();
     assert_eq!(s.read("v/under/a/value").unwrap(), None);
 }
 
-fn read_of_a_group_is_nothing(s: &impl Store) {
+/// A conformance case.
+pub fn read_of_a_group_is_nothing(s: &impl Store) {
     s.make_group("g").unwrap();
     assert_eq!(s.read("g").unwrap(), None);
 }
 
-fn write_creates_missing_ancestors_as_groups(s: &impl Store) {
+/// A conformance case.
+pub fn write_creates_missing_ancestors_as_groups(s: &impl Store) {
     s.write("a/b/c/d", b"v").unwrap();
     for group in ["a", "a/b", "a/b/c"] {
         assert_eq!(
@@ -200,7 +148,8 @@ fn write_creates_missing_ancestors_as_groups(s: &impl Store) {
     assert_eq!(s.list("a/b").unwrap(), names(&["c"]));
 }
 
-fn write_on_a_group_is_is_group(s: &impl Store) {
+/// A conformance case.
+pub fn write_on_a_group_is_is_group(s: &impl Store) {
     s.write("g/child", b"v").unwrap();
     assert!(matches!(fails(s.write("g", b"x")), Error::IsGroup { path } if path == "g"));
     assert_eq!(
@@ -210,7 +159,8 @@ fn write_on_a_group_is_is_group(s: &impl Store) {
     );
 }
 
-fn write_under_a_value_is_not_a_group(s: &impl Store) {
+/// A conformance case.
+pub fn write_under_a_value_is_not_a_group(s: &impl Store) {
     s.write("v", b"x").unwrap();
     let e = fails(s.write("v/a/b", b"y"));
     assert!(
@@ -221,7 +171,8 @@ fn write_under_a_value_is_not_a_group(s: &impl Store) {
     assert_eq!(s.list("").unwrap(), names(&["v"]));
 }
 
-fn values_may_be_empty_or_binary(s: &impl Store) {
+/// A conformance case.
+pub fn values_may_be_empty_or_binary(s: &impl Store) {
     s.write("empty", b"").unwrap();
     assert_eq!(s.read("empty").unwrap(), Some(Vec::new()));
     assert_eq!(s.type_of("empty").unwrap(), Some(EntryType::Simple));
@@ -230,7 +181,8 @@ fn values_may_be_empty_or_binary(s: &impl Store) {
     assert_eq!(s.read("bin").unwrap(), Some(binary));
 }
 
-fn type_tells_simple_composite_or_nothing(s: &impl Store) {
+/// A conformance case.
+pub fn type_tells_simple_composite_or_nothing(s: &impl Store) {
     s.write("g/v", b"x").unwrap();
     assert_eq!(s.type_of("g/v").unwrap(), Some(EntryType::Simple));
     assert_eq!(s.type_of("g").unwrap(), Some(EntryType::Composite));
@@ -238,7 +190,8 @@ fn type_tells_simple_composite_or_nothing(s: &impl Store) {
     assert_eq!(s.type_of("g/v/under").unwrap(), None);
 }
 
-fn list_is_sorted_by_byte_order(s: &impl Store) {
+/// A conformance case.
+pub fn list_is_sorted_by_byte_order(s: &impl Store) {
     for name in ["b", "a", "B", "ä", "a0", "a-", "_", "10", "9"] {
         s.write(["g", name], b"x").unwrap();
     }
@@ -247,7 +200,8 @@ fn list_is_sorted_by_byte_order(s: &impl Store) {
     assert_eq!(s.list("g").unwrap(), names(&expected));
 }
 
-fn list_names_values_groups_and_links_alike(s: &impl Store) {
+/// A conformance case.
+pub fn list_names_values_groups_and_links_alike(s: &impl Store) {
     s.write("g/value", b"abc").unwrap();
     s.make_group("g/group").unwrap();
     s.make_link("elsewhere/x", "g/link").unwrap();
@@ -271,7 +225,8 @@ fn list_names_values_groups_and_links_alike(s: &impl Store) {
     );
 }
 
-fn list_holds_children_not_grandchildren(s: &impl Store) {
+/// A conformance case.
+pub fn list_holds_children_not_grandchildren(s: &impl Store) {
     s.write("a/b/c/d", b"x").unwrap();
     s.write("a/e", b"x").unwrap();
     s.write("ab/f", b"x").unwrap();
@@ -280,12 +235,14 @@ fn list_holds_children_not_grandchildren(s: &impl Store) {
     assert_eq!(s.list("a/b").unwrap(), names(&["c"]));
 }
 
-fn list_of_a_missing_path_is_nothing(s: &impl Store) {
+/// A conformance case.
+pub fn list_of_a_missing_path_is_nothing(s: &impl Store) {
     assert_eq!(s.list("missing").unwrap(), None);
     assert_eq!(s.list("missing/deeper").unwrap(), None);
 }
 
-fn list_of_a_value_is_not_a_group(s: &impl Store) {
+/// A conformance case.
+pub fn list_of_a_value_is_not_a_group(s: &impl Store) {
     s.write("v", b"x").unwrap();
     let e = fails(s.list("v"));
     assert!(
@@ -294,7 +251,8 @@ fn list_of_a_value_is_not_a_group(s: &impl Store) {
     );
 }
 
-fn list_of_the_root_lists_the_top_level(s: &impl Store) {
+/// A conformance case.
+pub fn list_of_the_root_lists_the_top_level(s: &impl Store) {
     s.write("z/deep", b"x").unwrap();
     s.write("a", b"x").unwrap();
     s.make_link("a", "m").unwrap();
@@ -305,7 +263,8 @@ fn list_of_the_root_lists_the_top_level(s: &impl Store) {
     );
 }
 
-fn make_group_creates_every_level(s: &impl Store) {
+/// A conformance case.
+pub fn make_group_creates_every_level(s: &impl Store) {
     s.make_group("messages/ids/items").unwrap();
     assert_eq!(s.list("messages").unwrap(), names(&["ids"]));
     assert_eq!(s.list("messages/ids").unwrap(), names(&["items"]));
@@ -316,34 +275,39 @@ fn make_group_creates_every_level(s: &impl Store) {
     );
 }
 
-fn make_group_on_a_group_keeps_its_contents(s: &impl Store) {
+/// A conformance case.
+pub fn make_group_on_a_group_keeps_its_contents(s: &impl Store) {
     s.write("g/a", b"1").unwrap();
     s.make_group("g").unwrap();
     assert_eq!(s.list("g").unwrap(), names(&["a"]));
     assert_eq!(s.read("g/a").unwrap(), bytes("1"));
 }
 
-fn make_group_on_a_value_is_not_a_group(s: &impl Store) {
+/// A conformance case.
+pub fn make_group_on_a_value_is_not_a_group(s: &impl Store) {
     s.write("v", b"x").unwrap();
     assert!(matches!(fails(s.make_group("v")), Error::NotAGroup { .. }));
     assert_eq!(s.read("v").unwrap(), bytes("x"));
 }
 
-fn make_group_under_a_value_is_not_a_group(s: &impl Store) {
+/// A conformance case.
+pub fn make_group_under_a_value_is_not_a_group(s: &impl Store) {
     s.write("v", b"x").unwrap();
     assert!(
         matches!(fails(s.make_group("v/g")), Error::NotAGroup { value_at, .. } if value_at == "v")
     );
 }
 
-fn make_link_reads_through_to_the_target(s: &impl Store) {
+/// A conformance case.
+pub fn make_link_reads_through_to_the_target(s: &impl Store) {
     s.write("data/x", b"payload").unwrap();
     s.make_link("data/x", "alias").unwrap();
     assert_eq!(s.read("alias").unwrap(), bytes("payload"));
     assert_eq!(s.type_of("alias").unwrap(), Some(EntryType::Simple));
 }
 
-fn make_link_stores_the_target_in_canonical_form(s: &impl Store) {
+/// A conformance case.
+pub fn make_link_stores_the_target_in_canonical_form(s: &impl Store) {
     s.make_link("/data//x/", "l").unwrap();
     let children = s.list_children("").unwrap().unwrap();
     assert_eq!(
@@ -354,7 +318,8 @@ fn make_link_stores_the_target_in_canonical_form(s: &impl Store) {
     );
 }
 
-fn make_link_to_a_missing_target_is_allowed(s: &impl Store) {
+/// A conformance case.
+pub fn make_link_to_a_missing_target_is_allowed(s: &impl Store) {
     s.make_link("no/such/target", "dangling").unwrap();
     assert_eq!(s.read("dangling").unwrap(), None);
     assert_eq!(s.type_of("dangling").unwrap(), None);
@@ -363,18 +328,21 @@ fn make_link_to_a_missing_target_is_allowed(s: &impl Store) {
     assert_eq!(s.list("").unwrap(), names(&["dangling"]));
 }
 
-fn make_link_with_the_same_path_on_both_sides_stores_nothing(s: &impl Store) {
+/// A conformance case.
+pub fn make_link_with_the_same_path_on_both_sides_stores_nothing(s: &impl Store) {
     s.make_link("a/b", "/a//b").unwrap();
     assert_eq!(s.list("").unwrap(), names(&[]));
 }
 
-fn make_link_again_to_the_same_target_succeeds(s: &impl Store) {
+/// A conformance case.
+pub fn make_link_again_to_the_same_target_succeeds(s: &impl Store) {
     s.make_link("t", "l").unwrap();
     s.make_link("/t/", "l").unwrap();
     assert_eq!(s.resolve("l").unwrap(), "t");
 }
 
-fn make_link_over_anything_else_is_already_exists_and_changes_nothing(s: &impl Store) {
+/// A conformance case.
+pub fn make_link_over_anything_else_is_already_exists_and_changes_nothing(s: &impl Store) {
     s.write("v", b"x").unwrap();
     s.make_group("g").unwrap();
     s.make_link("t1", "l").unwrap();
@@ -390,13 +358,15 @@ fn make_link_over_anything_else_is_already_exists_and_changes_nothing(s: &impl S
     assert_eq!(s.resolve("l").unwrap(), "t1");
 }
 
-fn make_link_creates_the_parent_groups(s: &impl Store) {
+/// A conformance case.
+pub fn make_link_creates_the_parent_groups(s: &impl Store) {
     s.make_link("t", "a/b/l").unwrap();
     assert_eq!(s.type_of("a/b").unwrap(), Some(EntryType::Composite));
     assert_eq!(s.list("a/b").unwrap(), names(&["l"]));
 }
 
-fn make_link_resolves_the_parent_but_not_the_final_segment(s: &impl Store) {
+/// A conformance case.
+pub fn make_link_resolves_the_parent_but_not_the_final_segment(s: &impl Store) {
     s.make_group("g").unwrap();
     s.make_link("g", "lg").unwrap();
     s.make_link("target", "lg/new").unwrap();
@@ -416,7 +386,8 @@ fn make_link_resolves_the_parent_but_not_the_final_segment(s: &impl Store) {
     assert_eq!(s.type_of("somewhere").unwrap(), None);
 }
 
-fn make_link_under_a_value_is_not_a_group(s: &impl Store) {
+/// A conformance case.
+pub fn make_link_under_a_value_is_not_a_group(s: &impl Store) {
     s.write("v", b"x").unwrap();
     assert!(matches!(
         fails(s.make_link("t", "v/l")),
@@ -424,7 +395,8 @@ fn make_link_under_a_value_is_not_a_group(s: &impl Store) {
     ));
 }
 
-fn resolve_follows_links_in_the_middle_of_a_path(s: &impl Store) {
+/// A conformance case.
+pub fn resolve_follows_links_in_the_middle_of_a_path(s: &impl Store) {
     s.write("real/b/c", b"x").unwrap();
     s.make_link("real", "a").unwrap();
     assert_eq!(s.resolve("a/b/c").unwrap(), "real/b/c");
@@ -433,19 +405,22 @@ fn resolve_follows_links_in_the_middle_of_a_path(s: &impl Store) {
     assert_eq!(s.read("x/y/c").unwrap(), bytes("x"));
 }
 
-fn resolve_follows_the_final_segment(s: &impl Store) {
+/// A conformance case.
+pub fn resolve_follows_the_final_segment(s: &impl Store) {
     s.write("t", b"x").unwrap();
     s.make_link("t", "l").unwrap();
     assert_eq!(s.resolve("l").unwrap(), "t");
 }
 
-fn resolve_keeps_absent_segments(s: &impl Store) {
+/// A conformance case.
+pub fn resolve_keeps_absent_segments(s: &impl Store) {
     s.make_link("g", "l").unwrap();
     assert_eq!(s.resolve("l/no/such").unwrap(), "g/no/such");
     assert_eq!(s.resolve("not/there").unwrap(), "not/there");
 }
 
-fn resolve_follows_chains_of_links(s: &impl Store) {
+/// A conformance case.
+pub fn resolve_follows_chains_of_links(s: &impl Store) {
     s.write("msg/slot", b"7").unwrap();
     s.make_link("msg", "chain1").unwrap();
     s.make_link("chain1", "chain2").unwrap();
@@ -455,7 +430,8 @@ fn resolve_follows_chains_of_links(s: &impl Store) {
     assert_eq!(s.read("c3").unwrap(), bytes("7"));
 }
 
-fn a_link_to_the_root_resolves_to_the_root(s: &impl Store) {
+/// A conformance case.
+pub fn a_link_to_the_root_resolves_to_the_root(s: &impl Store) {
     s.write("a", b"x").unwrap();
     s.make_link("", "top").unwrap();
     assert_eq!(s.resolve("top").unwrap(), "");
@@ -465,7 +441,8 @@ fn a_link_to_the_root_resolves_to_the_root(s: &impl Store) {
     assert!(matches!(fails(s.write("top", b"x")), Error::IsGroup { .. }));
 }
 
-fn link_loops_fail_with_link_loop_and_never_hang(s: &impl Store) {
+/// A conformance case.
+pub fn link_loops_fail_with_link_loop_and_never_hang(s: &impl Store) {
     // A loop of length 1: the parent of `lg/self` resolves to `g`, so the
     // link lands at `g/self` and points at itself.
     s.make_group("g").unwrap();
@@ -496,7 +473,8 @@ fn link_loops_fail_with_link_loop_and_never_hang(s: &impl Store) {
     assert_eq!(s.read("b").unwrap(), None, "b now dangles");
 }
 
-fn forty_hops_resolve_and_forty_one_do_not(s: &impl Store) {
+/// A conformance case.
+pub fn forty_hops_resolve_and_forty_one_do_not(s: &impl Store) {
     s.write("end", b"x").unwrap();
     let hops = MAX_LINK_HOPS as usize;
     s.make_link("end", "l1").unwrap();
@@ -512,7 +490,8 @@ fn forty_hops_resolve_and_forty_one_do_not(s: &impl Store) {
     assert!(matches!(e, Error::LinkLoop { .. }), "{e:?}");
 }
 
-fn write_through_a_link_to_a_group_lands_in_the_group(s: &impl Store) {
+/// A conformance case.
+pub fn write_through_a_link_to_a_group_lands_in_the_group(s: &impl Store) {
     s.make_group("g").unwrap();
     s.make_link("g", "l").unwrap();
     s.write("l/x", b"v").unwrap();
@@ -521,7 +500,8 @@ fn write_through_a_link_to_a_group_lands_in_the_group(s: &impl Store) {
     assert_eq!(s.list("").unwrap(), names(&["g", "l"]));
 }
 
-fn write_through_a_link_to_a_value_replaces_the_target(s: &impl Store) {
+/// A conformance case.
+pub fn write_through_a_link_to_a_value_replaces_the_target(s: &impl Store) {
     s.write("v", b"old").unwrap();
     s.make_link("v", "l").unwrap();
     s.write("l", b"new").unwrap();
@@ -529,14 +509,16 @@ fn write_through_a_link_to_a_value_replaces_the_target(s: &impl Store) {
     assert_eq!(s.resolve("l").unwrap(), "v", "the link is still a link");
 }
 
-fn write_through_a_dangling_link_creates_the_target(s: &impl Store) {
+/// A conformance case.
+pub fn write_through_a_dangling_link_creates_the_target(s: &impl Store) {
     s.make_link("no/such", "l").unwrap();
     s.write("l", b"v").unwrap();
     assert_eq!(s.read("no/such").unwrap(), bytes("v"));
     assert_eq!(s.type_of("no").unwrap(), Some(EntryType::Composite));
 }
 
-fn type_and_list_follow_links(s: &impl Store) {
+/// A conformance case.
+pub fn type_and_list_follow_links(s: &impl Store) {
     s.write("g/v", b"x").unwrap();
     s.make_link("g", "lg").unwrap();
     s.make_link("g/v", "lv").unwrap();
@@ -546,21 +528,24 @@ fn type_and_list_follow_links(s: &impl Store) {
     assert!(matches!(fails(s.list("lv")), Error::NotAGroup { value_at, .. } if value_at == "g/v"));
 }
 
-fn delete_removes_a_value_and_says_so(s: &impl Store) {
+/// A conformance case.
+pub fn delete_removes_a_value_and_says_so(s: &impl Store) {
     s.write("g/v", b"x").unwrap();
     assert!(s.delete("g/v").unwrap());
     assert_eq!(s.read("g/v").unwrap(), None);
     assert_eq!(s.list("g").unwrap(), names(&[]), "the parent group stays");
 }
 
-fn delete_of_a_missing_path_removes_nothing(s: &impl Store) {
+/// A conformance case.
+pub fn delete_of_a_missing_path_removes_nothing(s: &impl Store) {
     assert!(!s.delete("missing").unwrap());
     assert!(!s.delete_recursive("missing/deeper").unwrap());
     s.write("v", b"x").unwrap();
     assert!(!s.delete("v/under").unwrap());
 }
 
-fn delete_of_a_link_removes_the_link_not_the_target(s: &impl Store) {
+/// A conformance case.
+pub fn delete_of_a_link_removes_the_link_not_the_target(s: &impl Store) {
     s.write("t", b"x").unwrap();
     s.make_group("g").unwrap();
     s.make_link("t", "l").unwrap();
@@ -572,7 +557,8 @@ fn delete_of_a_link_removes_the_link_not_the_target(s: &impl Store) {
     assert_eq!(s.list("").unwrap(), names(&["g", "t"]));
 }
 
-fn delete_of_a_non_empty_group_is_not_empty_unless_recursive(s: &impl Store) {
+/// A conformance case.
+pub fn delete_of_a_non_empty_group_is_not_empty_unless_recursive(s: &impl Store) {
     s.write("g/a/b", b"x").unwrap();
     let e = fails(s.delete("g"));
     assert!(
@@ -585,7 +571,8 @@ fn delete_of_a_non_empty_group_is_not_empty_unless_recursive(s: &impl Store) {
     assert_eq!(s.type_of("empty").unwrap(), None);
 }
 
-fn delete_recursive_removes_the_whole_subtree(s: &impl Store) {
+/// A conformance case.
+pub fn delete_recursive_removes_the_whole_subtree(s: &impl Store) {
     s.write("g/a/b/c", b"x").unwrap();
     s.write("g/d", b"x").unwrap();
     s.make_link("g/d", "g/a/l").unwrap();
@@ -602,14 +589,16 @@ fn delete_recursive_removes_the_whole_subtree(s: &impl Store) {
     );
 }
 
-fn delete_resolves_the_parent(s: &impl Store) {
+/// A conformance case.
+pub fn delete_resolves_the_parent(s: &impl Store) {
     s.write("g/x", b"v").unwrap();
     s.make_link("g", "l").unwrap();
     assert!(s.delete("l/x").unwrap());
     assert_eq!(s.list("g").unwrap(), names(&[]));
 }
 
-fn reset_empties_the_store_and_it_stays_usable(s: &impl Store) {
+/// A conformance case.
+pub fn reset_empties_the_store_and_it_stays_usable(s: &impl Store) {
     s.write("a/b", b"x").unwrap();
     s.make_link("a", "l").unwrap();
     s.reset().unwrap();
@@ -621,18 +610,16 @@ fn reset_empties_the_store_and_it_stays_usable(s: &impl Store) {
     assert_eq!(s.list("n").unwrap(), names(&["m"]));
 }
 
-fn scope_is_local(s: &impl Store) {
-    assert_eq!(s.scope(), Scope::Local);
-}
-
-fn path_and_add_path_join_without_the_store(s: &impl Store) {
+/// A conformance case.
+pub fn path_and_add_path_join_without_the_store(s: &impl Store) {
     assert_eq!(s.path(["a", "b"]).unwrap(), "a/b");
     assert_eq!(s.path("/a//b").unwrap(), "a/b");
     assert_eq!(s.add_path("a/b", ["c", "d"]).unwrap(), "a/b/c/d");
     assert_eq!(s.list("").unwrap(), names(&[]));
 }
 
-fn a_batch_is_all_or_nothing(s: &impl Store) {
+/// A conformance case.
+pub fn a_batch_is_all_or_nothing(s: &impl Store) {
     s.write("v", b"x").unwrap();
     let mut batch = Batch::new();
     batch.write("a/1", b"1").unwrap();
@@ -646,7 +633,8 @@ fn a_batch_is_all_or_nothing(s: &impl Store) {
     );
 }
 
-fn a_batch_sees_its_earlier_operations(s: &impl Store) {
+/// A conformance case.
+pub fn a_batch_sees_its_earlier_operations(s: &impl Store) {
     let mut batch = Batch::new();
     batch
         .make_group("g")
@@ -662,7 +650,8 @@ fn a_batch_sees_its_earlier_operations(s: &impl Store) {
     assert_eq!(s.read("alias").unwrap(), bytes("through the link"));
 }
 
-fn a_batch_can_delete_and_recreate(s: &impl Store) {
+/// A conformance case.
+pub fn a_batch_can_delete_and_recreate(s: &impl Store) {
     s.write("g/old", b"x").unwrap();
     let mut batch = Batch::new();
     batch.delete_recursive("g").unwrap();
@@ -675,7 +664,8 @@ fn a_batch_can_delete_and_recreate(s: &impl Store) {
     assert_eq!(s.list("").unwrap(), names(&["g"]));
 }
 
-fn a_group_replaced_by_a_value_in_a_batch_is_a_value_afterwards(s: &impl Store) {
+/// A conformance case.
+pub fn a_group_replaced_by_a_value_in_a_batch_is_a_value_afterwards(s: &impl Store) {
     s.write("c/a", b"x").unwrap();
     let mut batch = Batch::new();
     batch
@@ -697,12 +687,14 @@ fn a_group_replaced_by_a_value_in_a_batch_is_a_value_afterwards(s: &impl Store) 
     assert!(matches!(fails(s.make_group("c")), Error::NotAGroup { .. }));
 }
 
-fn an_empty_batch_does_nothing(s: &impl Store) {
+/// A conformance case.
+pub fn an_empty_batch_does_nothing(s: &impl Store) {
     s.apply(&Batch::new()).unwrap();
     assert_eq!(s.list("").unwrap(), names(&[]));
 }
 
-fn errors_name_the_path(s: &impl Store) {
+/// A conformance case.
+pub fn errors_name_the_path(s: &impl Store) {
     s.write("some/value", b"x").unwrap();
     let messages = [
         fails(s.write("some/value/below", b"x")).to_string(),

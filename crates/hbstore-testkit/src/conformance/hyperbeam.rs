@@ -2,45 +2,36 @@
 
 use hbstore::{EntryType, Store};
 
-use crate::common::{bytes, names};
+use super::support::{bytes, names};
 
-crate::for_every_backend!(
-    a_written_key_reads_back,
-    a_missing_key_reads_as_nothing,
-    reads_follow_a_link,
-    reads_follow_a_chain_of_two_links,
-    a_file_reads_through_a_link_to_its_group,
-    writing_a_message_key_creates_its_group,
-    make_group_creates_each_level_and_each_lists_its_child,
-    make_group_on_a_non_empty_group_keeps_it,
-    type_through_links_is_the_target_type,
-    resolve_of_a_path_written_under_a_link_is_physical,
-    reset_empties_the_store,
-);
-
-fn a_written_key_reads_back(s: &impl Store) {
+/// A conformance case.
+pub fn a_written_key_reads_back(s: &impl Store) {
     s.write("test-key", b"test-value").unwrap();
     assert_eq!(s.read("test-key").unwrap(), bytes("test-value"));
 }
 
-fn a_missing_key_reads_as_nothing(s: &impl Store) {
+/// A conformance case.
+pub fn a_missing_key_reads_as_nothing(s: &impl Store) {
     assert_eq!(s.read("non-existent-key").unwrap(), None);
 }
 
-fn reads_follow_a_link(s: &impl Store) {
+/// A conformance case.
+pub fn reads_follow_a_link(s: &impl Store) {
     s.write("original", b"data").unwrap();
     s.make_link("original", "link").unwrap();
     assert_eq!(s.read("link").unwrap(), bytes("data"));
 }
 
-fn reads_follow_a_chain_of_two_links(s: &impl Store) {
+/// A conformance case.
+pub fn reads_follow_a_chain_of_two_links(s: &impl Store) {
     s.write("base", b"chained").unwrap();
     s.make_link("base", "link1").unwrap();
     s.make_link("link1", "link2").unwrap();
     assert_eq!(s.read("link2").unwrap(), bytes("chained"));
 }
 
-fn a_file_reads_through_a_link_to_its_group(s: &impl Store) {
+/// A conformance case.
+pub fn a_file_reads_through_a_link_to_its_group(s: &impl Store) {
     s.make_group("dir").unwrap();
     s.write("dir/file", b"inside").unwrap();
     s.make_link("dir", "dir-link").unwrap();
@@ -48,13 +39,15 @@ fn a_file_reads_through_a_link_to_its_group(s: &impl Store) {
     assert_eq!(s.read(["dir-link", "file"]).unwrap(), bytes("inside"));
 }
 
-fn writing_a_message_key_creates_its_group(s: &impl Store) {
+/// A conformance case.
+pub fn writing_a_message_key_creates_its_group(s: &impl Store) {
     s.write("messages/key1", b"m1").unwrap();
     assert_eq!(s.type_of("messages").unwrap(), Some(EntryType::Composite));
     assert_eq!(s.list("messages").unwrap(), names(&["key1"]));
 }
 
-fn make_group_creates_each_level_and_each_lists_its_child(s: &impl Store) {
+/// A conformance case.
+pub fn make_group_creates_each_level_and_each_lists_its_child(s: &impl Store) {
     s.make_group("messages/ids/items").unwrap();
     assert_eq!(s.list("messages").unwrap(), names(&["ids"]));
     assert_eq!(s.list("messages/ids").unwrap(), names(&["items"]));
@@ -62,14 +55,16 @@ fn make_group_creates_each_level_and_each_lists_its_child(s: &impl Store) {
     assert_eq!(s.list("messages/ids/items").unwrap(), names(&["one"]));
 }
 
-fn make_group_on_a_non_empty_group_keeps_it(s: &impl Store) {
+/// A conformance case.
+pub fn make_group_on_a_non_empty_group_keeps_it(s: &impl Store) {
     s.write("group/a", b"1").unwrap();
     s.write("group/b", b"2").unwrap();
     s.make_group("group").unwrap();
     assert_eq!(s.list("group").unwrap(), names(&["a", "b"]));
 }
 
-fn type_through_links_is_the_target_type(s: &impl Store) {
+/// A conformance case.
+pub fn type_through_links_is_the_target_type(s: &impl Store) {
     s.make_group("g").unwrap();
     s.write("v", b"x").unwrap();
     s.make_link("g", "to-group").unwrap();
@@ -78,7 +73,8 @@ fn type_through_links_is_the_target_type(s: &impl Store) {
     assert_eq!(s.type_of("to-value").unwrap(), Some(EntryType::Simple));
 }
 
-fn resolve_of_a_path_written_under_a_link_is_physical(s: &impl Store) {
+/// A conformance case.
+pub fn resolve_of_a_path_written_under_a_link_is_physical(s: &impl Store) {
     s.make_group("real").unwrap();
     s.make_link("real", "alias").unwrap();
     s.write("alias/key", b"v").unwrap();
@@ -86,7 +82,8 @@ fn resolve_of_a_path_written_under_a_link_is_physical(s: &impl Store) {
     assert_eq!(s.read("real/key").unwrap(), bytes("v"));
 }
 
-fn reset_empties_the_store(s: &impl Store) {
+/// A conformance case.
+pub fn reset_empties_the_store(s: &impl Store) {
     s.write("a", b"1").unwrap();
     s.write("b/c", b"2").unwrap();
     s.reset().unwrap();

@@ -1,0 +1,331 @@
+//! A real Redis cluster on this machine, for the tests, the benchmark and
+//! trying hbstore out: Debian's `redis-server` processes on 127.0.0.1 only
+//! (three primaries and a replica each, by default), joined with
+//! `redis-cli --cluster create`, stopped and removed on drop.
+//!
+//! Each server runs under a small shell that holds a pipe from this
+//! process: when this process ends, however it ends, the pipe closes and
+//! the shell kills its server and removes its files, so no test run
+//! leaves servers or data behind.
+
+use std::io::{BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::error::ClusterError;
+use crate::resp::{self, Cmd, Reply};
+
+/// A running local cluster.
+pub struct LocalCluster {
+    dir: PathBuf,
+    ports: Vec<u16>,
+    watchdogs: Vec<Child>,
+}
+
+fn launch(reason: impl Into<String>) -> ClusterError {
+    ClusterError::Launch {
+        reason: reason.into(),
+    }
+}
+
+/// One command to the node on `port`, with short timeouts.
+pub fn ask(port: u16, cmd: &Cmd) -> Result<Reply, ClusterError> {
+    let io = |e: std::io::Error| launch(format!("127.0.0.1:{port}: {e}"));
+    let stream = TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_secs(1),
+    )
+    .map_err(io)?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(io)?;
+    let mut writer = stream.try_clone().map_err(io)?;
+    cmd.write_to(&mut writer).map_err(io)?;
+    writer.flush().map_err(io)?;
+    resp::read(&mut BufReader::new(stream)).map_err(io)
+}
+
+fn info_field(port: u16, section: &str, field: &str) -> Option<String> {
+    let reply = ask(port, &Cmd::new("INFO").arg(section)).ok()?;
+    let text = String::from_utf8_lossy(reply.bytes()?).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_owned))
+}
+
+fn free(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_ok()
+        && TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok()
+}
+
+fn pick_ports(count: usize) -> Result<Vec<u16>, ClusterError> {
+    let seed = std::process::id() as u64
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+    for attempt in 0..50u64 {
+        // Cluster bus ports are the data ports + 10,000: both must be free.
+        let base = 20_000 + ((seed.wrapping_mul(2_654_435_761) + attempt * 7_919) % 9_000) as u16;
+        let ports: Vec<u16> = (0..count as u16).map(|i| base + i).collect();
+        if ports.iter().all(|&p| free(p)) {
+            return Ok(ports);
+        }
+    }
+    Err(launch("no free range of ports on 127.0.0.1"))
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/sbin")])
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+impl LocalCluster {
+    /// Three primaries with a replica each, in a new directory under the
+    /// system's temporary directory.
+    pub fn start() -> Result<LocalCluster, ClusterError> {
+        LocalCluster::start_with(3, 1)
+    }
+
+    /// `primaries` primaries with `replicas` replicas each.
+    pub fn start_with(primaries: usize, replicas: usize) -> Result<LocalCluster, ClusterError> {
+        let missing = |p: &str| {
+            launch(format!(
+                "{p} not found: install Debian's redis-server and redis-tools (./dev test does)"
+            ))
+        };
+        let server = which("redis-server").ok_or_else(|| missing("redis-server"))?;
+        let cli = which("redis-cli").ok_or_else(|| missing("redis-cli"))?;
+        let count = primaries * (1 + replicas);
+        let ports = pick_ports(count)?;
+        let dir = std::env::temp_dir().join(format!(
+            "hbstore-cluster-{}-{}",
+            std::process::id(),
+            ports[0]
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| launch(format!("{dir:?}: {e}")))?;
+        let mut cluster = LocalCluster {
+            dir,
+            ports: Vec::new(),
+            watchdogs: Vec::new(),
+        };
+        for &port in &ports {
+            cluster.spawn(&server, port)?;
+        }
+        cluster.wait(Duration::from_secs(20), "servers to answer PING", |c| {
+            c.ports.iter().all(|&p| ask(p, &Cmd::new("PING")).is_ok())
+        })?;
+        let mut create = Command::new(cli);
+        create.arg("--cluster").arg("create");
+        for port in &ports {
+            create.arg(format!("127.0.0.1:{port}"));
+        }
+        let output = create
+            .arg("--cluster-replicas")
+            .arg(replicas.to_string())
+            .arg("--cluster-yes")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| launch(format!("redis-cli: {e}")))?;
+        if !output.status.success() {
+            return Err(launch(format!(
+                "redis-cli --cluster create: {}",
+                String::from_utf8_lossy(&output.stdout)
+                    .lines()
+                    .chain(String::from_utf8_lossy(&output.stderr).lines())
+                    .filter(|l| l.contains("ERR") || l.contains("rror"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )));
+        }
+        cluster.wait_healthy(Duration::from_secs(60))?;
+        Ok(cluster)
+    }
+
+    fn spawn(&mut self, server: &Path, port: u16) -> Result<(), ClusterError> {
+        let node_dir = self.dir.join(port.to_string());
+        std::fs::create_dir_all(&node_dir).map_err(|e| launch(format!("{node_dir:?}: {e}")))?;
+        let args = [
+            "--port".to_owned(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--cluster-enabled".into(),
+            "yes".into(),
+            "--cluster-config-file".into(),
+            "nodes.conf".into(),
+            "--cluster-node-timeout".into(),
+            "1000".into(),
+            "--save".into(),
+            "".into(),
+            "--appendonly".into(),
+            "no".into(),
+            "--dir".into(),
+            node_dir.to_string_lossy().into_owned(),
+            "--logfile".into(),
+            "redis.log".into(),
+        ];
+        // The shell starts the server, then waits on its stdin: the pipe
+        // from this process. End of file (this process gone) kills it.
+        let watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(r#"dir="$1"; server="$2"; shift 2; "$server" "$@" & pid=$!; read _; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"; rmdir "${dir%/*}" 2>/dev/null"#)
+            .arg("sh")
+            .arg(&node_dir)
+            .arg(server)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| launch(format!("starting redis-server on port {port}: {e}")))?;
+        self.ports.push(port);
+        self.watchdogs.push(watchdog);
+        Ok(())
+    }
+
+    fn wait(
+        &self,
+        timeout: Duration,
+        what: &str,
+        ready: impl Fn(&LocalCluster) -> bool,
+    ) -> Result<(), ClusterError> {
+        let started = Instant::now();
+        while !ready(self) {
+            if started.elapsed() > timeout {
+                return Err(launch(format!(
+                    "gave up after {timeout:?} waiting for {what}"
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
+    }
+
+    /// Waits until every live node sees the cluster as `ok` with every slot
+    /// served, and every replica is in sync with its primary.
+    pub fn wait_healthy(&self, timeout: Duration) -> Result<(), ClusterError> {
+        self.wait(timeout, "the cluster to be healthy", |c| {
+            let live: Vec<u16> = c
+                .ports
+                .iter()
+                .copied()
+                .filter(|&p| ask(p, &Cmd::new("PING")).is_ok())
+                .collect();
+            !live.is_empty()
+                && live.iter().all(|&p| {
+                    let info = ask(p, &Cmd::new("CLUSTER").arg("INFO"))
+                        .ok()
+                        .and_then(|r| r.bytes().map(|b| String::from_utf8_lossy(b).into_owned()))
+                        .unwrap_or_default();
+                    let synced = info_field(p, "replication", "role").as_deref() != Some("slave")
+                        || info_field(p, "replication", "master_link_status").as_deref()
+                            == Some("up");
+                    info.contains("cluster_state:ok")
+                        && info.contains("cluster_slots_ok:16384")
+                        && synced
+                })
+        })
+    }
+
+    /// `redis://` address naming every node.
+    pub fn address(&self) -> String {
+        let nodes: Vec<String> = self
+            .ports
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}"))
+            .collect();
+        format!("redis://{}", nodes.join(","))
+    }
+
+    /// The nodes' ports.
+    pub fn ports(&self) -> &[u16] {
+        &self.ports
+    }
+
+    /// The port of the primary serving `key` now.
+    pub fn primary_of(&self, key: &[u8]) -> Result<u16, ClusterError> {
+        let slot = crate::slot::of(key);
+        for &port in &self.ports {
+            let Ok(reply) = ask(port, &Cmd::new("CLUSTER").arg("SLOTS")) else {
+                continue;
+            };
+            for range in reply.items() {
+                let items = range.items();
+                if let (Some(Reply::Int(start)), Some(Reply::Int(end)), Some(node)) =
+                    (items.first(), items.get(1), items.get(2))
+                {
+                    if (*start..=*end).contains(&i64::from(slot)) {
+                        if let Some(Reply::Int(p)) = node.items().get(1) {
+                            return Ok(*p as u16);
+                        }
+                    }
+                }
+            }
+        }
+        Err(launch(format!("no node says who serves slot {slot}")))
+    }
+
+    /// Moves `count` slots, with their keys, from the primary on `from` to
+    /// the one on `to` (`redis-cli --cluster reshard`): clients meet `ASK`
+    /// while a slot migrates and `MOVED` after.
+    pub fn reshard(&self, from: u16, to: u16, count: u32) -> Result<(), ClusterError> {
+        let id = |port: u16| -> Result<String, ClusterError> {
+            ask(port, &Cmd::new("CLUSTER").arg("MYID"))?
+                .bytes()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .ok_or_else(|| launch(format!("no node id from port {port}")))
+        };
+        let cli = which("redis-cli").ok_or_else(|| launch("redis-cli not found"))?;
+        let output = Command::new(cli)
+            .args(["--cluster", "reshard", &format!("127.0.0.1:{from}")])
+            .args(["--cluster-from", &id(from)?, "--cluster-to", &id(to)?])
+            .args(["--cluster-slots", &count.to_string(), "--cluster-yes"])
+            .args(["--cluster-pipeline", "10"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| launch(format!("redis-cli: {e}")))?;
+        if !output.status.success() {
+            return Err(launch(format!(
+                "reshard failed: {}",
+                String::from_utf8_lossy(&output.stdout)
+                    .lines()
+                    .rev()
+                    .take(5)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Kills the server on `port` with SIGKILL, as a crash would.
+    pub fn kill(&self, port: u16) -> Result<(), ClusterError> {
+        let pid = info_field(port, "server", "process_id")
+            .ok_or_else(|| launch(format!("no process id from port {port}")))?;
+        let status = Command::new("kill")
+            .arg("-9")
+            .arg(pid.trim())
+            .status()
+            .map_err(|e| launch(format!("kill: {e}")))?;
+        if !status.success() {
+            return Err(launch(format!("kill -9 {pid} failed")));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        for watchdog in &mut self.watchdogs {
+            // Closing the pipe makes the shell kill its server.
+            drop(watchdog.stdin.take());
+            let _ = watchdog.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

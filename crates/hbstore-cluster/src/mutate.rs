@@ -1,0 +1,364 @@
+//! The mutations, as sequences of single-slot steps: groups created top
+//! down (an entry in the parent, then the group's own marker), deleted
+//! bottom up (the parent's entry marked, the group's marker killed only if
+//! it has no child, then the parent's entry removed). Each step is atomic;
+//! a step that finds the tree changed under it (a group deleted, a link
+//! made where it expected nothing) makes the operation resolve again.
+
+use hbstore::{Error, Result, StorePath};
+
+use crate::error::ClusterError;
+use crate::journal::Journal;
+use crate::layout::{token, Entry};
+use crate::resolve::{join, split, Hops};
+use crate::steps::{Decision, Got, Put, Removed, Steps};
+
+/// How many times an operation resolves again after finding the tree
+/// changed under it before it gives up (each retry means another client
+/// changed the same paths meanwhile).
+const RETRIES: usize = 64;
+
+/// What `ensure_group` achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ensured {
+    /// The group is there and alive.
+    Ready,
+    /// A link or a deletion got in the way: resolve again.
+    Moved,
+}
+
+fn contended(origin: &StorePath) -> Error {
+    ClusterError::Unavailable {
+        command: "a store operation".into(),
+        waited: std::time::Duration::ZERO,
+        last: format!("{RETRIES} retries: other clients keep changing the same paths"),
+    }
+    .into_store_error(format!("{:?}", origin.as_str()))
+}
+
+impl Steps {
+    /// Drives a deletion under way (by anyone) to its end; says whether the
+    /// group died.
+    pub fn finish_deletion(&self, parent: &str, name: &str, deleting: &Entry) -> Result<Decision> {
+        let Entry::Deleting { token, attempt } = deleting else {
+            return Ok(Decision::Refused);
+        };
+        let decision = self.kill(&join(parent, name), token, attempt)?;
+        self.settle(parent, name, deleting, decision)?;
+        Ok(decision)
+    }
+
+    /// Makes the physical path `path` an alive group, creating what is
+    /// missing from the top down. `NotAGroup` (for `origin`) at a value.
+    pub fn ensure_group_for(
+        &self,
+        origin: &StorePath,
+        path: &str,
+        journal: &mut Journal,
+    ) -> Result<Ensured> {
+        let mut at = String::new();
+        for segment in path.split('/').filter(|s| !s.is_empty()) {
+            let child = join(&at, segment);
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                if tries > RETRIES {
+                    return Err(contended(origin));
+                }
+                let fresh = token();
+                let token = match self.put(&at, segment, b'g', fresh.as_bytes())? {
+                    Put::NoGroup => return Ok(Ensured::Moved),
+                    Put::Done(_) => {
+                        journal.created(&child, &fresh);
+                        fresh
+                    }
+                    Put::Existing(Entry::Group(token)) => token,
+                    Put::Existing(deleting @ Entry::Deleting { .. }) => {
+                        self.finish_deletion(&at, segment, &deleting)?;
+                        continue;
+                    }
+                    Put::Existing(Entry::Value(_)) => {
+                        return Err(Error::NotAGroup {
+                            path: origin.to_string(),
+                            value_at: child,
+                        })
+                    }
+                    Put::Same | Put::Existing(Entry::Link(_)) => return Ok(Ensured::Moved),
+                };
+                // The group's own marker, set now if it is new, and checked
+                // (set, if its creator died before) if it was there.
+                if self.mark(&child, &token)? {
+                    break;
+                }
+            }
+            at = child;
+        }
+        Ok(Ensured::Ready)
+    }
+
+    /// `ensure_group_for` a path that is its own origin (undo, CLI).
+    pub fn ensure_group(&self, path: &str, journal: &mut Journal) -> Result<Ensured> {
+        let origin = StorePath::parse(path)?;
+        self.ensure_group_for(&origin, path, journal)
+    }
+
+    /// `write`: the bytes at `resolve(origin)`.
+    pub fn write(&self, origin: &StorePath, value: &[u8], journal: &mut Journal) -> Result<()> {
+        if origin.is_root() {
+            return Err(Error::root("written"));
+        }
+        let entry = Entry::Value(value.to_vec());
+        let mut at = origin.as_str().to_owned();
+        let mut hops = Hops::new(origin);
+        for _ in 0..RETRIES {
+            let (parent, name) = split(&at);
+            match self.put(parent, name, b'v', value)? {
+                Put::Done(before) => {
+                    journal.put(parent, name, before, &entry);
+                    return Ok(());
+                }
+                Put::Existing(Entry::Group(_) | Entry::Deleting { .. }) => {
+                    return Err(Error::IsGroup {
+                        path: origin.to_string(),
+                    })
+                }
+                Put::Existing(Entry::Link(target)) => {
+                    hops.hop()?;
+                    let located = self.locate(&target, &mut hops)?;
+                    if located.path.is_empty() || located.is_group() {
+                        return Err(Error::IsGroup {
+                            path: origin.to_string(),
+                        });
+                    }
+                    at = located.path;
+                }
+                Put::NoGroup | Put::Same | Put::Existing(Entry::Value(_)) => {
+                    let parent = parent.to_owned();
+                    let name = name.to_owned();
+                    at = self.reach_parent(origin, &parent, &name, &mut hops, journal)?;
+                }
+            }
+        }
+        Err(contended(origin))
+    }
+
+    /// After a step found `parent` not alive: where the child `name` really
+    /// goes (its parent resolved), with the parent created when missing.
+    fn reach_parent(
+        &self,
+        origin: &StorePath,
+        parent: &str,
+        name: &str,
+        hops: &mut Hops<'_>,
+        journal: &mut Journal,
+    ) -> Result<String> {
+        let located = self.locate(parent, hops)?;
+        if located.path != parent {
+            return Ok(join(&located.path, name));
+        }
+        if let Some(Entry::Value(_)) = located.entry {
+            return Err(Error::NotAGroup {
+                path: origin.to_string(),
+                value_at: located.path,
+            });
+        }
+        self.ensure_group_for(origin, parent, journal)?;
+        Ok(join(parent, name))
+    }
+
+    /// `make_group`: `mkdir -p` at `resolve(origin)`.
+    pub fn make_group(&self, origin: &StorePath, journal: &mut Journal) -> Result<()> {
+        for _ in 0..RETRIES {
+            let mut hops = Hops::new(origin);
+            let located = self.locate(origin.as_str(), &mut hops)?;
+            match located.entry {
+                Some(Entry::Value(_)) => {
+                    return Err(Error::NotAGroup {
+                        path: origin.to_string(),
+                        value_at: located.path,
+                    })
+                }
+                Some(_) if located.path.is_empty() => return Ok(()),
+                Some(Entry::Group(_)) => return Ok(()),
+                _ => {
+                    if self.ensure_group_for(origin, &located.path, journal)? == Ensured::Ready {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        Err(contended(origin))
+    }
+
+    /// `make_link`: a link at `new` (its parent resolved) to `existing`.
+    /// The link index gets the link's group first, so `match` never misses
+    /// a link that is there.
+    pub fn make_link(
+        &self,
+        existing: &StorePath,
+        new: &StorePath,
+        journal: &mut Journal,
+    ) -> Result<()> {
+        if existing == new {
+            return Ok(());
+        }
+        let (Some(parent), Some(name)) = (new.parent(), new.name()) else {
+            return Err(Error::root("a link"));
+        };
+        let target = existing.as_str();
+        let entry = Entry::Link(target.to_owned());
+        // Only the parent is resolved, and errors name it, as in the
+        // embedded backends.
+        let mut hops = Hops::new(&parent);
+        let mut at_parent = parent.as_str().to_owned();
+        for _ in 0..RETRIES {
+            hbstore::check_resolved_len(new, &join(&at_parent, name))?;
+            self.index_link(name, target, &at_parent)?;
+            match self.put(&at_parent, name, b'l', target.as_bytes())? {
+                Put::Done(_) => {
+                    journal.put(&at_parent, name, None, &entry);
+                    return Ok(());
+                }
+                Put::Same => return Ok(()),
+                Put::Existing(other) => {
+                    return Err(Error::AlreadyExists {
+                        path: new.to_string(),
+                        existing: other.describe(),
+                    })
+                }
+                Put::NoGroup => {
+                    let located = self.locate(&at_parent, &mut hops)?;
+                    if located.path != at_parent {
+                        at_parent = located.path;
+                        continue;
+                    }
+                    if let Some(Entry::Value(_)) = located.entry {
+                        return Err(Error::NotAGroup {
+                            path: new.to_string(),
+                            value_at: located.path,
+                        });
+                    }
+                    self.ensure_group_for(new, &at_parent, journal)?;
+                }
+            }
+        }
+        Err(contended(new))
+    }
+
+    /// Adds `group` to the link index of (`key`, `target`).
+    fn index_link(&self, key: &str, target: &str, group: &str) -> Result<()> {
+        let index = self.layout.link_index(key, target);
+        let cmd = crate::resp::Cmd::new("ZADD")
+            .arg(&index)
+            .arg("0")
+            .arg(group);
+        let replies = self
+            .client
+            .call(crate::client::slot_of(&index), &[cmd])
+            .map_err(|e| e.into_store_error(format!("indexing the link {key:?} in {group:?}")))?;
+        match replies.first() {
+            Some(crate::resp::Reply::Int(_)) => Ok(()),
+            other => Err(crate::steps::unexpected(
+                "ZADD",
+                other.unwrap_or(&crate::resp::Reply::Array(None)),
+            )
+            .into_store_error("indexing a link")),
+        }
+    }
+
+    /// `delete`: removes the entry at `origin` (its parent resolved).
+    pub fn delete(
+        &self,
+        origin: &StorePath,
+        recursive: bool,
+        journal: &mut Journal,
+    ) -> Result<bool> {
+        let (Some(parent), Some(name)) = (origin.parent(), origin.name()) else {
+            return Err(Error::root("deleted"));
+        };
+        let mut at_parent = parent.as_str().to_owned();
+        for _ in 0..RETRIES {
+            match self.delete_child(origin, &at_parent, name, recursive, journal)? {
+                Some(removed) => return Ok(removed),
+                None => {
+                    let located = self.locate(&at_parent, &mut Hops::new(&parent))?;
+                    if located.path == at_parent {
+                        return Ok(false);
+                    }
+                    at_parent = located.path;
+                }
+            }
+        }
+        Err(contended(origin))
+    }
+
+    /// Removes child `name` of the physical group `parent`; `None` when
+    /// `parent` is not alive.
+    fn delete_child(
+        &self,
+        origin: &StorePath,
+        parent: &str,
+        name: &str,
+        recursive: bool,
+        journal: &mut Journal,
+    ) -> Result<Option<bool>> {
+        let path = join(parent, name);
+        if recursive {
+            // Children first, so the group's own deletion is not refused.
+            if let Got::Entry(Entry::Group(_)) = self.child(parent, name)? {
+                self.delete_children(origin, &path, journal)?;
+            }
+        }
+        for _ in 0..RETRIES {
+            match self.remove(parent, name, &token(), None)? {
+                Removed::NoGroup => return Ok(None),
+                Removed::Absent | Removed::Changed => return Ok(Some(false)),
+                Removed::Gone(before) => {
+                    journal.removed(parent, name, before);
+                    return Ok(Some(true));
+                }
+                Removed::Busy { token, attempt } => {
+                    self.finish_deletion(parent, name, &Entry::Deleting { token, attempt })?;
+                }
+                Removed::Deleting { token, attempt } => {
+                    let deleting = Entry::Deleting { token, attempt };
+                    match self.finish_deletion(parent, name, &deleting)? {
+                        Decision::Deleted => {
+                            journal.deleted(&path);
+                            return Ok(Some(true));
+                        }
+                        Decision::Refused if recursive => {
+                            self.delete_children(origin, &path, journal)?;
+                        }
+                        Decision::Refused => {
+                            return Err(Error::NotEmpty {
+                                path: origin.to_string(),
+                            })
+                        }
+                    }
+                }
+            }
+        }
+        Err(contended(origin))
+    }
+
+    /// Deletes every child of the physical group `group`, bottom up.
+    fn delete_children(
+        &self,
+        origin: &StorePath,
+        group: &str,
+        journal: &mut Journal,
+    ) -> Result<()> {
+        loop {
+            let Some(page) = self.page(group, (b"-", b"+"), crate::read::PAGE, false, None)? else {
+                return Ok(());
+            };
+            if page.is_empty() {
+                return Ok(());
+            }
+            for (name, _) in page {
+                self.delete_child(origin, group, &name, true, journal)?;
+            }
+        }
+    }
+}

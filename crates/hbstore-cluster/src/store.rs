@@ -1,0 +1,352 @@
+//! [`ClusterStore`]: the `Store` contract on a Redis cluster, and its
+//! options.
+
+use std::time::Duration;
+
+use hbstore::{Batch, Child, EntryRead, EntryType, Op, Page, Result, Scope, Store, StorePath};
+
+use crate::client::{Client, Redirects, Timeouts};
+use crate::error::ClusterError;
+use crate::journal::Journal;
+use crate::layout::{check_namespace, Entry, Layout, LAYOUT_VERSION};
+use crate::resolve::Hops;
+use crate::resp::{Cmd, Reply};
+use crate::steps::Steps;
+
+/// How a [`ClusterStore`] uses its cluster. Builder-style setters.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The namespace: several stores share one cluster under different
+    /// namespaces. Default `hb`.
+    pub namespace: String,
+    /// Socket and call timeouts; a call gives up with an error after
+    /// `timeouts.deadline`, however the cluster behaves.
+    pub timeouts: Timeouts,
+    /// Replicas every write waits for (`WAIT`) before it returns: with 1, a
+    /// write that returned survives the failure of its primary. 0 (the
+    /// default) returns once the primary has it, as Redis itself does.
+    pub replicas: u32,
+    /// How long a write waits for those replicas before it fails with
+    /// `NotReplicated`. Default 2 s.
+    pub replica_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            namespace: "hb".into(),
+            timeouts: Timeouts::default(),
+            replicas: 0,
+            replica_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl Options {
+    /// Sets the namespace.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// Sets how many replicas each write waits for.
+    pub fn replicas(mut self, replicas: u32) -> Self {
+        self.replicas = replicas;
+        self
+    }
+
+    /// Sets the deadline of one call.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.timeouts.deadline = deadline;
+        self
+    }
+}
+
+/// A cluster address: `redis://HOST:PORT[,HOST:PORT...][/NAMESPACE]` (the
+/// scheme may be left out). Any node of the cluster will do; more than one
+/// lets the client start while one is down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    /// `host:port` of each node given.
+    pub seeds: Vec<String>,
+    /// The namespace, if the address names one.
+    pub namespace: Option<String>,
+}
+
+impl Address {
+    /// Parses an address; `BadAddress` says what is wrong.
+    pub fn parse(url: &str) -> std::result::Result<Address, ClusterError> {
+        let bad = |reason: &str| ClusterError::BadAddress {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let rest = match url.split_once("://") {
+            Some(("redis", rest)) => rest,
+            Some((scheme, _)) => {
+                return Err(bad(&format!(
+                    "the scheme is {scheme:?}; hbstore speaks redis:// (no TLS, no password)"
+                )))
+            }
+            None => url,
+        };
+        let (nodes, namespace) = match rest.split_once('/') {
+            Some((nodes, ns)) if !ns.is_empty() => (nodes, Some(ns.to_owned())),
+            Some((nodes, _)) => (nodes, None),
+            None => (rest, None),
+        };
+        if let Some(ns) = &namespace {
+            check_namespace(ns).map_err(|r| bad(&r))?;
+        }
+        let mut seeds = Vec::new();
+        for node in nodes.split(',') {
+            let (host, port) = node
+                .rsplit_once(':')
+                .ok_or_else(|| bad(&format!("{node:?} has no port (HOST:PORT)")))?;
+            if host.is_empty() || host.contains('@') {
+                return Err(bad(&format!("{node:?}: a host is needed (and no user)")));
+            }
+            port.parse::<u16>()
+                .ok()
+                .filter(|&p| p > 0)
+                .ok_or_else(|| bad(&format!("{port:?} is not a port")))?;
+            seeds.push(node.to_owned());
+        }
+        Ok(Address { seeds, namespace })
+    }
+}
+
+/// The `Store` contract on a Redis Cluster (Redis 7, Valkey, or anything
+/// speaking the protocol with Lua scripts, such as Kvrocks). Shared between
+/// threads like every store; several processes on several machines may
+/// open the same cluster and namespace at once. See the crate's
+/// documentation for what is atomic and what is not.
+pub struct ClusterStore {
+    steps: Steps,
+}
+
+impl ClusterStore {
+    /// Connects to the cluster at `address` (see [`Address`]; a namespace
+    /// in the address overrides `options.namespace`).
+    pub fn open(address: &str, options: Options) -> Result<ClusterStore> {
+        let open_error = |e: ClusterError| e.into_store_error(format!("opening cluster {address}"));
+        let parsed = Address::parse(address).map_err(open_error)?;
+        let namespace = parsed.namespace.unwrap_or(options.namespace);
+        check_namespace(&namespace).map_err(|reason| {
+            open_error(ClusterError::BadAddress {
+                url: address.to_owned(),
+                reason,
+            })
+        })?;
+        let client = Client::connect(parsed.seeds, options.timeouts).map_err(open_error)?;
+        let layout = Layout::new(&namespace);
+        let steps = Steps::new(client, layout, options.replicas, options.replica_timeout)
+            .map_err(open_error)?;
+        let store = ClusterStore { steps };
+        store.check_version().map_err(open_error)?;
+        Ok(store)
+    }
+
+    /// The namespace this store uses.
+    pub fn namespace(&self) -> &str {
+        self.steps.layout.namespace()
+    }
+
+    /// The redirects (`MOVED`, `ASK`) and retries this store's client has
+    /// followed since it opened.
+    pub fn redirects(&self) -> Redirects {
+        self.steps.client.redirects()
+    }
+
+    /// The primaries, as the client last saw them.
+    pub fn primaries(&self) -> Vec<String> {
+        self.steps.client.primaries()
+    }
+
+    pub(crate) fn steps(&self) -> &Steps {
+        &self.steps
+    }
+
+    /// Records the layout version on first use; refuses a namespace
+    /// written with another one.
+    fn check_version(&self) -> std::result::Result<(), ClusterError> {
+        let key = self.steps.layout.version();
+        let slot = crate::client::slot_of(&key);
+        let set = Cmd::new("SET").arg(&key).arg(LAYOUT_VERSION).arg("NX");
+        let get = Cmd::new("GET").arg(&key);
+        let replies = self.steps.client.call(slot, &[set, get])?;
+        match replies.get(1).and_then(Reply::bytes) {
+            Some(v) if v == LAYOUT_VERSION.as_bytes() => Ok(()),
+            other => Err(ClusterError::Unexpected {
+                command: format!("the layout version of namespace {:?}", self.namespace()),
+                reply: format!(
+                    "{:?} (this hbstore reads version {LAYOUT_VERSION})",
+                    other.map(String::from_utf8_lossy)
+                ),
+            }),
+        }
+    }
+
+    /// Every key of the namespace, node by node (`SCAN`): for `reset` and
+    /// `check`, never on an operation's path.
+    pub(crate) fn scan(&self, mut each: impl FnMut(&str, Vec<u8>) -> Result<()>) -> Result<()> {
+        let pattern = self.steps.layout.pattern();
+        for node in self.primaries() {
+            let mut cursor = b"0".to_vec();
+            loop {
+                let cmd = Cmd::new("SCAN")
+                    .arg(&cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg("1000");
+                let reply = self
+                    .steps
+                    .client
+                    .call_node(&node, &[cmd])
+                    .map_err(|e| e.into_store_error(format!("scanning {node}")))?;
+                let mut items = reply
+                    .into_iter()
+                    .next()
+                    .map(Reply::into_items)
+                    .unwrap_or_default();
+                if items.len() != 2 {
+                    return Err(ClusterError::Unexpected {
+                        command: "SCAN".into(),
+                        reply: format!("{items:?}").chars().take(200).collect(),
+                    }
+                    .into_store_error(format!("scanning {node}")));
+                }
+                let keys = items.pop().map(Reply::into_items).unwrap_or_default();
+                cursor = items.pop().and_then(Reply::into_bytes).unwrap_or_default();
+                for key in keys {
+                    if let Some(key) = key.into_bytes() {
+                        each(&node, key)?;
+                    }
+                }
+                if cursor == b"0" {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_op(&self, op: &Op, journal: &mut Journal) -> Result<()> {
+        match op {
+            Op::Write { path, value } => self.steps.write(path, value, journal),
+            Op::MakeGroup { path } => self.steps.make_group(path, journal),
+            Op::MakeLink { existing, new } => self.steps.make_link(existing, new, journal),
+            Op::Delete { path, recursive } => {
+                self.steps.delete(path, *recursive, journal).map(drop)
+            }
+        }
+    }
+}
+
+impl Store for ClusterStore {
+    fn read_at(&self, path: &StorePath) -> Result<Option<Vec<u8>>> {
+        let located = self.steps.locate(path.as_str(), &mut Hops::new(path))?;
+        Ok(match located.entry {
+            Some(Entry::Value(v)) => Some(v),
+            _ => None,
+        })
+    }
+
+    fn type_at(&self, path: &StorePath) -> Result<Option<EntryType>> {
+        let located = self.steps.locate(path.as_str(), &mut Hops::new(path))?;
+        Ok(match located.entry {
+            Some(Entry::Value(_)) => Some(EntryType::Simple),
+            Some(_) => Some(EntryType::Composite),
+            None => None,
+        })
+    }
+
+    fn list_at(&self, path: &StorePath) -> Result<Option<Vec<Child>>> {
+        self.steps.list_range(path, &Page::default())
+    }
+
+    fn resolve_at(&self, path: &StorePath) -> Result<StorePath> {
+        let located = self.steps.locate(path.as_str(), &mut Hops::new(path))?;
+        StorePath::parse(&located.path)
+    }
+
+    fn list_range_at(&self, path: &StorePath, page: &Page) -> Result<Option<Vec<Child>>> {
+        self.steps.list_range(path, page)
+    }
+
+    fn read_entry_at(&self, path: &StorePath, inline_up_to: usize) -> Result<Option<EntryRead>> {
+        self.steps.read_entry(path, inline_up_to)
+    }
+
+    fn match_at(&self, pairs: &[(String, StorePath)], limit: Option<usize>) -> Result<Vec<String>> {
+        self.steps.match_links(pairs, limit)
+    }
+
+    fn write_at(&self, path: &StorePath, value: &[u8]) -> Result<()> {
+        self.steps.write(path, value, &mut Journal::off())
+    }
+
+    fn make_group_at(&self, path: &StorePath) -> Result<()> {
+        self.steps.make_group(path, &mut Journal::off())
+    }
+
+    fn make_link_at(&self, existing: &StorePath, new: &StorePath) -> Result<()> {
+        self.steps.make_link(existing, new, &mut Journal::off())
+    }
+
+    fn delete_at(&self, path: &StorePath, recursive: bool) -> Result<bool> {
+        self.steps.delete(path, recursive, &mut Journal::off())
+    }
+
+    /// Applies the batch's operations in order; when one fails, the steps
+    /// already taken are undone, last first, and the error returned. Not
+    /// isolated: other clients may see the batch's first operations before
+    /// its last ones, or before an undo (see the crate's documentation).
+    fn apply(&self, batch: &Batch) -> Result<()> {
+        let mut journal = Journal::on();
+        for op in batch.ops() {
+            if let Err(e) = self.apply_op(op, &mut journal) {
+                journal.roll_back(&self.steps);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every key of the namespace, node by node. Not atomic: a
+    /// writer running meanwhile may leave entries behind.
+    fn reset(&self) -> Result<()> {
+        let version = self.steps.layout.version();
+        let mut doomed: Vec<Vec<u8>> = Vec::new();
+        self.scan(|_, key| {
+            if key != version {
+                doomed.push(key);
+            }
+            Ok(())
+        })?;
+        for chunk in doomed.chunks(1000) {
+            let cmds = chunk
+                .iter()
+                .map(|key| (crate::client::slot_of(key), Cmd::new("UNLINK").arg(key)))
+                .collect();
+            self.steps
+                .client
+                .call_each(cmds)
+                .map_err(|e| e.into_store_error("reset"))?;
+        }
+        Ok(())
+    }
+
+    fn scope(&self) -> Scope {
+        Scope::Remote
+    }
+}
+
+impl std::fmt::Debug for ClusterStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterStore")
+            .field("namespace", &self.namespace())
+            .field("primaries", &self.primaries())
+            .finish()
+    }
+}

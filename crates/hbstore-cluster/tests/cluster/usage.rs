@@ -1,0 +1,209 @@
+//! The cluster backend in use: clients racing on the same paths, several
+//! clients and namespaces on one cluster, batches spanning slots, hostile
+//! input (addresses, namespaces, data under hbstore's keys).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hbstore::{Batch, Error, Store};
+use hbstore_cluster::{Address, ClusterStore, Cmd, Options};
+use hbstore_testkit::Rng;
+
+use crate::common::{cluster, namespace, store, TestStore};
+
+#[test]
+fn racing_clients_keep_every_ancestor_a_group() {
+    let shared = Arc::new(store());
+    let names = ["a", "b", "c"];
+    let threads: Vec<_> = (0..6u64)
+        .map(|t| {
+            let s = shared.clone();
+            std::thread::spawn(move || {
+                let mut rng = Rng::new(t + 1);
+                let started = Instant::now();
+                let mut done = 0;
+                while started.elapsed() < Duration::from_secs(3) {
+                    let depth = 1 + rng.below(3);
+                    let path: Vec<&str> = (0..depth).map(|_| names[rng.below(3)]).collect();
+                    let path = path.join("/");
+                    // Errors are the contract's answers to a race
+                    // (NotAGroup, IsGroup, NotEmpty, AlreadyExists);
+                    // what matters is the state left behind.
+                    let _ = match rng.below(6) {
+                        0 | 1 => s.write(path.as_str(), b"v"),
+                        2 => s.make_group(path.as_str()),
+                        3 => s.delete_recursive(path.as_str()).map(drop),
+                        4 => s.delete(path.as_str()).map(drop),
+                        _ => s.make_link(names[rng.below(3)], path.as_str()),
+                    };
+                    done += 1;
+                }
+                done
+            })
+        })
+        .collect();
+    let done: usize = threads.into_iter().map(|t| t.join().expect("thread")).sum();
+    let report = shared.check().expect("check");
+    assert!(
+        report.is_sound(),
+        "after {done} racing operations: {:?}",
+        report.problems
+    );
+    // What is there reads back consistently: a walk of the whole tree.
+    let _ = hbstore_testkit::dump(&**shared);
+}
+
+#[test]
+fn a_group_created_and_deleted_at_once_never_strands_a_child() {
+    let shared = Arc::new(store());
+    let creator = {
+        let s = shared.clone();
+        std::thread::spawn(move || {
+            let mut written = 0;
+            for i in 0..400 {
+                if s.write(format!("g/sub/x{}", i % 5).as_str(), b"1").is_ok() {
+                    written += 1;
+                }
+            }
+            written
+        })
+    };
+    let deleter = {
+        let s = shared.clone();
+        std::thread::spawn(move || {
+            let mut deleted = 0;
+            for _ in 0..400 {
+                if s.delete_recursive("g").unwrap_or(false) {
+                    deleted += 1;
+                }
+            }
+            deleted
+        })
+    };
+    let (written, deleted) = (creator.join().unwrap(), deleter.join().unwrap());
+    assert!(
+        written > 0 && deleted > 0,
+        "both sides ran: {written} writes, {deleted} deletions"
+    );
+    let report = shared.check().expect("check");
+    assert!(report.is_sound(), "{:?}", report.problems);
+}
+
+#[test]
+fn two_clients_see_each_others_writes_and_namespaces_do_not_meet() {
+    let ns = namespace();
+    let address = cluster().address();
+    let one = TestStore(ClusterStore::open(&address, Options::default().namespace(&ns)).unwrap());
+    let two = ClusterStore::open(&format!("{address}/{ns}"), Options::default()).unwrap();
+    let other = store();
+    one.write("m/id/body", b"hello").unwrap();
+    two.make_link("m/id", "latest").unwrap();
+    assert_eq!(one.read("latest/body").unwrap(), Some(b"hello".to_vec()));
+    assert_eq!(other.read("m/id/body").unwrap(), None);
+    assert_eq!(other.list("").unwrap(), Some(vec![]));
+    other.reset().unwrap();
+    assert_eq!(two.read("m/id/body").unwrap(), Some(b"hello".to_vec()));
+}
+
+#[test]
+fn a_failed_batch_across_slots_leaves_nothing_and_others_survive_its_undo() {
+    let s = store();
+    s.write("kept/value", b"before").unwrap();
+    s.write("v", b"a value").unwrap();
+    let mut batch = Batch::new();
+    batch
+        .write("new/one/a", b"1")
+        .unwrap()
+        .write("kept/value", b"after")
+        .unwrap()
+        .make_link("kept", "alias")
+        .unwrap()
+        .delete("kept/value")
+        .unwrap()
+        .make_group("x/y/z")
+        .unwrap()
+        .write("v/under", b"fails")
+        .unwrap();
+    assert!(matches!(s.apply(&batch), Err(Error::NotAGroup { .. })));
+    assert_eq!(s.list("").unwrap(), Some(vec!["kept".into(), "v".into()]));
+    assert_eq!(s.read("kept/value").unwrap(), Some(b"before".to_vec()));
+    let report = s.check().unwrap();
+    assert!(report.is_sound(), "{:?}", report.problems);
+    // The undone link left its index member, which match ignores.
+    assert_eq!(
+        s.match_links(&[("alias", "kept")], None).unwrap(),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn hostile_addresses_and_namespaces_are_refused_with_the_reason() {
+    for (address, reason) in [
+        ("", "no port"),
+        ("redis://", "no port"),
+        ("rediss://127.0.0.1:7000", "scheme"),
+        ("http://127.0.0.1:7000", "scheme"),
+        ("127.0.0.1", "no port"),
+        ("127.0.0.1:0", "not a port"),
+        ("127.0.0.1:70000", "not a port"),
+        ("127.0.0.1:x", "not a port"),
+        ("user@127.0.0.1:7000", "no user"),
+        (":7000", "host"),
+        ("127.0.0.1:7000/bad:ns", "namespace"),
+        ("127.0.0.1:7000/{ns}", "namespace"),
+    ] {
+        let e = Address::parse(address).expect_err(address).to_string();
+        assert!(e.contains(reason), "{address:?}: {e}");
+        let e = ClusterStore::open(address, Options::default()).expect_err(address);
+        assert!(e.to_string().contains("opening cluster"), "{e}");
+    }
+    let e =
+        ClusterStore::open(&cluster().address(), Options::default().namespace("a*b")).unwrap_err();
+    assert!(e.to_string().contains("namespace"), "{e}");
+    assert_eq!(
+        Address::parse("redis://h1:1,h2:2/ns").unwrap(),
+        Address {
+            seeds: vec!["h1:1".into(), "h2:2".into()],
+            namespace: Some("ns".into())
+        }
+    );
+}
+
+#[test]
+fn foreign_bytes_under_hbstores_keys_are_corrupt_not_a_panic() {
+    let s = store();
+    s.write("g/ok", b"fine").unwrap();
+    let layout = hbstore_cluster::layout::Layout::new(s.namespace());
+    let port = cluster().primary_of(&layout.entries("g")).unwrap();
+    let reply = hbstore_cluster::local::ask(
+        port,
+        &Cmd::new("HSET")
+            .arg(layout.entries("g"))
+            .arg("bad")
+            .arg("\x07junk"),
+    )
+    .unwrap();
+    assert_eq!(reply, hbstore_cluster::Reply::Int(1));
+    hbstore_cluster::local::ask(
+        port,
+        &Cmd::new("ZADD").arg(layout.names("g")).arg("0").arg("bad"),
+    )
+    .unwrap();
+    assert!(matches!(s.read("g/bad"), Err(Error::Corrupt { .. })));
+    assert_eq!(s.read("g/ok").unwrap(), Some(b"fine".to_vec()));
+    let report = s.check().unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(
+        report.problems[0].contains("g/bad"),
+        "{:?}",
+        report.problems
+    );
+    // A key of the namespace holding the wrong type is an error too.
+    hbstore_cluster::local::ask(
+        cluster().primary_of(&layout.entries("h")).unwrap(),
+        &Cmd::new("SET").arg(layout.entries("h")).arg("x"),
+    )
+    .unwrap();
+    let e = s.write("h/x", b"1").unwrap_err().to_string();
+    assert!(e.contains("WRONGTYPE") || e.contains("wrong kind"), "{e}");
+}
