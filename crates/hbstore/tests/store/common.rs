@@ -24,7 +24,7 @@ impl TempRocks {
     }
 }
 
-pub use hbstore_testkit::conformance::support::{bytes, fails, names};
+pub use hbstore_testkit::conformance::support::{bytes, fails};
 pub use hbstore_testkit::dump;
 
 impl std::ops::Deref for TempRocks {
