@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::migrate::{Source, Target};
 
-/// hbstore: a hierarchical key-value store (paths, groups, links) on RocksDB.
+/// hbstore: a hierarchical key-value store (paths, groups, links) on RocksDB, or on a Redis cluster.
 #[derive(Debug, Parser)]
 #[command(name = "hbstore", version, after_help = EXIT_CODES)]
 pub struct Cli {
@@ -23,6 +23,23 @@ pub struct Cli {
     /// fsync every write before returning (survives power loss).
     #[arg(long, global = true)]
     pub sync: bool,
+
+    /// Work on a store in a Redis cluster instead of --db:
+    /// redis://HOST:PORT[,HOST:PORT...][/NAMESPACE] (any node will do; namespace `hb`
+    /// by default).
+    #[arg(long, global = true, env = "HBSTORE_CLUSTER", value_name = "URL")]
+    pub cluster: Option<String>,
+
+    /// With --cluster: each write waits until this many replicas have it (Redis WAIT),
+    /// so it survives the failure of its primary.
+    #[arg(long, global = true, requires = "cluster", default_value_t = 0)]
+    pub replicas: u32,
+
+    /// With --cluster: give up on a cluster that does not answer after this many
+    /// seconds (redirects and failovers are waited out until then).
+    #[arg(long, global = true, requires = "cluster", default_value_t = 20,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub deadline: u64,
 
     #[command(subcommand)]
     pub command: Command,
@@ -195,12 +212,12 @@ pub enum Command {
         json: JsonFlag,
     },
 
-    /// Bring in an hb_store_fs tree, an hb_store_rocksdb database or an hb_store_lmdb environment.
+    /// Bring in an hb_store_fs tree, an hb_store_rocksdb database, an hb_store_lmdb environment, or another hbstore store (embedded or on a cluster).
     ///
     /// Safe to run again: importing the same source twice gives the same store.
     /// The source is only read (an LMDB environment may be in use by a node meanwhile).
     #[command(
-        after_help = "Examples:\n  hbstore import --from fs ./cache-mainnet\n  hbstore import --from hb-rocksdb ./cache-rocksdb\n  hbstore import --from hb-lmdb ./cache-mainnet/lmdb"
+        after_help = "Examples:\n  hbstore import --from fs ./cache-mainnet\n  hbstore import --from hb-rocksdb ./cache-rocksdb\n  hbstore import --from hb-lmdb ./cache-mainnet/lmdb\n  hbstore --cluster redis://10.0.0.1:7000 import --from hbstore ./hbstore-data\n  hbstore --db ./local import --from cluster redis://10.0.0.1:7000"
     )]
     Import {
         #[arg(long, value_enum)]
@@ -210,8 +227,10 @@ pub enum Command {
         json: JsonFlag,
     },
 
-    /// Write the store out as an hb_store_fs tree in DIR (new or empty).
-    #[command(after_help = "Example:\n  hbstore export --to fs ./cache-fs")]
+    /// Write the store out: as an hb_store_fs tree in DIR (new or empty), or into another hbstore store.
+    #[command(
+        after_help = "Examples:\n  hbstore export --to fs ./cache-fs\n  hbstore export --to cluster redis://10.0.0.1:7000/hb\n  hbstore --cluster redis://10.0.0.1:7000 export --to hbstore ./copy"
+    )]
     Export {
         #[arg(long, value_enum)]
         to: Target,
@@ -323,7 +342,13 @@ fn workload_number(text: &str) -> Result<u8, String> {
 
 impl clap::ValueEnum for Source {
     fn value_variants<'a>() -> &'a [Self] {
-        &[Source::Fs, Source::HbRocksdb, Source::HbLmdb]
+        &[
+            Source::Fs,
+            Source::HbRocksdb,
+            Source::HbLmdb,
+            Source::Hbstore,
+            Source::Cluster,
+        ]
     }
 
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
@@ -334,18 +359,27 @@ impl clap::ValueEnum for Source {
             Source::HbLmdb => {
                 PossibleValue::new("hb-lmdb").help("An LMDB environment written by hb_store_lmdb")
             }
+            Source::Hbstore => {
+                PossibleValue::new("hbstore").help("An embedded hbstore store (its directory)")
+            }
+            Source::Cluster => PossibleValue::new("cluster")
+                .help("An hbstore store on a Redis cluster (its redis:// address)"),
         })
     }
 }
 
 impl clap::ValueEnum for Target {
     fn value_variants<'a>() -> &'a [Self] {
-        &[Target::Fs]
+        &[Target::Fs, Target::Hbstore, Target::Cluster]
     }
 
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
         Some(match self {
             Target::Fs => PossibleValue::new("fs").help("A directory tree that hb_store_fs reads"),
+            Target::Hbstore => PossibleValue::new("hbstore")
+                .help("An embedded hbstore store (its directory, created if missing)"),
+            Target::Cluster => PossibleValue::new("cluster")
+                .help("An hbstore store on a Redis cluster (its redis:// address)"),
         })
     }
 }

@@ -131,19 +131,33 @@ return 1
 /// A page of children: names from `ARGV[2]` to `ARGV[3]` (ZRANGEBYLEX
 /// bounds), at most `ARGV[4]`, descending when `ARGV[5]` is `1`; each with
 /// its entry, a value longer than `ARGV[6]` bytes given as `s` + its size.
-/// `{ok, name, entry, name, entry, ...}` or `{nogroup}`.
+/// `{ok, name, entry, name, entry, ...}` or `{nogroup}`. A whole group
+/// that fits the page comes from one `HGETALL`, not in order.
 pub const PAGE: &str = r#"
 if ARGV[1] ~= '1' and redis.call('HEXISTS', KEYS[1], 't') == 0 then return {'nogroup'} end
+local inline = tonumber(ARGV[6])
+local out = {'ok'}
+if ARGV[2] == '-' and ARGV[3] == '+' and ARGV[5] ~= '1'
+    and redis.call('HLEN', KEYS[2]) <= tonumber(ARGV[4]) then
+  -- The whole group fits the page: one HGETALL, in hash order (the
+  -- caller sorts by name).
+  local all = redis.call('HGETALL', KEYS[2])
+  for i = 1, #all, 2 do
+    local e = all[i + 1]
+    if string.sub(e, 1, 1) == 'v' and #e - 1 > inline then e = 's' .. tostring(#e - 1) end
+    out[#out + 1] = all[i]
+    out[#out + 1] = e
+  end
+  return out
+end
 local names
 if ARGV[5] == '1' then
   names = redis.call('ZREVRANGEBYLEX', KEYS[3], ARGV[2], ARGV[3], 'LIMIT', 0, ARGV[4])
 else
   names = redis.call('ZRANGEBYLEX', KEYS[3], ARGV[2], ARGV[3], 'LIMIT', 0, ARGV[4])
 end
-local out = {'ok'}
 if #names == 0 then return out end
 local entries = redis.call('HMGET', KEYS[2], unpack(names))
-local inline = tonumber(ARGV[6])
 for i, name in ipairs(names) do
   local e = entries[i]
   if e then

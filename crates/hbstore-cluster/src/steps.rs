@@ -430,6 +430,13 @@ impl Steps {
             };
             children.push((name, child));
         }
+        // A whole group comes in hash order (see PAGE); a range is in
+        // order already, and sorting it again costs little.
+        if descending {
+            children.sort_by(|a, b| b.0.as_bytes().cmp(a.0.as_bytes()));
+        } else {
+            children.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        }
         Ok(Some(children))
     }
 

@@ -157,6 +157,23 @@ impl ClusterStore {
         self.steps.client.redirects()
     }
 
+    /// Runs a plain command on the primary serving `key` (redirects and
+    /// failovers followed like every step): for tools and the benchmark's
+    /// plain-Redis baseline, beside the store on the same client.
+    pub fn command(&self, key: &[u8], cmd: Cmd) -> std::result::Result<Reply, ClusterError> {
+        let mut replies = self
+            .steps
+            .client
+            .call(crate::client::slot_of(key), &[cmd])?;
+        Ok(replies.pop().unwrap_or(Reply::Array(None)))
+    }
+
+    /// Runs a command on the node at `addr` itself (`SCAN`, `INFO`).
+    pub fn node_command(&self, addr: &str, cmd: Cmd) -> std::result::Result<Reply, ClusterError> {
+        let mut replies = self.steps.client.call_node(addr, &[cmd])?;
+        Ok(replies.pop().unwrap_or(Reply::Array(None)))
+    }
+
     /// The primaries, as the client last saw them.
     pub fn primaries(&self) -> Vec<String> {
         self.steps.client.primaries()

@@ -3,6 +3,7 @@
 //! options, in the same run, on the same machine. Only the ratio is meant to
 //! be compared across machines.
 
+pub mod cluster;
 mod hyperbeam;
 mod node;
 mod raw;

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use hbstore::{Batch, RocksStore, Store};
+use hbstore::{Batch, Store};
 
 use crate::error::CliResult;
 
@@ -13,7 +13,9 @@ const IDS: [&str; 3] = [
     "zT4nW7qX1eR6yU9iO3pA5sD8fG2hJ0kL4mN7bV1cX9Q",
 ];
 
-pub fn run(store: &RocksStore) -> CliResult {
+/// `location` is how the next commands name the store (`--db DIR` or
+/// `--cluster URL`).
+pub fn run(store: &impl Store, location: &str) -> CliResult {
     store.delete_recursive("demo")?;
     // One batch: the whole demo tree appears at once or not at all.
     let mut batch = Batch::new();
@@ -35,8 +37,7 @@ pub fn run(store: &RocksStore) -> CliResult {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "Wrote a message-shaped tree under demo/ in {}:\n",
-        store.dir().display()
+        "Wrote a message-shaped tree under demo/ in the store at {location}:\n"
     )?;
     drop(out);
     super::listing::tree(store, "demo", None, false)?;
@@ -73,7 +74,7 @@ pub fn run(store: &RocksStore) -> CliResult {
         "get demo/latest/body",
         "check",
     ] {
-        writeln!(out, "  hbstore --db {} {command}", store.dir().display())?;
+        writeln!(out, "  hbstore {location} {command}")?;
     }
     Ok(())
 }

@@ -2,13 +2,13 @@
 
 use std::io::{Read, Write};
 
-use hbstore::{RocksStore, Store};
+use hbstore::Store;
 use serde::Serialize;
 
 use crate::error::{CliError, CliResult};
 use crate::output::{not_found, print_json, quoted};
 
-pub fn put(store: &RocksStore, path: &str, value: Option<String>) -> CliResult {
+pub fn put(store: &impl Store, path: &str, value: Option<String>) -> CliResult {
     let bytes = match value.as_deref() {
         None | Some("-") => {
             let mut buf = Vec::new();
@@ -21,7 +21,7 @@ pub fn put(store: &RocksStore, path: &str, value: Option<String>) -> CliResult {
     Ok(())
 }
 
-pub fn get(store: &RocksStore, path: &str) -> CliResult {
+pub fn get(store: &impl Store, path: &str) -> CliResult {
     match store.read(path)? {
         Some(bytes) => {
             let mut out = std::io::stdout().lock();
@@ -46,7 +46,7 @@ struct TypeAnswer<'a> {
     kind: &'static str,
 }
 
-pub fn type_of(store: &RocksStore, path: &str, json: bool) -> CliResult {
+pub fn type_of(store: &impl Store, path: &str, json: bool) -> CliResult {
     let kind = store.type_of(path)?.ok_or_else(|| not_found(path))?;
     if json {
         return print_json(&TypeAnswer {
@@ -64,7 +64,7 @@ struct ResolveAnswer<'a> {
     resolved: String,
 }
 
-pub fn resolve(store: &RocksStore, path: &str, json: bool) -> CliResult {
+pub fn resolve(store: &impl Store, path: &str, json: bool) -> CliResult {
     let resolved = store.resolve(path)?;
     if json {
         return print_json(&ResolveAnswer { path, resolved });
@@ -73,15 +73,15 @@ pub fn resolve(store: &RocksStore, path: &str, json: bool) -> CliResult {
     Ok(())
 }
 
-pub fn mkgroup(store: &RocksStore, path: &str) -> CliResult {
+pub fn mkgroup(store: &impl Store, path: &str) -> CliResult {
     Ok(store.make_group(path)?)
 }
 
-pub fn link(store: &RocksStore, existing: &str, new: &str) -> CliResult {
+pub fn link(store: &impl Store, existing: &str, new: &str) -> CliResult {
     Ok(store.make_link(existing, new)?)
 }
 
-pub fn rm(store: &RocksStore, path: &str, recursive: bool) -> CliResult {
+pub fn rm(store: &impl Store, path: &str, recursive: bool) -> CliResult {
     let removed = if recursive {
         store.delete_recursive(path)?
     } else {

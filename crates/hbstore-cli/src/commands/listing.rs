@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use hbstore::{add_path, Child, ChildKind, Page, RocksStore, Store};
+use hbstore::{add_path, Child, ChildKind, Page, Store};
 use serde::Serialize;
 
 use crate::error::{CliError, CliResult};
@@ -38,7 +38,7 @@ impl JsonChild {
     }
 }
 
-fn children(store: &RocksStore, path: &str) -> CliResult<Vec<Child>> {
+fn children(store: &impl Store, path: &str) -> CliResult<Vec<Child>> {
     store.list_children(path)?.ok_or_else(|| not_found(path))
 }
 
@@ -104,7 +104,7 @@ impl<W: Write> LsPrinter<W> {
 
 /// `ls`: the children on `page`, read a page of `LS_PAGE` at a time and
 /// printed as they come (a group of millions starts printing at once).
-pub fn ls(store: &RocksStore, path: &str, page: &Page, long: bool, json: bool) -> CliResult {
+pub fn ls(store: &impl Store, path: &str, page: &Page, long: bool, json: bool) -> CliResult {
     let mut printer = LsPrinter {
         out: std::io::BufWriter::new(std::io::stdout().lock()),
         long,
@@ -172,7 +172,7 @@ struct Node {
 /// Reads the subtree under `path`, `depth` being its level, counting every
 /// child; links are shown, not followed.
 fn read_tree(
-    store: &RocksStore,
+    store: &impl Store,
     path: &str,
     depth: usize,
     max_depth: Option<usize>,
@@ -227,7 +227,7 @@ struct JsonTree {
     counts: Counts,
 }
 
-pub fn tree(store: &RocksStore, path: &str, depth: Option<u64>, json: bool) -> CliResult {
+pub fn tree(store: &impl Store, path: &str, depth: Option<u64>, json: bool) -> CliResult {
     let canonical = hbstore::path(path).map_err(CliError::from)?;
     let max_depth = depth.map(|d| usize::try_from(d).unwrap_or(usize::MAX));
     let mut counts = Counts::default();
@@ -260,7 +260,7 @@ fn counts_line(c: &Counts) -> String {
 /// `match`: the groups, one per line (escaped on a terminal), or a JSON
 /// list; exit 1 when none matches, as `grep` does.
 pub fn matching(
-    store: &RocksStore,
+    store: &impl Store,
     pairs: &[(String, String)],
     limit: Option<usize>,
     json: bool,

@@ -116,7 +116,7 @@ pub fn stats(store: &RocksStore, exact: bool, json: bool) -> CliResult {
         "links",
         format!("{about}{}", stats.links)
     )?;
-    let bytes = |n: u64| format!("{n} ({})", human(n));
+    let bytes = |n: u64| format!("{n} ({})", crate::output::human_bytes(n));
     writeln!(
         out,
         "{:<34} {:>14}",
@@ -136,17 +136,6 @@ pub fn stats(store: &RocksStore, exact: bool, json: bool) -> CliResult {
         )?;
     }
     Ok(())
-}
-
-fn human(bytes: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < units.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", units[unit])
 }
 
 #[derive(Serialize)]
@@ -257,7 +246,7 @@ pub fn compact(store: &RocksStore) -> CliResult {
     writeln!(
         std::io::stdout().lock(),
         "compacted: {} on disk",
-        human(size)
+        crate::output::human_bytes(size)
     )?;
     Ok(())
 }
@@ -299,8 +288,8 @@ pub fn gc(store: &RocksStore, prefix: &str, dry_run: bool, json: bool) -> CliRes
         counted(report.examined, "value", "values"),
         escaped(prefix),
         report.removed,
-        human(report.bytes),
-        human(disk_bytes)
+        crate::output::human_bytes(report.bytes),
+        crate::output::human_bytes(disk_bytes)
     )?;
     Ok(())
 }

@@ -4,21 +4,21 @@
 use std::io::Write;
 use std::path::Path;
 
-use hbstore::RocksStore;
+use hbstore::Store;
 
 use crate::error::CliResult;
 use crate::migrate::{self, Source, Summary, Target};
 use crate::output::{counted, counts, escaped, print_json};
 use crate::progress;
 
-pub fn import(store: &RocksStore, from: Source, dir: &Path, json: bool) -> CliResult {
+pub fn import(store: &impl Store, from: Source, dir: &Path, json: bool) -> CliResult {
     let bar = progress::bar("importing", None);
     let summary = migrate::import(store, from, dir, &mut |n| bar.set_position(n));
     bar.finish_and_clear();
     print(&summary?, "imported", json)
 }
 
-pub fn export(store: &RocksStore, to: Target, dir: &Path, json: bool) -> CliResult {
+pub fn export(store: &impl Store, to: Target, dir: &Path, json: bool) -> CliResult {
     let bar = progress::bar("exporting", None);
     let summary = migrate::export(store, to, dir, &mut |n| bar.set_position(n));
     bar.finish_and_clear();

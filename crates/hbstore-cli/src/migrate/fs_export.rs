@@ -5,13 +5,13 @@
 
 use std::path::{Path, PathBuf};
 
-use hbstore::{ChildKind, RocksStore, StorePath};
+use hbstore::{ChildKind, Store, StorePath};
 
 use super::Summary;
 use crate::error::{CliError, CliResult};
 
 pub(super) fn export(
-    store: &RocksStore,
+    store: &impl Store,
     root: &StorePath,
     dest: &Path,
     progress: &mut dyn FnMut(u64),

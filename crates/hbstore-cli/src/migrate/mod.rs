@@ -1,6 +1,7 @@
 //! Moving data between hbstore and the stores HyperBEAM already has:
 //! `import` from an `hb_store_fs` tree, an `hb_store_rocksdb` database or
-//! an `hb_store_lmdb` environment, `export` to an `hb_store_fs` tree.
+//! an `hb_store_lmdb` environment, `export` to an `hb_store_fs` tree; and
+//! between two hbstore stores both ways (embedded, or on a cluster).
 //!
 //! Imports apply their operations in batches, each atomic. Every operation
 //! is idempotent (writing the same bytes, making a group that exists,
@@ -12,10 +13,11 @@ mod fs_export;
 mod fs_import;
 mod legacy_rocks;
 mod lmdb_import;
+mod store_copy;
 
 use std::path::Path;
 
-use hbstore::{Batch, Op, RocksStore, Store, StorePath};
+use hbstore::{Batch, Op, Store, StorePath};
 use serde::Serialize;
 
 use crate::error::CliResult;
@@ -60,7 +62,7 @@ impl Summary {
 /// operation at a time, so that the others land and the clash is reported.
 /// Only what landed is counted.
 struct Importer<'s> {
-    store: &'s RocksStore,
+    store: &'s dyn Store,
     batch: Batch,
     bytes: usize,
     summary: Summary,
@@ -70,7 +72,7 @@ struct Importer<'s> {
 }
 
 impl<'s> Importer<'s> {
-    fn new(store: &'s RocksStore, progress: &'s mut dyn FnMut(u64)) -> Self {
+    fn new(store: &'s dyn Store, progress: &'s mut dyn FnMut(u64)) -> Self {
         Importer {
             store,
             batch: Batch::new(),
@@ -109,9 +111,11 @@ impl<'s> Importer<'s> {
             one.push(op.clone());
             match self.store.apply(&one) {
                 Ok(()) => self.summary.count(op),
-                Err(e @ (hbstore::Error::RocksDb { .. } | hbstore::Error::Io { .. })) => {
-                    return Err(e.into())
-                }
+                Err(
+                    e @ (hbstore::Error::RocksDb { .. }
+                    | hbstore::Error::Io { .. }
+                    | hbstore::Error::Remote { .. }),
+                ) => return Err(e.into()),
                 Err(clash) => self.summary.warn(format!("not imported: {clash}")),
             }
         }
@@ -133,6 +137,10 @@ pub enum Source {
     HbRocksdb,
     /// An LMDB environment written by `hb_store_lmdb`.
     HbLmdb,
+    /// An embedded hbstore store.
+    Hbstore,
+    /// An hbstore store on a Redis cluster.
+    Cluster,
 }
 
 /// Where `export` writes to.
@@ -140,12 +148,16 @@ pub enum Source {
 pub enum Target {
     /// A directory tree that `hb_store_fs` reads.
     Fs,
+    /// An embedded hbstore store.
+    Hbstore,
+    /// An hbstore store on a Redis cluster.
+    Cluster,
 }
 
 /// Imports everything `dir` holds into `store`; `progress` is told the
 /// operations handled so far.
 pub fn import(
-    store: &RocksStore,
+    store: &impl Store,
     from: Source,
     dir: &Path,
     progress: &mut dyn FnMut(u64),
@@ -155,6 +167,14 @@ pub fn import(
         Source::Fs => fs_import::import(dir, &mut importer)?,
         Source::HbRocksdb => legacy_rocks::import(dir, &mut importer)?,
         Source::HbLmdb => lmdb_import::import(dir, &mut importer)?,
+        Source::Hbstore => {
+            let source = hbstore::RocksStore::open_read_only(dir)?;
+            store_copy::copy(&source, &mut importer)?
+        }
+        Source::Cluster => {
+            let source = open_cluster(dir, ClusterAccess::default())?;
+            store_copy::copy(&source, &mut importer)?
+        }
     }
     importer.finish()
 }
@@ -162,14 +182,62 @@ pub fn import(
 /// Exports the whole store to `dir`; `progress` is told the entries
 /// written so far.
 pub fn export(
-    store: &RocksStore,
+    store: &impl Store,
     to: Target,
     dir: &Path,
     progress: &mut dyn FnMut(u64),
 ) -> CliResult<Summary> {
     match to {
         Target::Fs => fs_export::export(store, &StorePath::root(), dir, progress),
+        Target::Hbstore => {
+            let dest = hbstore::RocksStore::open(dir, hbstore::Options::default())?;
+            let mut importer = Importer::new(&dest, progress);
+            store_copy::copy(store, &mut importer)?;
+            importer.finish()
+        }
+        Target::Cluster => {
+            let dest = open_cluster(dir, ClusterAccess::default())?;
+            let mut importer = Importer::new(&dest, progress);
+            store_copy::copy(store, &mut importer)?;
+            importer.finish()
+        }
     }
+}
+
+/// How `--cluster` and the cluster sources and targets connect.
+#[derive(Debug, Clone, Copy)]
+pub struct ClusterAccess {
+    /// Replicas each write waits for.
+    pub replicas: u32,
+    /// Seconds before a silent cluster is an error.
+    pub deadline: u64,
+}
+
+impl Default for ClusterAccess {
+    fn default() -> Self {
+        ClusterAccess {
+            replicas: 0,
+            deadline: 20,
+        }
+    }
+}
+
+/// Opens the cluster store at `address` (a `redis://` address, given where
+/// a directory goes for the other sources and targets). A malformed
+/// address is invalid input; a cluster that does not answer, a failure.
+pub fn open_cluster(
+    address: &Path,
+    access: ClusterAccess,
+) -> CliResult<hbstore_cluster::ClusterStore> {
+    let invalid = |reason: String| crate::error::CliError::Invalid(reason);
+    let address = address
+        .to_str()
+        .ok_or_else(|| invalid(format!("{address:?} is not a cluster address")))?;
+    hbstore_cluster::Address::parse(address).map_err(|e| invalid(e.to_string()))?;
+    let options = hbstore_cluster::Options::default()
+        .replicas(access.replicas)
+        .deadline(std::time::Duration::from_secs(access.deadline));
+    Ok(hbstore_cluster::ClusterStore::open(address, options)?)
 }
 
 /// A path from another store, checked against hbstore's rules.

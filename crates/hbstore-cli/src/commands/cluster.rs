@@ -1,0 +1,134 @@
+//! The commands with `--cluster`: every command of the contract runs as it
+//! does on an embedded store; `stats` and `check` read the cluster's
+//! namespace; the commands about an embedded store's files say what to use
+//! instead.
+
+use std::io::Write;
+
+use hbstore_cluster::ClusterStore;
+use serde::Serialize;
+
+use crate::cli::Command;
+use crate::error::{CliError, CliResult};
+use crate::migrate::ClusterAccess;
+use crate::output::{counted, counts, escaped, print_json};
+
+pub fn run(address: &str, access: ClusterAccess, command: Command) -> CliResult {
+    let open = || crate::migrate::open_cluster(std::path::Path::new(address), access);
+    match command {
+        Command::Stats { exact: _, json } => stats(&open()?, json.json),
+        Command::Check { json } => check(&open()?, json.json),
+        Command::Upgrade | Command::Backup { .. } | Command::Compact | Command::Gc { .. } => {
+            Err(CliError::Invalid(format!(
+                "`{}` works on an embedded store's files (--db), not on a cluster: \
+                 the cluster's engine keeps them (Redis: replicas, BGSAVE, MEMORY PURGE)",
+                name(&command)
+            )))
+        }
+        Command::Bench(args) => crate::bench::cluster::run(address, &args),
+        command => {
+            let location = format!("--cluster {address}");
+            super::on_any_store(&open()?, &location, command)
+        }
+    }
+}
+
+fn name(command: &Command) -> &'static str {
+    match command {
+        Command::Upgrade => "upgrade",
+        Command::Backup { .. } => "backup",
+        Command::Compact => "compact",
+        Command::Gc { .. } => "gc",
+        _ => "this command",
+    }
+}
+
+#[derive(Serialize)]
+struct ClusterStats<'a> {
+    exact: bool,
+    namespace: &'a str,
+    values: u64,
+    groups: u64,
+    links: u64,
+    value_bytes: u64,
+    stale_index_members: u64,
+    primaries: Vec<String>,
+}
+
+/// `stats`: exact counts from a read of the whole namespace.
+fn stats(store: &ClusterStore, json: bool) -> CliResult {
+    let report = store.check()?;
+    if json {
+        return print_json(&ClusterStats {
+            exact: true,
+            namespace: store.namespace(),
+            values: report.values,
+            groups: report.groups,
+            links: report.links,
+            value_bytes: report.value_bytes,
+            stale_index_members: report.stale_index_members,
+            primaries: store.primaries(),
+        });
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{} in namespace {:?} on {} ({} of values)",
+        counts(report.groups, report.values, report.links),
+        store.namespace(),
+        counted(store.primaries().len() as u64, "primary", "primaries"),
+        crate::output::human_bytes(report.value_bytes)
+    )?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ClusterCheckJson<'a> {
+    sound: bool,
+    values: u64,
+    groups: u64,
+    links: u64,
+    stale_index_members: u64,
+    problems: &'a [String],
+}
+
+/// `check`: the layout's rules over the whole namespace; exit 4 if broken.
+fn check(store: &ClusterStore, json: bool) -> CliResult {
+    let report = store.check()?;
+    if json {
+        print_json(&ClusterCheckJson {
+            sound: report.is_sound(),
+            values: report.values,
+            groups: report.groups,
+            links: report.links,
+            stale_index_members: report.stale_index_members,
+            problems: &report.problems,
+        })?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        for problem in &report.problems {
+            writeln!(out, "problem: {}", escaped(problem))?;
+        }
+        writeln!(
+            out,
+            "checked namespace {:?} ({}): {}, {}",
+            store.namespace(),
+            counts(report.groups, report.values, report.links),
+            counted(report.problems.len() as u64, "problem", "problems"),
+            counted(
+                report.stale_index_members,
+                "stale link-index member",
+                "stale link-index members"
+            )
+        )?;
+    }
+    if report.is_sound() {
+        Ok(())
+    } else {
+        Err(CliError::Damaged(format!(
+            "{} problems found in namespace {:?}",
+            report.problems.len(),
+            store.namespace()
+        )))
+    }
+}
