@@ -16,6 +16,18 @@
 %%% following the child's link if it has one; `false' for names only;
 %%% default 4096).
 %%%
+%%% On a Redis cluster instead of a directory (several nodes sharing one
+%%% store; see the README's section on clusters), the store message names
+%%% the cluster:
+%%% ```
+%%% #{ <<"store-module">> => hb_store_hbstore,
+%%%    <<"cluster">> => <<"redis://10.0.0.1:7000,10.0.0.2:7000/hb">> }
+%%% '''
+%%% with optional `replicas' (each write waits until that many replicas
+%%% have it; default 0) and `deadline-ms' (no call waits on the cluster
+%%% longer; default 20000). `name' defaults to the address; `scope' is then
+%%% `remote', and every call runs on a dirty I/O scheduler.
+%%%
 %%% It implements the current `hb_store' behaviour, one request map per call
 %%% (`Fun(StoreMsg, Req, NodeOpts)'), and the API before it (`read/2',
 %%% `make_link/3', ...), with the same engine and semantics. Callers call the
@@ -112,10 +124,16 @@ apply_request(StoreMsg, Req, Normal, Dirty) ->
         true -> Normal;
         false -> Dirty
     end,
-    call(StoreMsg, fun(Name) -> hbstore_nif:Nif(Name, Entries) end).
+    call(StoreMsg, fun(Name) ->
+        case hbstore_nif:Nif(Name, Entries) of
+            remote -> hbstore_nif:Dirty(Name, Entries);
+            Result -> Result
+        end
+    end).
 
 on_normal_scheduler(StoreMsg, [{_Path, Value}]) when is_binary(Value) ->
-    byte_size(Value) =< ?NORMAL_SCHEDULER_BYTES andalso not is_sync(StoreMsg);
+    byte_size(Value) =< ?NORMAL_SCHEDULER_BYTES andalso not is_sync(StoreMsg)
+        andalso cluster(StoreMsg) == undefined;
 on_normal_scheduler(_StoreMsg, _Entries) ->
     false.
 
@@ -132,6 +150,7 @@ read(StoreMsg, Req = #{<<"read">> := Path}, _NodeOpts) ->
             % group (a message); a large group is scanned on a dirty one.
             case hbstore_nif:read(H, Path, Inline) of
                 large_group -> hbstore_nif:read_group(H, Path, Inline);
+                remote -> hbstore_nif:read_group(H, Path, Inline);
                 Result -> Result
             end
         end
@@ -147,7 +166,12 @@ read_values(_) -> ?DEFAULT_READ_VALUES.
 %% `{error, not_found}'.
 -spec type(store(), map(), map()) -> result().
 type(StoreMsg, #{<<"type">> := Path}, _NodeOpts) ->
-    call(StoreMsg, fun(H) -> hbstore_nif:type(H, Path) end);
+    call(StoreMsg, fun(H) ->
+        case hbstore_nif:type(H, Path) of
+            remote -> hbstore_nif:type_dirty(H, Path);
+            Result -> Result
+        end
+    end);
 type(_StoreMsg, Req, _NodeOpts) ->
     bad_request(type, Req).
 
@@ -187,7 +211,12 @@ list(_StoreMsg, Req, _NodeOpts) ->
 %% way followed.
 -spec resolve(store(), map(), map()) -> result().
 resolve(StoreMsg, #{<<"resolve">> := Path}, _NodeOpts) ->
-    call(StoreMsg, fun(H) -> hbstore_nif:resolve(H, Path) end);
+    call(StoreMsg, fun(H) ->
+        case hbstore_nif:resolve(H, Path) of
+            remote -> hbstore_nif:resolve_dirty(H, Path);
+            Result -> Result
+        end
+    end);
 resolve(_StoreMsg, Req, _NodeOpts) ->
     bad_request(resolve, Req).
 
@@ -204,10 +233,16 @@ match(StoreMsg, Pairs, _NodeOpts) when is_list(Pairs) ->
 match(_StoreMsg, Req, _NodeOpts) ->
     bad_request(match, Req).
 
-%% @doc Where the store keeps its data: on this machine.
+%% @doc Where the store keeps its data: on this machine, or (a store
+%% message naming a cluster) across the network.
 -spec scope() -> local.
 scope() -> local.
--spec scope(term()) -> local.
+-spec scope(term()) -> local | remote.
+scope(StoreMsg) when is_map(StoreMsg) ->
+    case cluster(StoreMsg) of
+        undefined -> local;
+        _ -> remote
+    end;
 scope(_StoreMsg) -> local.
 
 %%% The API before 2026.
@@ -224,7 +259,13 @@ reset(StoreMsg) -> reset(StoreMsg, #{}, #{}).
 %% @doc `{ok, Value}' or `not_found' (a group reads as `not_found').
 -spec read(store(), path()) -> {ok, binary()} | not_found | {error, reason()} | {failure, reason()}.
 read(StoreMsg, Path) ->
-    case call(StoreMsg, fun(H) -> hbstore_nif:read(H, Path, nil) end) of
+    Read = fun(H) ->
+        case hbstore_nif:read(H, Path, nil) of
+            remote -> hbstore_nif:read_group(H, Path, nil);
+            Result -> Result
+        end
+    end,
+    case call(StoreMsg, Read) of
         {ok, Value} -> {ok, Value};
         {error, not_found} -> not_found;
         {composite, _} -> not_found;
@@ -273,6 +314,8 @@ add_path(StoreMsg, A, B) ->
 %%% Opening: the NIF keeps one open store per name; the store message names it.
 
 name(#{<<"name">> := Name}) when is_binary(Name) -> Name;
+name(#{<<"cluster">> := _} = StoreMsg) when not is_map_key(<<"name">>, StoreMsg) ->
+    cluster(StoreMsg);
 name(#{<<"name">> := Name}) when is_list(Name) ->
     case unicode:characters_to_binary(Name) of
         Bin when is_binary(Bin) -> Bin;
@@ -280,7 +323,32 @@ name(#{<<"name">> := Name}) when is_list(Name) ->
     end;
 name(_StoreMsg) -> undefined.
 
+%% The cluster a store message names, as a binary, or `undefined'.
+cluster(#{<<"cluster">> := Address}) when is_binary(Address) -> Address;
+cluster(#{<<"cluster">> := Address}) when is_list(Address) ->
+    case unicode:characters_to_binary(Address) of
+        Bin when is_binary(Bin) -> Bin;
+        _ -> undefined
+    end;
+cluster(_StoreMsg) -> undefined.
+
 open(StoreMsg) ->
+    case {cluster(StoreMsg), name(StoreMsg)} of
+        {Address, Name} when is_binary(Address), is_binary(Name), byte_size(Name) > 0 ->
+            Replicas = case maps:get(<<"replicas">>, StoreMsg, 0) of
+                R when is_integer(R), R >= 0, R < 1 bsl 32 -> R;
+                _ -> 0
+            end,
+            Deadline = case maps:get(<<"deadline-ms">>, StoreMsg, nil) of
+                D when is_integer(D), D > 0 -> D;
+                _ -> nil
+            end,
+            guarded(fun(N) -> hbstore_nif:open_cluster(N, Address, Replicas, Deadline) end, Name);
+        _ ->
+            open_embedded(StoreMsg)
+    end.
+
+open_embedded(StoreMsg) ->
     case name(StoreMsg) of
         Name when is_binary(Name), byte_size(Name) > 0 ->
             guarded(
@@ -299,7 +367,7 @@ open(StoreMsg) ->
                 Name
             );
         _ ->
-            {error, {badarg, <<"a store message needs a name (its directory)">>}}
+            {error, {badarg, <<"a store message needs a name (its directory) or a cluster">>}}
     end.
 
 is_sync(StoreMsg) -> option(StoreMsg, <<"sync">>, false).
@@ -338,7 +406,7 @@ call(StoreMsg, Fun) ->
                     Result
             end;
         _ ->
-            {error, {badarg, <<"a store message needs a name (its directory)">>}}
+            {error, {badarg, <<"a store message needs a name (its directory) or a cluster">>}}
     end.
 
 guarded(Fun, Name) ->

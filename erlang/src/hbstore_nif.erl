@@ -2,11 +2,15 @@
 %%% declares its functions. Call `hb_store_hbstore', not this module: it
 %%% turns HyperBEAM's request maps into these calls and picks the scheduler
 %%% variant (`write' or `write_dirty') for each. Every function but `open'
-%%% takes the store's name (its directory) first and answers
-%%% `{error, {not_open, Dir}}' when no store of that name is open.
+%%% and `open_cluster' takes the store's name (its directory, or the name a
+%%% cluster store was opened under) first and answers
+%%% `{error, {not_open, Dir}}' when no store of that name is open. The
+%%% functions that run on a normal scheduler (`read', `type', `resolve',
+%%% `write', `link') answer `remote' for a store on a cluster, whose calls
+%%% wait on the network: the caller then uses the dirty variant.
 -module(hbstore_nif).
--export([open/5, close/1]).
--export([read/3, read_group/3, type/2, resolve/2, list/5]).
+-export([open/5, open_cluster/4, close/1]).
+-export([read/3, read_group/3, type/2, type_dirty/2, resolve/2, resolve_dirty/2, list/5]).
 -export([write/2, write_dirty/2, link/2, link_dirty/2, group/2, delete/3]).
 -export([match/3, reset/1]).
 -on_load(init/0).
@@ -29,12 +33,17 @@ priv_dir() ->
            non_neg_integer() | nil) ->
     ok | {error, term()} | {failure, term()}.
 open(_Dir, _ReadOnly, _Sync, _Compression, _BlockCacheBytes) -> erlang:nif_error(nif_not_loaded).
+-spec open_cluster(binary(), binary(), non_neg_integer(), pos_integer() | nil) ->
+    ok | {error, term()} | {failure, term()}.
+open_cluster(_Name, _Address, _Replicas, _DeadlineMs) -> erlang:nif_error(nif_not_loaded).
 -spec close(binary()) -> ok.
 close(_Name) -> erlang:nif_error(nif_not_loaded).
 read(_Name, _Path, _InlineUpTo) -> erlang:nif_error(nif_not_loaded).
 read_group(_Name, _Path, _InlineUpTo) -> erlang:nif_error(nif_not_loaded).
 type(_Name, _Path) -> erlang:nif_error(nif_not_loaded).
+type_dirty(_Name, _Path) -> erlang:nif_error(nif_not_loaded).
 resolve(_Name, _Path) -> erlang:nif_error(nif_not_loaded).
+resolve_dirty(_Name, _Path) -> erlang:nif_error(nif_not_loaded).
 list(_Name, _Path, _From, _Limit, _Direction) -> erlang:nif_error(nif_not_loaded).
 write(_Name, _Entries) -> erlang:nif_error(nif_not_loaded).
 write_dirty(_Name, _Entries) -> erlang:nif_error(nif_not_loaded).

@@ -5,6 +5,10 @@
 -module(hb_store_hbstore_tests).
 -include_lib("eunit/include/eunit.hrl").
 
+%% The tests of the contract, which hb_store_hbstore_cluster_tests runs
+%% again on a Redis cluster.
+-export([contract_tests/0]).
+
 -define(M, hb_store_hbstore).
 
 %%% Helpers.
@@ -15,7 +19,31 @@ fresh_dir() ->
 
 store() -> store(#{}).
 store(Options) ->
-    maps:merge(#{<<"store-module">> => ?M, <<"name">> => fresh_dir()}, Options).
+    maps:merge(base_store(), Options).
+
+%% A fresh directory, or, while hb_store_hbstore_cluster_tests runs these
+%% tests, a fresh namespace on its cluster.
+base_store() ->
+    case persistent_term:get({?MODULE, cluster}, undefined) of
+        undefined ->
+            #{<<"store-module">> => ?M, <<"name">> => fresh_dir()};
+        Address ->
+            Namespace = integer_to_binary(erlang:unique_integer([positive])),
+            #{<<"store-module">> => ?M,
+              <<"cluster">> => <<Address/binary, "/eunit-", Namespace/binary>>}
+    end.
+
+contract_tests() ->
+    [write_then_read_test_(), paths_as_lists_of_binaries_test_(),
+     groups_are_composite_and_read_as_composite_test_(),
+     a_link_reads_through_to_a_value_test_(), a_chain_of_links_resolves_test_(),
+     a_link_to_a_group_is_read_through_as_link_and_child_test_(),
+     a_link_to_a_fragment_resolves_below_it_test_(),
+     a_link_loop_is_an_error_not_a_hang_test_(), list_bounds_test_(),
+     a_write_batch_is_all_or_nothing_test_(), a_link_batch_is_all_or_nothing_test_(),
+     match_finds_messages_by_field_value_test_(), reset_empties_the_store_in_place_test_(),
+     hostile_input_gets_an_answer_test_(), many_processes_write_and_read_at_once_test_(),
+     fun the_older_api_test/0].
 
 %% A test with a fresh store, stopped afterwards, titled with the name of
 %% the generator that made it.

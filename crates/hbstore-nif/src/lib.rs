@@ -41,6 +41,7 @@
 //! term). A Rust panic becomes `{failure, {panic, Message}}`; it never
 //! unwinds into the VM.
 
+mod any;
 mod registry;
 mod terms;
 
@@ -48,7 +49,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
 use hbstore::{
-    Batch, ChildKind, Compression, Direction, EntryRead, EntryType, Options, Page, Store,
+    Batch, ChildKind, Compression, Direction, EntryRead, EntryType, Options, Page, Scope, Store,
 };
 use rustler::{Atom, Binary, Encoder, Env, Term};
 
@@ -130,8 +131,34 @@ fn open<'a>(
     })
 }
 
+/// `open_cluster(Name, Address, Replicas, DeadlineMs)`: opens the store
+/// on the Redis cluster at `Address` (`redis://HOST:PORT[,...][/NAMESPACE]`)
+/// under `Name`, unless a store of that name is open already. Each write
+/// waits for `Replicas` replicas; no call waits on the cluster longer than
+/// `DeadlineMs` (`nil`: 20 s).
+#[rustler::nif(schedule = "DirtyIo")]
+fn open_cluster<'a>(
+    env: Env<'a>,
+    name: Binary<'a>,
+    address: Binary<'a>,
+    replicas: u32,
+    deadline_ms: Option<u64>,
+) -> Term<'a> {
+    answer(env, || {
+        let name = self::dir(&name)?;
+        let address = std::str::from_utf8(address.as_slice())
+            .map_err(|_| Refusal::BadArg("the cluster address is not valid UTF-8"))?;
+        let mut options = hbstore_cluster::Options::default().replicas(replicas);
+        if let Some(ms) = deadline_ms {
+            options = options.deadline(std::time::Duration::from_millis(ms.max(1)));
+        }
+        registry::open_cluster(&name, address, options).map_err(unusable)?;
+        Ok(ok(env))
+    })
+}
+
 mod atoms {
-    rustler::atoms! { none, lz4, zstd, tiered, asc, desc, all, large_group }
+    rustler::atoms! { none, lz4, zstd, tiered, asc, desc, all, large_group, remote }
 }
 
 /// `close(Name)`: closes the store, after the calls in flight on it.
@@ -158,6 +185,9 @@ fn read<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>, inline_up_to: Option
         let path = terms::path(path)?;
         let shared = shared(&name)?;
         let store = shared.store().map_err(unusable)?;
+        if store.scope() == Scope::Remote {
+            return Ok(atoms::remote().encode(env));
+        }
         if let Some(bytes) = store.read_at(&path)? {
             return Ok((terms::ok(), binary(env, &bytes)).encode(env));
         }
@@ -198,7 +228,7 @@ fn read_group<'a>(
 
 fn group_read<'a>(
     env: Env<'a>,
-    store: &hbstore::RocksStore,
+    store: &any::AnyStore,
     path: &hbstore::StorePath,
     inline_up_to: Option<u64>,
 ) -> Answer<'a> {
@@ -227,32 +257,55 @@ fn group_read<'a>(
     }
 }
 
-/// `type(Name, Path)`: `{ok, simple | composite}` or `{error, not_found}`.
+/// `type(Name, Path)`: `{ok, simple | composite}` or `{error, not_found}`;
+/// `remote` for a store on a cluster (the caller asks `type_dirty`).
 #[rustler::nif(name = "type")]
 fn type_of<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>) -> Term<'a> {
-    answer(env, || {
-        let path = terms::path(path)?;
-        Ok(
-            match shared(&name)?.store().map_err(unusable)?.type_at(&path)? {
-                Some(EntryType::Simple) => (terms::ok(), terms::simple()).encode(env),
-                Some(EntryType::Composite) => (terms::ok(), terms::composite()).encode(env),
-                None => not_found(env),
-            },
-        )
+    answer(env, || type_answer(env, &name, path, true))
+}
+
+/// `type` on a dirty I/O scheduler, for a store on a cluster.
+#[rustler::nif(schedule = "DirtyIo")]
+fn type_dirty<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>) -> Term<'a> {
+    answer(env, || type_answer(env, &name, path, false))
+}
+
+fn type_answer<'a>(env: Env<'a>, name: &Binary<'a>, path: Term<'a>, normal: bool) -> Answer<'a> {
+    let path = terms::path(path)?;
+    let shared = shared(name)?;
+    let store = shared.store().map_err(unusable)?;
+    if normal && store.scope() == Scope::Remote {
+        return Ok(atoms::remote().encode(env));
+    }
+    Ok(match store.type_at(&path)? {
+        Some(EntryType::Simple) => (terms::ok(), terms::simple()).encode(env),
+        Some(EntryType::Composite) => (terms::ok(), terms::composite()).encode(env),
+        None => not_found(env),
     })
 }
 
-/// `resolve(Name, Path)`: `{ok, PhysicalPath}`.
+/// `resolve(Name, Path)`: `{ok, PhysicalPath}`; `remote` for a store on a
+/// cluster (the caller asks `resolve_dirty`).
 #[rustler::nif]
 fn resolve<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>) -> Term<'a> {
-    answer(env, || {
-        let path = terms::path(path)?;
-        let resolved = shared(&name)?
-            .store()
-            .map_err(unusable)?
-            .resolve_at(&path)?;
-        Ok((terms::ok(), binary(env, resolved.as_str().as_bytes())).encode(env))
-    })
+    answer(env, || resolve_answer(env, &name, path, true))
+}
+
+/// `resolve` on a dirty I/O scheduler, for a store on a cluster.
+#[rustler::nif(schedule = "DirtyIo")]
+fn resolve_dirty<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>) -> Term<'a> {
+    answer(env, || resolve_answer(env, &name, path, false))
+}
+
+fn resolve_answer<'a>(env: Env<'a>, name: &Binary<'a>, path: Term<'a>, normal: bool) -> Answer<'a> {
+    let path = terms::path(path)?;
+    let shared = shared(name)?;
+    let store = shared.store().map_err(unusable)?;
+    if normal && store.scope() == Scope::Remote {
+        return Ok(atoms::remote().encode(env));
+    }
+    let resolved = store.resolve_at(&path)?;
+    Ok((terms::ok(), binary(env, resolved.as_str().as_bytes())).encode(env))
 }
 
 /// `list(Name, Path, From, Limit, Direction)`: `{ok, Names}` or
@@ -337,10 +390,18 @@ fn links<'a>(entries: Vec<(Term<'a>, Term<'a>)>) -> Result<Batch, Refusal<'a>> {
 /// Applies a batch: one operation goes through the engine's concurrent
 /// path (writers to different paths in parallel), several are applied
 /// atomically.
-fn apply<'a>(env: Env<'a>, name: Binary<'a>, batch: Result<Batch, Refusal<'a>>) -> Answer<'a> {
+fn apply<'a>(
+    env: Env<'a>,
+    name: Binary<'a>,
+    batch: Result<Batch, Refusal<'a>>,
+    normal: bool,
+) -> Answer<'a> {
     let batch = batch?;
     let shared = shared(&name)?;
     let store = shared.store().map_err(unusable)?;
+    if normal && store.scope() == Scope::Remote {
+        return Ok(atoms::remote().encode(env));
+    }
     match batch.ops() {
         [] => {}
         [hbstore::Op::Write { path, value }] => store.write_at(path, value)?,
@@ -351,28 +412,30 @@ fn apply<'a>(env: Env<'a>, name: Binary<'a>, batch: Result<Batch, Refusal<'a>>) 
 }
 
 /// `write(Name, [{Path, Bytes}])`: all or none; a normal scheduler's
-/// variant, for one small unsynced write.
+/// variant, for one small unsynced write (`remote` for a store on a
+/// cluster: the caller asks `write_dirty`).
 #[rustler::nif]
 fn write<'a>(env: Env<'a>, name: Binary<'a>, entries: Vec<(Term<'a>, Term<'a>)>) -> Term<'a> {
-    answer(env, || apply(env, name, writes(entries)))
+    answer(env, || apply(env, name, writes(entries), true))
 }
 
 /// `write` on a dirty I/O scheduler: synced stores, batches, large values.
 #[rustler::nif(schedule = "DirtyIo")]
 fn write_dirty<'a>(env: Env<'a>, name: Binary<'a>, entries: Vec<(Term<'a>, Term<'a>)>) -> Term<'a> {
-    answer(env, || apply(env, name, writes(entries)))
+    answer(env, || apply(env, name, writes(entries), false))
 }
 
-/// `link(Name, [{New, Existing}])`: all or none; one unsynced link.
+/// `link(Name, [{New, Existing}])`: all or none; one unsynced link
+/// (`remote` for a store on a cluster: the caller asks `link_dirty`).
 #[rustler::nif]
 fn link<'a>(env: Env<'a>, name: Binary<'a>, entries: Vec<(Term<'a>, Term<'a>)>) -> Term<'a> {
-    answer(env, || apply(env, name, links(entries)))
+    answer(env, || apply(env, name, links(entries), true))
 }
 
 /// `link` on a dirty I/O scheduler.
 #[rustler::nif(schedule = "DirtyIo")]
 fn link_dirty<'a>(env: Env<'a>, name: Binary<'a>, entries: Vec<(Term<'a>, Term<'a>)>) -> Term<'a> {
-    answer(env, || apply(env, name, links(entries)))
+    answer(env, || apply(env, name, links(entries), false))
 }
 
 /// `group(Name, Path)`: `make_group`.

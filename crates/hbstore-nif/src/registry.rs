@@ -1,7 +1,8 @@
 //! The open stores, by name: the registry every NIF call goes through.
 //!
-//! Erlang names a store by its directory (`name` in the store message) in
-//! every call; no handle to a store ever lives in an Erlang term. That is
+//! Erlang names a store by its directory (`name` in the store message; for
+//! a store on a cluster, `name` or else the cluster's address) in every
+//! call; no handle to a store ever lives in an Erlang term. That is
 //! deliberate: `hb_store` keeps each store's instance message in
 //! `persistent_term`, and on OTP 25 a NIF resource kept there was freed
 //! while still referenced (a handle fetched from `persistent_term`, the
@@ -19,11 +20,14 @@ use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 use hbstore::{Options, RocksStore};
+use hbstore_cluster::ClusterStore;
+
+use crate::any::AnyStore;
 
 /// One open store, shared by the calls in flight on it.
 pub struct Shared {
     dir: PathBuf,
-    store: RwLock<Option<RocksStore>>,
+    store: RwLock<Option<AnyStore>>,
 }
 
 /// Why a store could not be used.
@@ -52,11 +56,32 @@ pub fn find(dir: &Path) -> Result<Arc<Shared>, Unusable> {
 /// Opens the store in `dir` with `options`, unless it is open already
 /// (then it stays as it is, whatever `options` say).
 pub fn open(dir: &Path, options: Options) -> Result<(), Unusable> {
+    open_with(dir, || {
+        RocksStore::open(dir, options).map(AnyStore::Embedded)
+    })
+}
+
+/// Opens the cluster store at `address` under `name`, unless a store of
+/// that name is open already.
+pub fn open_cluster(
+    name: &Path,
+    address: &str,
+    options: hbstore_cluster::Options,
+) -> Result<(), Unusable> {
+    open_with(name, || {
+        ClusterStore::open(address, options).map(AnyStore::Cluster)
+    })
+}
+
+fn open_with(
+    dir: &Path,
+    opener: impl FnOnce() -> hbstore::Result<AnyStore>,
+) -> Result<(), Unusable> {
     let mut open = registry().write().unwrap_or_else(PoisonError::into_inner);
     if open.contains_key(dir) {
         return Ok(());
     }
-    let store = RocksStore::open(dir, options).map_err(Unusable::Open)?;
+    let store = opener().map_err(Unusable::Open)?;
     open.insert(
         dir.to_path_buf(),
         Arc::new(Shared {
@@ -90,11 +115,11 @@ pub fn close(dir: &Path) {
 }
 
 /// A store to close, and whom to tell when it is closed.
-type Closing = (RocksStore, Sender<()>);
+type Closing = (AnyStore, Sender<()>);
 
 /// Closes a store on the lifecycle thread, one at a time, under the
 /// registry's lock (so that no open runs meanwhile).
-fn close_on_lifecycle_thread(store: RocksStore, done: Sender<()>) {
+fn close_on_lifecycle_thread(store: AnyStore, done: Sender<()>) {
     static LIFECYCLE: LazyLock<Mutex<Option<Sender<Closing>>>> = LazyLock::new(|| {
         let (tx, rx) = mpsc::channel::<Closing>();
         let started = std::thread::Builder::new()
@@ -120,7 +145,7 @@ fn close_on_lifecycle_thread(store: RocksStore, done: Sender<()>) {
     }
 }
 
-fn close_now(store: RocksStore) {
+fn close_now(store: AnyStore) {
     let _no_open_meanwhile = registry().write().unwrap_or_else(PoisonError::into_inner);
     drop(store);
 }
@@ -138,12 +163,12 @@ impl Shared {
 }
 
 /// An open store, borrowed for one call.
-pub struct StoreGuard<'a>(RwLockReadGuard<'a, Option<RocksStore>>);
+pub struct StoreGuard<'a>(RwLockReadGuard<'a, Option<AnyStore>>);
 
 impl std::ops::Deref for StoreGuard<'_> {
-    type Target = RocksStore;
+    type Target = AnyStore;
 
-    fn deref(&self) -> &RocksStore {
+    fn deref(&self) -> &AnyStore {
         self.0
             .as_ref()
             .expect("a StoreGuard is only made for an open store")

@@ -30,6 +30,7 @@ rustler::atoms! {
     value,
     group,
     link,
+    cluster,
 }
 
 /// A path: a binary (`<<"a/b">>`) or a list of binaries
@@ -124,6 +125,7 @@ fn engine_error(env: Env<'_>, err: Error) -> Term<'_> {
         Error::Corrupt { key, reason } => {
             (failure(), (corrupt(), text(env, &key), text(env, &reason))).encode(env)
         }
+        Error::Remote { .. } => (failure(), (cluster(), text(env, &message))).encode(env),
         _ => (failure(), (io(), text(env, &message))).encode(env),
     }
 }
