@@ -11,7 +11,7 @@ use crate::error::ClusterError;
 use crate::journal::Journal;
 use crate::layout::{token, Entry};
 use crate::resolve::{join, split, Hops};
-use crate::steps::{Decision, Got, Put, Removed, Steps};
+use crate::steps::{Decision, Got, Put, Puts, Removed, Steps};
 
 /// How many times an operation resolves again after finding the tree
 /// changed under it before it gives up (each retry means another client
@@ -110,9 +110,20 @@ impl Steps {
         let entry = Entry::Value(value.to_vec());
         let mut at = origin.as_str().to_owned();
         let mut hops = Hops::new(origin);
+        // The token of a parent this write just opened, to mark it with in
+        // the same step as the write.
+        let mut opened: Option<String> = None;
         for _ in 0..RETRIES {
             let (parent, name) = split(&at);
-            match self.put(parent, name, b'v', value)? {
+            let outcome = match opened.take() {
+                None => self.put(parent, name, b'v', value)?,
+                Some(token) => match self.puts(parent, Some(&token), &[(name, &entry.encode())])? {
+                    Puts::Done(before) => Put::Done(before.into_iter().next().flatten()),
+                    Puts::Blocked { entry, .. } => Put::Existing(entry),
+                    Puts::NoGroup | Puts::Stale => Put::NoGroup,
+                },
+            };
+            match outcome {
                 Put::Done(before) => {
                     journal.put(parent, name, before, &entry);
                     return Ok(());
@@ -133,10 +144,151 @@ impl Steps {
                     at = located.path;
                 }
                 Put::NoGroup | Put::Same | Put::Existing(Entry::Value(_)) => {
-                    let parent = parent.to_owned();
-                    let name = name.to_owned();
-                    at = self.reach_parent(origin, &parent, &name, &mut hops, journal)?;
+                    let (parent, name) = (parent.to_owned(), name.to_owned());
+                    match self.open_parent(origin, &parent, journal)? {
+                        Some(token) => opened = Some(token),
+                        None => {
+                            at = self.reach_parent(origin, &parent, &name, &mut hops, journal)?
+                        }
+                    }
                 }
+            }
+        }
+        Err(contended(origin))
+    }
+
+    /// Values and links put under one parent in one step (a message's
+    /// fields in a batch): the parent opened first if it is missing, the
+    /// links indexed (all at once), then every entry at once. Anything
+    /// unusual (a group or a clash among the children, a parent that is
+    /// not physical) falls back to one operation each, in order, which
+    /// gives each its own answer.
+    pub fn put_siblings(
+        &self,
+        parent: &StorePath,
+        items: &[(&StorePath, Entry)],
+        journal: &mut Journal,
+    ) -> Result<()> {
+        let group = parent.as_str();
+        let encoded: Vec<Vec<u8>> = items.iter().map(|(_, entry)| entry.encode()).collect();
+        let named: Vec<(&str, &[u8])> = items
+            .iter()
+            .zip(&encoded)
+            .filter_map(|((path, _), raw)| path.name().map(|name| (name, raw.as_slice())))
+            .collect();
+        if named.len() != items.len() {
+            return self.put_each(items, journal);
+        }
+        // A group this client has not written to lately is most likely a
+        // new message: opened first, it takes two steps, where trying it
+        // first would take three.
+        let mut token: Option<String> = None;
+        if !self.recently_alive(group) {
+            match self.open_parent(items[0].0, group, journal)? {
+                Some(opened) => token = Some(opened),
+                None => return self.put_each(items, journal),
+            }
+        }
+        self.index_links(group, items)?;
+        for _ in 0..2 {
+            match self.puts(group, token.as_deref(), &named)? {
+                Puts::Done(before) => {
+                    for (((name, _), (_, entry)), before) in named.iter().zip(items).zip(before) {
+                        journal.put(group, name, before, entry);
+                    }
+                    self.seen_alive(group);
+                    return Ok(());
+                }
+                Puts::NoGroup if token.is_none() => {
+                    match self.open_parent(items[0].0, group, journal)? {
+                        Some(opened) => token = Some(opened),
+                        None => break,
+                    }
+                }
+                _ => break,
+            }
+        }
+        self.put_each(items, journal)
+    }
+
+    fn put_each(&self, items: &[(&StorePath, Entry)], journal: &mut Journal) -> Result<()> {
+        for (path, entry) in items {
+            match entry {
+                Entry::Link(target) => self.make_link(&StorePath::parse(target)?, path, journal)?,
+                Entry::Value(value) => self.write(path, value, journal)?,
+                Entry::Group(_) | Entry::Deleting { .. } => self.make_group(path, journal)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Indexes every link of `items` under `group`, in one round of
+    /// pipelined `ZADD`s.
+    fn index_links(&self, group: &str, items: &[(&StorePath, Entry)]) -> Result<()> {
+        let cmds: Vec<(u16, crate::resp::Cmd)> = items
+            .iter()
+            .filter_map(|(path, entry)| match (entry, path.name()) {
+                (Entry::Link(target), Some(name)) => {
+                    let index = self.layout.link_index(name, target);
+                    let cmd = crate::resp::Cmd::new("ZADD")
+                        .arg(&index)
+                        .arg("0")
+                        .arg(group);
+                    Some((crate::client::slot_of(&index), cmd))
+                }
+                _ => None,
+            })
+            .collect();
+        if cmds.is_empty() {
+            return Ok(());
+        }
+        let replies = self
+            .client
+            .call_each(cmds)
+            .map_err(|e| e.into_store_error(format!("indexing the links of {group:?}")))?;
+        match replies
+            .iter()
+            .find(|r| !matches!(r, crate::resp::Reply::Int(_)))
+        {
+            None => Ok(()),
+            Some(other) => {
+                Err(crate::steps::unexpected("ZADD", other).into_store_error("indexing a link"))
+            }
+        }
+    }
+
+    /// After a step found `parent` not alive: makes it a group in its own
+    /// parent, in one step when that one is alive (so `parent` is physical),
+    /// and returns the token to mark it with. `None` when that one is not
+    /// alive either, or `parent` is a link: the caller resolves.
+    fn open_parent(
+        &self,
+        origin: &StorePath,
+        parent: &str,
+        journal: &mut Journal,
+    ) -> Result<Option<String>> {
+        if parent.is_empty() {
+            return Ok(None);
+        }
+        let (above, name) = split(parent);
+        for _ in 0..RETRIES {
+            let fresh = token();
+            match self.put(above, name, b'g', fresh.as_bytes())? {
+                Put::Done(_) => {
+                    journal.created(parent, &fresh);
+                    return Ok(Some(fresh));
+                }
+                Put::Existing(Entry::Group(token)) => return Ok(Some(token)),
+                Put::Existing(deleting @ Entry::Deleting { .. }) => {
+                    self.finish_deletion(above, name, &deleting)?;
+                }
+                Put::Existing(Entry::Value(_)) => {
+                    return Err(Error::NotAGroup {
+                        path: origin.to_string(),
+                        value_at: parent.to_owned(),
+                    })
+                }
+                Put::Existing(Entry::Link(_)) | Put::Same | Put::NoGroup => return Ok(None),
             }
         }
         Err(contended(origin))

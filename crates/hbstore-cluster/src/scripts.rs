@@ -134,21 +134,27 @@ return 1
 /// `{ok, name, entry, name, entry, ...}` or `{nogroup}`. A whole group
 /// that fits the page comes from one `HGETALL`, not in order.
 pub const PAGE: &str = r#"
-if ARGV[1] ~= '1' and redis.call('HEXISTS', KEYS[1], 't') == 0 then return {'nogroup'} end
 local inline = tonumber(ARGV[6])
-local out = {'ok'}
-if ARGV[2] == '-' and ARGV[3] == '+' and ARGV[5] ~= '1'
-    and redis.call('HLEN', KEYS[2]) <= tonumber(ARGV[4]) then
-  -- The whole group fits the page: one HGETALL, in hash order (the
-  -- caller sorts by name).
-  local all = redis.call('HGETALL', KEYS[2])
-  for i = 1, #all, 2 do
-    local e = all[i + 1]
-    if string.sub(e, 1, 1) == 'v' and #e - 1 > inline then e = 's' .. tostring(#e - 1) end
-    out[#out + 1] = all[i]
-    out[#out + 1] = e
+local alive = function()
+  return ARGV[1] == '1' or redis.call('HEXISTS', KEYS[1], 't') == 1
+end
+if ARGV[2] == '-' and ARGV[3] == '+' and ARGV[5] ~= '1' then
+  local n = redis.call('HLEN', KEYS[2])
+  -- Children prove the group alive; only an empty one is asked.
+  if n == 0 and not alive() then return {'nogroup'} end
+  if n <= tonumber(ARGV[4]) then
+    -- The whole group fits the page: one HGETALL, in hash order (the
+    -- caller sorts by name).
+    local all = redis.call('HGETALL', KEYS[2])
+    for i = 2, #all, 2 do
+      local e = all[i]
+      if string.byte(e, 1) == 118 and #e - 1 > inline then all[i] = 's' .. tostring(#e - 1) end
+    end
+    table.insert(all, 1, 'ok')
+    return all
   end
-  return out
+elseif not alive() then
+  return {'nogroup'}
 end
 local names
 if ARGV[5] == '1' then
@@ -156,12 +162,13 @@ if ARGV[5] == '1' then
 else
   names = redis.call('ZRANGEBYLEX', KEYS[3], ARGV[2], ARGV[3], 'LIMIT', 0, ARGV[4])
 end
+local out = {'ok'}
 if #names == 0 then return out end
 local entries = redis.call('HMGET', KEYS[2], unpack(names))
 for i, name in ipairs(names) do
   local e = entries[i]
   if e then
-    if string.sub(e, 1, 1) == 'v' and #e - 1 > inline then e = 's' .. tostring(#e - 1) end
+    if string.byte(e, 1) == 118 and #e - 1 > inline then e = 's' .. tostring(#e - 1) end
     out[#out + 1] = name
     out[#out + 1] = e
   end
@@ -169,5 +176,46 @@ end
 return out
 "#;
 
-/// Every script, for loading them all at once.
-pub const ALL: [&str; 8] = [GET, PUT, MARK, KILL, SETTLE, REMOVE, RESTORE, PAGE];
+/// Puts entries `ARGV[4], ARGV[6], ...` (encoded: `v` + bytes, or `l` +
+/// target) at children `ARGV[3], ARGV[5], ...` of a group, all or none: a
+/// value replaces a value, a link goes where nothing is (the same link
+/// there is kept). `{done, previous...}` (each child's previous entry, `''`
+/// where there was none), or `{blocked, i, entry}` when child `i` (from 1)
+/// holds something else, and nothing changes. With a token in `ARGV[2]`, a
+/// group whose marker is not yet live is marked with it first (as MARK
+/// does: `{stale}` when that incarnation is dead), so a new group's creator
+/// marks it and fills it in one step.
+pub const PUTS: &str = r#"
+if ARGV[1] ~= '1' and not redis.call('HGET', KEYS[1], 't') then
+  local token = ARGV[2]
+  if token == '' then return {'nogroup'} end
+  if redis.call('HEXISTS', KEYS[1], 'x' .. token) == 1 then return {'stale'} end
+  redis.call('HSET', KEYS[1], 't', token)
+end
+local n = (#ARGV - 2) / 2
+local before = {}
+for i = 1, n do
+  local name, new = ARGV[1 + 2 * i], ARGV[2 + 2 * i]
+  local cur = before[name]
+  if cur == nil then cur = redis.call('HGET', KEYS[2], name) end
+  if cur then
+    local ok = (string.byte(cur, 1) == 118 and string.byte(new, 1) == 118) or cur == new
+    if not ok then return {'blocked', tostring(i), cur} end
+  end
+  before[name] = new
+end
+local out = {'done'}
+for i = 1, n do
+  local name, new = ARGV[1 + 2 * i], ARGV[2 + 2 * i]
+  local cur = redis.call('HGET', KEYS[2], name)
+  if cur ~= new then
+    redis.call('HSET', KEYS[2], name, new)
+    if not cur then redis.call('ZADD', KEYS[3], 0, name) end
+  end
+  out[#out + 1] = cur or ''
+end
+return out
+"#;
+
+/// Every script, for loading them all at once (in `Script`'s order).
+pub const ALL: [&str; 9] = [GET, PUT, MARK, KILL, SETTLE, REMOVE, RESTORE, PAGE, PUTS];

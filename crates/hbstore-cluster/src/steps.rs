@@ -23,6 +23,7 @@ pub enum Script {
     Remove,
     Restore,
     Page,
+    Puts,
 }
 
 /// What a child lookup found.
@@ -47,6 +48,20 @@ pub enum Put {
     Same,
     /// Something else is there; nothing changed.
     Existing(Entry),
+}
+
+/// What a `PUTS` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Puts {
+    /// The group is not alive (and no token was given).
+    NoGroup,
+    /// The token given is of a dead incarnation.
+    Stale,
+    /// Child `index` (from 0) holds what its entry cannot replace; nothing
+    /// changed.
+    Blocked { index: usize, entry: Entry },
+    /// Stored; each child's previous entry, encoded.
+    Done(Vec<Option<Vec<u8>>>),
 }
 
 /// What a `REMOVE` did.
@@ -86,6 +101,9 @@ pub struct Steps {
     pub client: Client,
     pub layout: Layout,
     shas: Vec<String>,
+    /// Groups this client wrote to lately: only a hint of which step to
+    /// try first, never relied on for correctness.
+    alive: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Replicas each write waits for (0: none), and how long.
     replicas: u32,
     replica_timeout: Duration,
@@ -124,9 +142,29 @@ impl Steps {
             client,
             layout,
             shas,
+            alive: Default::default(),
             replicas,
             replica_timeout,
         })
+    }
+
+    /// Whether this client wrote to `group` lately.
+    pub fn recently_alive(&self, group: &str) -> bool {
+        let alive = self.alive.lock().unwrap_or_else(|p| p.into_inner());
+        alive.contains(group)
+    }
+
+    /// Notes that `group` took a write.
+    pub fn seen_alive(&self, group: &str) {
+        /// Groups remembered; the set starts over when full.
+        const REMEMBERED: usize = 4096;
+        let mut alive = self.alive.lock().unwrap_or_else(|p| p.into_inner());
+        if alive.len() >= REMEMBERED {
+            alive.clear();
+        }
+        if !alive.contains(group) {
+            alive.insert(group.to_owned());
+        }
     }
 
     /// Runs `script` on the keys of `group`.
@@ -236,6 +274,49 @@ impl Steps {
                 Ok(Put::Existing(self.decode(group, name, &raw)?))
             }
             _ => Err(self.odd(group, "PUT", &status)),
+        }
+    }
+
+    /// Puts every `(name, encoded entry)` of `items` under `group`, all or
+    /// none; `token` marks a group not yet marked (see `PUTS`).
+    pub fn puts(&self, group: &str, token: Option<&str>, items: &[(&str, &[u8])]) -> Result<Puts> {
+        let mut args: Vec<&[u8]> = Vec::with_capacity(2 + 2 * items.len());
+        args.push(flag(group.is_empty()));
+        args.push(token.unwrap_or("").as_bytes());
+        for (name, value) in items {
+            args.push(name.as_bytes());
+            args.push(value);
+        }
+        let reply = self.eval(Script::Puts, group, &args, true)?;
+        let mut items_back = reply.into_items().into_iter();
+        let status = status(items_back.next());
+        match status.as_str() {
+            "nogroup" => Ok(Puts::NoGroup),
+            "stale" => Ok(Puts::Stale),
+            "blocked" => {
+                let index = items_back
+                    .next()
+                    .and_then(Reply::into_bytes)
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .and_then(|s| s.parse::<usize>().ok())
+                    .filter(|&i| i >= 1 && i <= items.len())
+                    .ok_or_else(|| self.odd(group, "PUTS", "a blocked child without its index"))?;
+                let raw = items_back
+                    .next()
+                    .and_then(Reply::into_bytes)
+                    .ok_or_else(|| self.odd(group, "PUTS", "a blocked child without its entry"))?;
+                let entry = self.decode(group, items[index - 1].0, &raw)?;
+                Ok(Puts::Blocked {
+                    index: index - 1,
+                    entry,
+                })
+            }
+            "done" => Ok(Puts::Done(
+                items_back
+                    .map(|r| r.into_bytes().filter(|b| !b.is_empty()))
+                    .collect(),
+            )),
+            _ => Err(self.odd(group, "PUTS", &status)),
         }
     }
 

@@ -321,10 +321,24 @@ impl Store for ClusterStore {
     /// its last ones, or before an undo (see the crate's documentation).
     fn apply(&self, batch: &Batch) -> Result<()> {
         let mut journal = Journal::on();
-        for op in batch.ops() {
-            if let Err(e) = self.apply_op(op, &mut journal) {
-                journal.roll_back(&self.steps);
-                return Err(e);
+        let ops = batch.ops();
+        let mut at = 0;
+        while at < ops.len() {
+            let siblings = siblings(&ops[at..]);
+            let done = if siblings.len() > 1 {
+                let parent = siblings[0].0.parent().unwrap_or_else(StorePath::root);
+                self.steps
+                    .put_siblings(&parent, &siblings, &mut journal)
+                    .map(|()| siblings.len())
+            } else {
+                self.apply_op(&ops[at], &mut journal).map(|()| 1)
+            };
+            match done {
+                Ok(n) => at += n,
+                Err(e) => {
+                    journal.roll_back(&self.steps);
+                    return Err(e);
+                }
             }
         }
         Ok(())
@@ -357,6 +371,30 @@ impl Store for ClusterStore {
     fn scope(&self) -> Scope {
         Scope::Remote
     }
+}
+
+/// The writes and links at the start of `ops` that share one parent (as
+/// written): a message's fields, put in one step.
+fn siblings(ops: &[Op]) -> Vec<(&StorePath, Entry)> {
+    let mut found: Vec<(&StorePath, Entry)> = Vec::new();
+    for op in ops {
+        let (path, entry) = match op {
+            Op::Write { path, value } => (path, Entry::Value(value.clone())),
+            Op::MakeLink { existing, new } if existing != new => {
+                (new, Entry::Link(existing.to_string()))
+            }
+            _ => break,
+        };
+        let same = !path.is_root()
+            && found
+                .first()
+                .is_none_or(|(first, _)| first.parent() == path.parent());
+        if !same {
+            break;
+        }
+        found.push((path, entry));
+    }
+    found
 }
 
 impl std::fmt::Debug for ClusterStore {

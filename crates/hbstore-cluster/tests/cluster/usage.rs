@@ -207,3 +207,73 @@ fn foreign_bytes_under_hbstores_keys_are_corrupt_not_a_panic() {
     let e = s.write("h/x", b"1").unwrap_err().to_string();
     assert!(e.contains("WRONGTYPE") || e.contains("wrong kind"), "{e}");
 }
+
+#[test]
+fn a_messages_fields_put_in_one_step_answer_like_the_model() {
+    use hbstore::MemoryStore;
+    use hbstore_testkit::ops::{run, Action};
+    let s = store();
+    let model = MemoryStore::new();
+    let v = |b: &str| b.as_bytes().to_vec();
+    let cases: Vec<Action> = vec![
+        // A new message: its group created, values and links in one step.
+        Action::Batch(vec![
+            Action::Write(vec!["m1", "a"], v("1")),
+            Action::Write(vec!["m1", "b"], v("2")),
+            Action::MakeLink(vec!["data", "h1"], vec!["m1", "c"]),
+            Action::MakeLink(vec!["data", "h2"], vec!["m1", "d"]),
+        ]),
+        // Into the same group again: values replaced, the same links kept.
+        Action::Batch(vec![
+            Action::Write(vec!["m1", "a"], v("one")),
+            Action::MakeLink(vec!["data", "h1"], vec!["m1", "c"]),
+            Action::Write(vec!["m1", "e"], v("5")),
+        ]),
+        // A clash (a link over a value): the batch fails, nothing stays.
+        Action::Batch(vec![
+            Action::Write(vec!["m2", "a"], v("x")),
+            Action::Write(vec!["m1", "f"], v("6")),
+            Action::MakeLink(vec!["data", "h3"], vec!["m1", "a"]),
+        ]),
+        // A group among the children: IsGroup, nothing stays.
+        Action::MakeGroup(vec!["m1", "g"]),
+        Action::Batch(vec![
+            Action::Write(vec!["m1", "h"], v("7")),
+            Action::Write(vec!["m1", "g"], v("8")),
+        ]),
+        // Through a link to the group, and under a value.
+        Action::MakeLink(vec!["m1"], vec!["alias"]),
+        Action::Batch(vec![
+            Action::Write(vec!["alias", "i"], v("9")),
+            Action::Write(vec!["alias", "j"], v("10")),
+        ]),
+        Action::Batch(vec![
+            Action::Write(vec!["m1", "a", "x"], v("11")),
+            Action::Write(vec!["m1", "a", "y"], v("12")),
+        ]),
+        // The same name twice in one step: the last one stays.
+        Action::Batch(vec![
+            Action::Write(vec!["m3", "a"], v("first")),
+            Action::Write(vec!["m3", "a"], v("second")),
+        ]),
+    ];
+    for (step, action) in cases.iter().enumerate() {
+        assert_eq!(
+            run(&*s, action),
+            run(&model, action),
+            "step {step}: {action:?}"
+        );
+        assert_eq!(
+            hbstore_testkit::dump(&*s),
+            hbstore_testkit::dump(&model),
+            "step {step}"
+        );
+    }
+    assert_eq!(
+        s.match_links(&[("c", "data/h1"), ("d", "data/h2")], None)
+            .unwrap(),
+        vec!["m1".to_owned()]
+    );
+    let report = s.check().unwrap();
+    assert!(report.is_sound(), "{:?}", report.problems);
+}
