@@ -190,6 +190,10 @@ impl Client {
                 Next::Done(replies) => return Ok(replies),
                 Next::Ask(to) => {
                     self.counters.ask.fetch_add(1, Ordering::Relaxed);
+                    redirects += 1;
+                    if redirects > 5 {
+                        self.back_off(&started, &mut pause, cmds, format!("ASK to {to}"))?;
+                    }
                     ask = Some(to);
                 }
                 // A slot in migration can bounce a few times; more than

@@ -462,7 +462,16 @@ impl Steps {
             }
         }
         for _ in 0..RETRIES {
-            match self.remove(parent, name, &token(), None)? {
+            let ours = token();
+            let removed = match self.remove(parent, name, &ours, None)? {
+                // Our own attempt, met again: the step ran but its reply
+                // was lost, and the client sent it again.
+                Removed::Busy { token, attempt } if attempt == ours => {
+                    Removed::Deleting { token, attempt }
+                }
+                removed => removed,
+            };
+            match removed {
                 Removed::NoGroup => return Ok(None),
                 Removed::Absent | Removed::Changed => return Ok(Some(false)),
                 Removed::Gone(before) => {
@@ -501,7 +510,9 @@ impl Steps {
         group: &str,
         journal: &mut Journal,
     ) -> Result<()> {
-        loop {
+        // Each round removes a page; more rounds than this mean writers
+        // keep adding children as fast as they go.
+        for _ in 0..RETRIES * 16 {
             let Some(page) = self.page(group, (b"-", b"+"), crate::read::PAGE, false, None)? else {
                 return Ok(());
             };
@@ -512,5 +523,6 @@ impl Steps {
                 self.delete_child(origin, group, &name, true, journal)?;
             }
         }
+        Err(contended(origin))
     }
 }

@@ -78,7 +78,9 @@ impl Steps {
     /// Child `name` of `group`, any deletion under way of it finished
     /// first.
     pub fn child(&self, group: &str, name: &str) -> Result<Got> {
-        loop {
+        // A deletion, once finished, does not come back with the same
+        // attempt; a few rounds cover other clients starting new ones.
+        for _ in 0..64 {
             match self.get(group, name)? {
                 Got::Entry(deleting @ Entry::Deleting { .. }) => {
                     self.finish_deletion(group, name, &deleting)?;
@@ -86,6 +88,12 @@ impl Steps {
                 got => return Ok(got),
             }
         }
+        Err(crate::error::ClusterError::Unavailable {
+            command: "a read".into(),
+            waited: std::time::Duration::ZERO,
+            last: format!("{:?} is being deleted again and again", join(group, name)),
+        }
+        .into_store_error(format!("reading {:?}", join(group, name))))
     }
 
     /// `resolve(path)` and what is there, every link followed.

@@ -385,6 +385,11 @@ fn siblings(ops: &[Op]) -> Vec<(&StorePath, Entry)> {
             }
             _ => break,
         };
+        // One step holds at most this many, so no script holds its node
+        // for long; a larger message takes a few steps.
+        if found.len() == 256 {
+            break;
+        }
         let same = !path.is_root()
             && found
                 .first()

@@ -277,3 +277,56 @@ fn a_messages_fields_put_in_one_step_answer_like_the_model() {
     let report = s.check().unwrap();
     assert!(report.is_sound(), "{:?}", report.problems);
 }
+
+#[test]
+fn names_with_braces_spaces_and_any_unicode_live_in_their_own_groups() {
+    let s = store();
+    let names = [
+        "{",
+        "}",
+        "{x}",
+        "a}b{c",
+        "with space",
+        "ünï",
+        "日本",
+        "#",
+        ":",
+        "*",
+        "[a]",
+        "\\",
+    ];
+    for outer in names {
+        for inner in names {
+            s.write([outer, inner], format!("{outer}/{inner}").as_bytes())
+                .unwrap();
+        }
+    }
+    for outer in names {
+        let mut listed = s.list([outer]).unwrap().unwrap();
+        listed.sort();
+        let mut expected: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        expected.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        listed.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        assert_eq!(listed, expected, "{outer}");
+        for inner in names {
+            assert_eq!(
+                s.read([outer, inner]).unwrap(),
+                Some(format!("{outer}/{inner}").into_bytes())
+            );
+        }
+    }
+    s.make_link(["{x}"], ["}", "link"]).unwrap();
+    assert_eq!(
+        s.read(["}", "link", "日本"]).unwrap(),
+        Some(b"{x}/\xe6\x97\xa5\xe6\x9c\xac".to_vec())
+    );
+    assert_eq!(
+        s.match_links(&[("link", "{x}")], None).unwrap(),
+        vec!["}".to_owned()]
+    );
+    s.delete_recursive(["{"]).unwrap();
+    assert_eq!(s.read(["{", "}"]).unwrap(), None);
+    assert_eq!(s.read(["{x}", "}"]).unwrap(), Some(b"{x}/}".to_vec()));
+    let report = s.check().unwrap();
+    assert!(report.is_sound(), "{:?}", report.problems);
+}
