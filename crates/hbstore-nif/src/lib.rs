@@ -36,6 +36,12 @@
 //!   (`read_group`, `list`), `match`, `group`, `delete`, `reset`, `open` and
 //!   `close`.
 //!
+//! A store on a Redis cluster (`open_cluster`) waits on the network in
+//! every call, so none of its calls runs on a normal scheduler: the
+//! normal-scheduler functions answer `remote` for it, and the Erlang module
+//! calls the dirty variant (`read_group`, `type_dirty`, `resolve_dirty`,
+//! `write_dirty`, `link_dirty`).
+//!
 //! Stores are named by their directory in every call and kept open in a
 //! registry (`registry.rs`, which says why no handle lives in an Erlang
 //! term). A Rust panic becomes `{failure, {panic, Message}}`; it never

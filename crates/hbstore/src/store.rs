@@ -35,7 +35,7 @@ pub enum Scope {
     /// On this machine (every embedded backend).
     Local,
     /// Across the network, for backends that keep their data elsewhere
-    /// (none in this crate yet).
+    /// (the cluster backend, `hbstore-cluster`).
     Remote,
 }
 

@@ -247,6 +247,11 @@ pub fn run(address: &str, args: &BenchArgs) -> CliResult {
 
     let mut rows = Vec::new();
     for workload in Workload::ALL {
+        eprintln!(
+            "bench: {} ({} threads)",
+            workload.name(),
+            THREADS.map(|t| t.to_string()).join(", ")
+        );
         for threads in THREADS {
             let (mut ours, mut theirs) = (Vec::new(), Vec::new());
             for round in 0..repeats {
@@ -345,11 +350,11 @@ fn print(rows: &[Row], messages: usize, ops: usize, repeats: usize) {
         let grows = mine.windows(2).all(|w| w[1].hbstore_ops > w[0].hbstore_ops);
         let target = if workload.has_target() {
             format!(
-                "≥ 0.5 of plain: {} (lowest {worst:.2})",
+                "≥ 0.5 of plain: {} (lowest {worst:.3})",
                 if worst >= 0.5 { "holds" } else { "MISSED" }
             )
         } else {
-            format!("no target (creates a group first; lowest {worst:.2})")
+            format!("no target (creates a group first; lowest {worst:.3})")
         };
         println!(
             "{}: {target}; grows with threads (1 → 4 → 16): {}",

@@ -1,5 +1,5 @@
 //! The backends: each implements [`crate::Store`] and passes the same
-//! conformance suite (`crates/hbstore/tests/store/conformance.rs`).
+//! conformance suite (`crates/hbstore-testkit/src/conformance/`).
 
 pub(crate) mod memory;
 pub(crate) mod rocks;
