@@ -80,7 +80,7 @@ writes_can_wait_for_replicas(Address) ->
 
 start_cluster() ->
     Ports = free_ports(?NODES),
-    Dir = string:trim(os:cmd("mktemp -d /tmp/hbstore-eunit-cluster-XXXXXX")),
+    Dir = string:trim(os:cmd("mktemp -d /tmp/hbstore-cluster-eunit-XXXXXX")),
     Servers = [start_server(Dir, P) || P <- Ports],
     ok = wait(fun() -> lists:all(fun(P) -> answers(P, "PING", "PONG") end, Ports) end, 100),
     Nodes = lists:join(" ", ["127.0.0.1:" ++ integer_to_list(P) || P <- Ports]),

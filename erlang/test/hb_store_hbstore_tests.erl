@@ -13,9 +13,30 @@
 
 %%% Helpers.
 
+%% A new store directory, under one directory per test run
+%% (/tmp/hbstore-eunit-<OS pid>), so that the next run can remove what this
+%% one leaves (a run's stores stay while it runs: some tests reopen them).
 fresh_dir() ->
-    Dir = string:trim(os:cmd("mktemp -d /tmp/hbstore-eunit-XXXXXX")),
-    list_to_binary(filename:join(Dir, "store")).
+    Dir = filename:join([run_dir(), integer_to_list(erlang:unique_integer([positive])), "store"]),
+    ok = filelib:ensure_dir(Dir),
+    list_to_binary(Dir).
+
+run_dir() ->
+    case persistent_term:get({?MODULE, run_dir}, undefined) of
+        undefined ->
+            remove_finished_runs(),
+            Dir = "/tmp/hbstore-eunit-" ++ os:getpid(),
+            persistent_term:put({?MODULE, run_dir}, Dir),
+            Dir;
+        Dir ->
+            Dir
+    end.
+
+%% The directories of runs whose VM is gone.
+remove_finished_runs() ->
+    [os:cmd("rm -rf '" ++ D ++ "'")
+     || D <- filelib:wildcard("/tmp/hbstore-eunit-*"),
+        not filelib:is_dir("/proc/" ++ lists:last(string:split(D, "-", trailing)))].
 
 store() -> store(#{}).
 store(Options) ->
