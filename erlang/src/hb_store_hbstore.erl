@@ -25,7 +25,9 @@
 %%% '''
 %%% with optional `replicas' (each write waits until that many replicas
 %%% have it; default 0) and `deadline-ms' (no call waits on the cluster
-%%% longer; default 20000). `name' defaults to the address; `scope' is then
+%%% longer; default 20000). A password goes in the address
+%%% (`redis://:PASSWORD@HOST:PORT', or `USER:PASSWORD@' for Redis ACLs).
+%%% `name' defaults to the address without its password; `scope' is then
 %%% `remote', and every call runs on a dirty I/O scheduler.
 %%%
 %%% It implements the current `hb_store' behaviour, one request map per call
@@ -315,7 +317,16 @@ add_path(StoreMsg, A, B) ->
 
 name(#{<<"name">> := Name}) when is_binary(Name) -> Name;
 name(#{<<"cluster">> := _} = StoreMsg) when not is_map_key(<<"name">>, StoreMsg) ->
-    cluster(StoreMsg);
+    % The address without its password, if it has one: a name shows up in
+    % answers such as {error, {not_open, Name}}.
+    case cluster(StoreMsg) of
+        undefined -> undefined;
+        Address ->
+            case string:split(Address, <<"@">>, trailing) of
+                [_Credentials, Hosts] -> <<"redis://", Hosts/binary>>;
+                [_] -> Address
+            end
+    end;
 name(#{<<"name">> := Name}) when is_list(Name) ->
     case unicode:characters_to_binary(Name) of
         Bin when is_binary(Bin) -> Bin;

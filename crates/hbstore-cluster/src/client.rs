@@ -43,6 +43,25 @@ impl Default for Timeouts {
     }
 }
 
+/// Credentials sent with `AUTH` on every new connection: a password,
+/// and a user for Redis ACLs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The ACL user; `None` for the default user (`requirepass`).
+    pub user: Option<String>,
+    /// The password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the password, in logs or error messages.
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
 /// One open connection to a node.
 struct Conn {
     reader: BufReader<TcpStream>,
@@ -50,7 +69,11 @@ struct Conn {
 }
 
 impl Conn {
-    fn open(addr: &str, timeouts: &Timeouts) -> std::io::Result<Conn> {
+    fn open(
+        addr: &str,
+        timeouts: &Timeouts,
+        credentials: Option<&Credentials>,
+    ) -> std::io::Result<Conn> {
         let mut last = None;
         for sock in addr.to_socket_addrs()? {
             match TcpStream::connect_timeout(&sock, timeouts.connect) {
@@ -58,15 +81,37 @@ impl Conn {
                     stream.set_nodelay(true)?;
                     stream.set_read_timeout(Some(timeouts.reply))?;
                     stream.set_write_timeout(Some(timeouts.reply))?;
-                    return Ok(Conn {
+                    let mut conn = Conn {
                         reader: BufReader::with_capacity(64 * 1024, stream.try_clone()?),
                         writer: BufWriter::with_capacity(64 * 1024, stream),
-                    });
+                    };
+                    if let Some(credentials) = credentials {
+                        conn.authenticate(credentials)?;
+                    }
+                    return Ok(conn);
                 }
                 Err(e) => last = Some(e),
             }
         }
         Err(last.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address")))
+    }
+
+    /// `AUTH`; a refusal is `PermissionDenied`, which the client does not
+    /// retry.
+    fn authenticate(&mut self, credentials: &Credentials) -> std::io::Result<()> {
+        let mut auth = Cmd::new("AUTH");
+        if let Some(user) = &credentials.user {
+            auth.push(user);
+        }
+        auth.push(&credentials.password);
+        match self.exchange(&[&auth])?.pop() {
+            Some(Reply::Status(_)) => Ok(()),
+            Some(Reply::Error(e)) => Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("authentication refused: {e}"),
+            )),
+            other => Err(std::io::Error::other(format!("AUTH answered {other:?}"))),
+        }
     }
 
     /// Sends `cmds` in one write and reads one reply for each.
@@ -118,6 +163,7 @@ struct Counters {
 /// A client of one cluster, shared by every thread of a store.
 pub struct Client {
     counters: Counters,
+    credentials: Option<Credentials>,
     seeds: Vec<String>,
     timeouts: Timeouts,
     map: RwLock<SlotMap>,
@@ -127,9 +173,14 @@ pub struct Client {
 impl Client {
     /// Connects to the cluster through any of `seeds` (`host:port`) and
     /// reads its slot map.
-    pub fn connect(seeds: Vec<String>, timeouts: Timeouts) -> Result<Client, ClusterError> {
+    pub fn connect(
+        seeds: Vec<String>,
+        credentials: Option<Credentials>,
+        timeouts: Timeouts,
+    ) -> Result<Client, ClusterError> {
         let client = Client {
             counters: Counters::default(),
+            credentials,
             seeds,
             timeouts,
             map: RwLock::new(SlotMap::default()),
@@ -139,6 +190,14 @@ impl Client {
         loop {
             match client.refresh() {
                 Ok(()) => return Ok(client),
+                // A wrong password stays wrong: no point waiting.
+                Err(last) if last.contains("authentication refused") || last.contains("NOAUTH") => {
+                    return Err(ClusterError::Refused {
+                        addr: client.seeds.join(","),
+                        command: "AUTH".into(),
+                        message: last,
+                    })
+                }
                 Err(last) if started.elapsed() >= client.timeouts.deadline => {
                     return Err(ClusterError::Unavailable {
                         command: "CLUSTER SLOTS".into(),
@@ -331,7 +390,7 @@ impl Client {
         let idle = pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut conn = match idle {
             Some(conn) => conn,
-            None => Conn::open(addr, &self.timeouts)?,
+            None => Conn::open(addr, &self.timeouts, self.credentials.as_ref())?,
         };
         // A connection that failed mid-exchange is dropped, never reused:
         // its stream may hold half a reply.

@@ -111,11 +111,11 @@ mod steps;
 mod store;
 
 pub use check::ClusterCheck;
-pub use client::{Redirects, Timeouts};
+pub use client::{Credentials, Redirects, Timeouts};
 pub use error::ClusterError;
 pub use local::LocalCluster;
 pub use resp::{Cmd, Reply};
-pub use store::{Address, ClusterStore, Options};
+pub use store::{redacted, Address, ClusterStore, Options};
 
 /// The hash slot of a key, as the cluster computes it.
 pub fn key_slot(key: &[u8]) -> u16 {

@@ -20,6 +20,7 @@ use crate::resp::{self, Cmd, Reply};
 /// A running local cluster.
 pub struct LocalCluster {
     dir: PathBuf,
+    password: Option<String>,
     ports: Vec<u16>,
     watchdogs: Vec<Child>,
 }
@@ -32,6 +33,12 @@ fn launch(reason: impl Into<String>) -> ClusterError {
 
 /// One command to the node on `port`, with short timeouts.
 pub fn ask(port: u16, cmd: &Cmd) -> Result<Reply, ClusterError> {
+    ask_as(port, None, cmd)
+}
+
+/// One command to the node on `port`, authenticated with `password` first
+/// when given.
+pub fn ask_as(port: u16, password: Option<&str>, cmd: &Cmd) -> Result<Reply, ClusterError> {
     let io = |e: std::io::Error| launch(format!("127.0.0.1:{port}: {e}"));
     let stream = TcpStream::connect_timeout(
         &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
@@ -42,13 +49,24 @@ pub fn ask(port: u16, cmd: &Cmd) -> Result<Reply, ClusterError> {
         .set_read_timeout(Some(Duration::from_secs(5)))
         .map_err(io)?;
     let mut writer = stream.try_clone().map_err(io)?;
+    let mut reader = BufReader::new(stream);
+    if let Some(password) = password {
+        Cmd::new("AUTH")
+            .arg(password)
+            .write_to(&mut writer)
+            .map_err(io)?;
+        writer.flush().map_err(io)?;
+        if let Reply::Error(e) = resp::read(&mut reader).map_err(io)? {
+            return Err(launch(format!("127.0.0.1:{port}: AUTH: {e}")));
+        }
+    }
     cmd.write_to(&mut writer).map_err(io)?;
     writer.flush().map_err(io)?;
-    resp::read(&mut BufReader::new(stream)).map_err(io)
+    resp::read(&mut reader).map_err(io)
 }
 
-fn info_field(port: u16, section: &str, field: &str) -> Option<String> {
-    let reply = ask(port, &Cmd::new("INFO").arg(section)).ok()?;
+fn info_field(cluster: &LocalCluster, port: u16, section: &str, field: &str) -> Option<String> {
+    let reply = cluster.ask(port, &Cmd::new("INFO").arg(section)).ok()?;
     let text = String::from_utf8_lossy(reply.bytes()?).into_owned();
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_owned))
@@ -93,6 +111,23 @@ impl LocalCluster {
 
     /// `primaries` primaries with `replicas` replicas each.
     pub fn start_with(primaries: usize, replicas: usize) -> Result<LocalCluster, ClusterError> {
+        LocalCluster::launch(primaries, replicas, None)
+    }
+
+    /// `primaries` primaries, no replicas, every server asking for
+    /// `password` (`requirepass`).
+    pub fn start_with_password(
+        primaries: usize,
+        password: &str,
+    ) -> Result<LocalCluster, ClusterError> {
+        LocalCluster::launch(primaries, 0, Some(password))
+    }
+
+    fn launch(
+        primaries: usize,
+        replicas: usize,
+        password: Option<&str>,
+    ) -> Result<LocalCluster, ClusterError> {
         let missing = |p: &str| {
             launch(format!(
                 "{p} not found: install Debian's redis-server and redis-tools (./dev test does)"
@@ -110,6 +145,7 @@ impl LocalCluster {
         std::fs::create_dir_all(&dir).map_err(|e| launch(format!("{dir:?}: {e}")))?;
         let mut cluster = LocalCluster {
             dir,
+            password: password.map(str::to_owned),
             ports: Vec::new(),
             watchdogs: Vec::new(),
         };
@@ -117,9 +153,14 @@ impl LocalCluster {
             cluster.spawn(&server, port)?;
         }
         cluster.wait(Duration::from_secs(20), "servers to answer PING", |c| {
-            c.ports.iter().all(|&p| ask(p, &Cmd::new("PING")).is_ok())
+            c.ports.iter().all(|&p| c.ask(p, &Cmd::new("PING")).is_ok())
         })?;
         let mut create = Command::new(cli);
+        if let Some(password) = password {
+            // From the environment, not the command line (where any user
+            // of the machine could read it).
+            create.env("REDISCLI_AUTH", password);
+        }
         create.arg("--cluster").arg("create");
         for port in &ports {
             create.arg(format!("127.0.0.1:{port}"));
@@ -169,6 +210,12 @@ impl LocalCluster {
             "--logfile".into(),
             "redis.log".into(),
         ];
+        let mut args = args.to_vec();
+        if let Some(password) = &self.password {
+            // Clients and the replicas' link to their primary both ask.
+            args.extend(["--requirepass".into(), password.clone()]);
+            args.extend(["--masterauth".into(), password.clone()]);
+        }
         // The shell starts the server, then waits on its stdin: the pipe
         // from this process. End of file (this process gone) kills it.
         let watchdog = Command::new("sh")
@@ -214,16 +261,18 @@ impl LocalCluster {
                 .ports
                 .iter()
                 .copied()
-                .filter(|&p| ask(p, &Cmd::new("PING")).is_ok())
+                .filter(|&p| c.ask(p, &Cmd::new("PING")).is_ok())
                 .collect();
             !live.is_empty()
                 && live.iter().all(|&p| {
-                    let info = ask(p, &Cmd::new("CLUSTER").arg("INFO"))
+                    let info = c
+                        .ask(p, &Cmd::new("CLUSTER").arg("INFO"))
                         .ok()
                         .and_then(|r| r.bytes().map(|b| String::from_utf8_lossy(b).into_owned()))
                         .unwrap_or_default();
-                    let synced = info_field(p, "replication", "role").as_deref() != Some("slave")
-                        || info_field(p, "replication", "master_link_status").as_deref()
+                    let synced = info_field(c, p, "replication", "role").as_deref()
+                        != Some("slave")
+                        || info_field(c, p, "replication", "master_link_status").as_deref()
                             == Some("up");
                     info.contains("cluster_state:ok")
                         && info.contains("cluster_slots_ok:16384")
@@ -232,14 +281,25 @@ impl LocalCluster {
         })
     }
 
-    /// `redis://` address naming every node.
+    /// One command to the node on `port`, authenticated when the cluster
+    /// asks for a password.
+    pub fn ask(&self, port: u16, cmd: &Cmd) -> Result<Reply, ClusterError> {
+        ask_as(port, self.password.as_deref(), cmd)
+    }
+
+    /// `redis://` address naming every node (with the password, if any).
     pub fn address(&self) -> String {
         let nodes: Vec<String> = self
             .ports
             .iter()
             .map(|p| format!("127.0.0.1:{p}"))
             .collect();
-        format!("redis://{}", nodes.join(","))
+        let auth = self
+            .password
+            .as_ref()
+            .map(|p| format!(":{p}@"))
+            .unwrap_or_default();
+        format!("redis://{auth}{}", nodes.join(","))
     }
 
     /// The nodes' ports.
@@ -251,7 +311,7 @@ impl LocalCluster {
     pub fn primary_of(&self, key: &[u8]) -> Result<u16, ClusterError> {
         let slot = crate::slot::of(key);
         for &port in &self.ports {
-            let Ok(reply) = ask(port, &Cmd::new("CLUSTER").arg("SLOTS")) else {
+            let Ok(reply) = self.ask(port, &Cmd::new("CLUSTER").arg("SLOTS")) else {
                 continue;
             };
             for range in reply.items() {
@@ -275,7 +335,7 @@ impl LocalCluster {
     /// while a slot migrates and `MOVED` after.
     pub fn reshard(&self, from: u16, to: u16, count: u32) -> Result<(), ClusterError> {
         let id = |port: u16| -> Result<String, ClusterError> {
-            ask(port, &Cmd::new("CLUSTER").arg("MYID"))?
+            self.ask(port, &Cmd::new("CLUSTER").arg("MYID"))?
                 .bytes()
                 .map(|b| String::from_utf8_lossy(b).into_owned())
                 .ok_or_else(|| launch(format!("no node id from port {port}")))
@@ -305,7 +365,7 @@ impl LocalCluster {
 
     /// Kills the server on `port` with SIGKILL, as a crash would.
     pub fn kill(&self, port: u16) -> Result<(), ClusterError> {
-        let pid = info_field(port, "server", "process_id")
+        let pid = info_field(self, port, "server", "process_id")
             .ok_or_else(|| launch(format!("no process id from port {port}")))?;
         let status = Command::new("kill")
             .arg("-9")

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use hbstore::{Batch, Child, EntryRead, EntryType, Op, Page, Result, Scope, Store, StorePath};
 
-use crate::client::{Client, Redirects, Timeouts};
+use crate::client::{Client, Credentials, Redirects, Timeouts};
 use crate::error::ClusterError;
 use crate::journal::Journal;
 use crate::layout::{check_namespace, Entry, Layout, LAYOUT_VERSION};
@@ -62,22 +62,42 @@ impl Options {
     }
 }
 
-/// A cluster address: `redis://HOST:PORT[,HOST:PORT...][/NAMESPACE]` (the
+/// A cluster address:
+/// `redis://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...][/NAMESPACE]` (the
 /// scheme may be left out). Any node of the cluster will do; more than one
-/// lets the client start while one is down.
+/// lets the client start while one is down. With a password, every
+/// connection authenticates (`AUTH`, with the user for Redis ACLs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Address {
     /// `host:port` of each node given.
     pub seeds: Vec<String>,
+    /// What every connection authenticates with.
+    pub credentials: Option<Credentials>,
     /// The namespace, if the address names one.
     pub namespace: Option<String>,
+}
+
+/// `url` with its password, if any, replaced by `***`: what messages and
+/// logs show of an address.
+pub fn redacted(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, hosts)) => {
+            let user = userinfo.split_once(':').map_or("", |(user, _)| user);
+            format!("{scheme}{user}:***@{hosts}")
+        }
+        None => url.to_owned(),
+    }
 }
 
 impl Address {
     /// Parses an address; `BadAddress` says what is wrong.
     pub fn parse(url: &str) -> std::result::Result<Address, ClusterError> {
         let bad = |reason: &str| ClusterError::BadAddress {
-            url: url.to_owned(),
+            url: redacted(url),
             reason: reason.to_owned(),
         };
         let rest = match url.split_once("://") {
@@ -88,6 +108,20 @@ impl Address {
                 )))
             }
             None => url,
+        };
+        let (credentials, rest) = match rest.rsplit_once('@') {
+            None => (None, rest),
+            Some((userinfo, rest)) => {
+                let (user, password) = userinfo.split_once(':').ok_or_else(|| {
+                    bad("a user needs a password (redis://USER:PASSWORD@HOST:PORT, or :PASSWORD@ alone)")
+                })?;
+                if password.is_empty() {
+                    return Err(bad("the password is empty"));
+                }
+                let user = (!user.is_empty()).then(|| user.to_owned());
+                let password = password.to_owned();
+                (Some(Credentials { user, password }), rest)
+            }
         };
         let (nodes, namespace) = match rest.split_once('/') {
             Some((nodes, ns)) if !ns.is_empty() => (nodes, Some(ns.to_owned())),
@@ -102,8 +136,8 @@ impl Address {
             let (host, port) = node
                 .rsplit_once(':')
                 .ok_or_else(|| bad(&format!("{node:?} has no port (HOST:PORT)")))?;
-            if host.is_empty() || host.contains('@') {
-                return Err(bad(&format!("{node:?}: a host is needed (and no user)")));
+            if host.is_empty() {
+                return Err(bad(&format!("{node:?}: a host is needed")));
             }
             port.parse::<u16>()
                 .ok()
@@ -111,7 +145,11 @@ impl Address {
                 .ok_or_else(|| bad(&format!("{port:?} is not a port")))?;
             seeds.push(node.to_owned());
         }
-        Ok(Address { seeds, namespace })
+        Ok(Address {
+            seeds,
+            credentials,
+            namespace,
+        })
     }
 }
 
@@ -128,16 +166,18 @@ impl ClusterStore {
     /// Connects to the cluster at `address` (see [`Address`]; a namespace
     /// in the address overrides `options.namespace`).
     pub fn open(address: &str, options: Options) -> Result<ClusterStore> {
-        let open_error = |e: ClusterError| e.into_store_error(format!("opening cluster {address}"));
+        let shown = redacted(address);
+        let open_error = |e: ClusterError| e.into_store_error(format!("opening cluster {shown}"));
         let parsed = Address::parse(address).map_err(open_error)?;
         let namespace = parsed.namespace.unwrap_or(options.namespace);
         check_namespace(&namespace).map_err(|reason| {
             open_error(ClusterError::BadAddress {
-                url: address.to_owned(),
+                url: shown.clone(),
                 reason,
             })
         })?;
-        let client = Client::connect(parsed.seeds, options.timeouts).map_err(open_error)?;
+        let client = Client::connect(parsed.seeds, parsed.credentials, options.timeouts)
+            .map_err(open_error)?;
         let layout = Layout::new(&namespace);
         let steps = Steps::new(client, layout, options.replicas, options.replica_timeout)
             .map_err(open_error)?;

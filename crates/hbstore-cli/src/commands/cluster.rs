@@ -27,7 +27,7 @@ pub fn run(address: &str, access: ClusterAccess, command: Command) -> CliResult 
         }
         Command::Bench(args) => crate::bench::cluster::run(address, &args),
         command => {
-            let location = format!("--cluster {address}");
+            let location = format!("--cluster {}", hbstore_cluster::redacted(address));
             super::on_any_store(&open()?, &location, command)
         }
     }

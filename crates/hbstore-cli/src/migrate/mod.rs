@@ -232,7 +232,7 @@ pub fn open_cluster(
     let invalid = |reason: String| crate::error::CliError::Invalid(reason);
     let address = address
         .to_str()
-        .ok_or_else(|| invalid(format!("{address:?} is not a cluster address")))?;
+        .ok_or_else(|| invalid("the cluster address is not valid UTF-8".to_owned()))?;
     hbstore_cluster::Address::parse(address).map_err(|e| invalid(e.to_string()))?;
     let options = hbstore_cluster::Options::default()
         .replicas(access.replicas)

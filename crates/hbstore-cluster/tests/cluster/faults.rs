@@ -227,3 +227,44 @@ fn nobody_listening_or_a_node_that_never_answers_is_an_error_not_a_hang() {
     assert!(e.to_string().contains("no answer"), "{e}");
     drop(silent);
 }
+
+#[test]
+fn a_cluster_asking_for_a_password_gets_it_and_a_wrong_one_is_refused_at_once() {
+    let cluster =
+        LocalCluster::start_with_password(3, "s3cret:with@signs").expect("a local cluster");
+    let address = cluster.address();
+    assert!(address.contains(":s3cret:with@signs@"), "{address}");
+    let store = ClusterStore::open(&address, Options::default()).expect("open with the password");
+    store.write("m/id/body", b"hello").unwrap();
+    store.make_link("m/id", "latest").unwrap();
+    assert_eq!(store.read("latest/body").unwrap(), Some(b"hello".to_vec()));
+    assert!(store.check().unwrap().is_sound());
+
+    let hosts = address
+        .rsplit_once('@')
+        .map(|(_, hosts)| hosts.to_owned())
+        .unwrap();
+    for (wrong, says) in [
+        (format!("redis://:nope@{hosts}"), "authentication refused"),
+        (format!("redis://{hosts}"), "NOAUTH"),
+    ] {
+        let started = Instant::now();
+        let e = ClusterStore::open(&wrong, Options::default())
+            .expect_err(&wrong)
+            .to_string();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(e.contains(says), "{e}");
+        assert!(
+            !e.contains("nope") && !e.contains("s3cret"),
+            "no password in {e}"
+        );
+    }
+    assert_eq!(
+        hbstore_cluster::redacted(&address),
+        format!("redis://:***@{hosts}")
+    );
+}

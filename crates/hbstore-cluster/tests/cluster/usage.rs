@@ -147,7 +147,8 @@ fn hostile_addresses_and_namespaces_are_refused_with_the_reason() {
         ("127.0.0.1:0", "not a port"),
         ("127.0.0.1:70000", "not a port"),
         ("127.0.0.1:x", "not a port"),
-        ("user@127.0.0.1:7000", "no user"),
+        ("user@127.0.0.1:7000", "needs a password"),
+        ("redis://:@127.0.0.1:7000", "password is empty"),
         (":7000", "host"),
         ("127.0.0.1:7000/bad:ns", "namespace"),
         ("127.0.0.1:7000/{ns}", "namespace"),
@@ -164,9 +165,24 @@ fn hostile_addresses_and_namespaces_are_refused_with_the_reason() {
         Address::parse("redis://h1:1,h2:2/ns").unwrap(),
         Address {
             seeds: vec!["h1:1".into(), "h2:2".into()],
+            credentials: None,
             namespace: Some("ns".into())
         }
     );
+    let with = Address::parse("redis://admin:p@ss:w/rd@h1:1/ns").unwrap();
+    assert_eq!(
+        with.credentials,
+        Some(hbstore_cluster::Credentials {
+            user: Some("admin".into()),
+            password: "p@ss:w/rd".into()
+        })
+    );
+    assert_eq!(with.namespace.as_deref(), Some("ns"));
+    assert!(!format!("{:?}", with.credentials).contains("p@ss"));
+    let e = Address::parse("redis://:secret@h1")
+        .unwrap_err()
+        .to_string();
+    assert!(!e.contains("secret"), "{e}");
 }
 
 #[test]
