@@ -95,8 +95,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod address;
 mod check;
 mod client;
+mod delete;
 mod error;
 mod journal;
 pub mod layout;
@@ -110,12 +112,13 @@ mod slot;
 mod steps;
 mod store;
 
+pub use address::{redacted, Address};
 pub use check::ClusterCheck;
 pub use client::{Credentials, Redirects, Timeouts};
 pub use error::ClusterError;
 pub use local::LocalCluster;
 pub use resp::{Cmd, Reply};
-pub use store::{redacted, Address, ClusterStore, Options};
+pub use store::{ClusterStore, Options};
 
 /// The hash slot of a key, as the cluster computes it.
 pub fn key_slot(key: &[u8]) -> u16 {
