@@ -346,3 +346,78 @@ fn names_with_braces_spaces_and_any_unicode_live_in_their_own_groups() {
     let report = s.check().unwrap();
     assert!(report.is_sound(), "{:?}", report.problems);
 }
+
+/// A failing batch's undo puts back only what is still its own: another
+/// client's write, before or after the batch's, is what stays.
+#[test]
+fn a_failing_batch_racing_another_writer_never_undoes_its_writes() {
+    let shared = Arc::new(store());
+    shared.write("v", b"a value").unwrap();
+    let batcher = {
+        let s = shared.clone();
+        std::thread::spawn(move || {
+            let mut failed = 0;
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(2) {
+                let mut batch = Batch::new();
+                batch.write("shared/x", b"batch").unwrap();
+                batch.write("other/y", b"batch").unwrap();
+                // Steps between the writes and the failure, so the other
+                // writer often comes in between.
+                for p in 0..6 {
+                    batch.write(format!("pad{p}/p"), b"pad").unwrap();
+                }
+                batch.write("v/under", b"fails").unwrap();
+                assert!(matches!(s.apply(&batch), Err(Error::NotAGroup { .. })));
+                failed += 1;
+            }
+            failed
+        })
+    };
+    let writer = {
+        let s = shared.clone();
+        std::thread::spawn(move || {
+            let mut last = [None, None];
+            let mut clobbered = 0;
+            let mut i = 0u64;
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(2) {
+                let (slot, path) = if i % 2 == 0 {
+                    (0, "shared/x")
+                } else {
+                    (1, "other/y")
+                };
+                let value = format!("writer {i}");
+                s.write(path, value.as_bytes()).unwrap();
+                // Read back: this write, or the batch's over it; never an
+                // older write of this client put back by an undo.
+                let seen = s.read(path).unwrap();
+                if seen.as_deref() != Some(value.as_bytes()) && seen.as_deref() != Some(b"batch") {
+                    clobbered += 1;
+                }
+                last[slot] = Some(value.into_bytes());
+                i += 1;
+            }
+            (last, clobbered)
+        })
+    };
+    let failed = batcher.join().unwrap();
+    let ([x, y], clobbered) = writer.join().unwrap();
+    assert_eq!(
+        clobbered, 0,
+        "an undo put back an older write over a newer one"
+    );
+    assert!(failed > 10, "the batch ran: {failed} times");
+    assert_eq!(
+        shared.read("shared/x").unwrap(),
+        x,
+        "the writer's last write stays"
+    );
+    assert_eq!(
+        shared.read("other/y").unwrap(),
+        y,
+        "the writer's last write stays"
+    );
+    let report = shared.check().unwrap();
+    assert!(report.is_sound(), "{:?}", report.problems);
+}
