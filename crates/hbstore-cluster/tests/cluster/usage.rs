@@ -382,7 +382,7 @@ fn a_failing_batch_racing_another_writer_never_undoes_its_writes() {
             let mut i = 0u64;
             let started = Instant::now();
             while started.elapsed() < Duration::from_secs(2) {
-                let (slot, path) = if i % 2 == 0 {
+                let (slot, path) = if i.is_multiple_of(2) {
                     (0, "shared/x")
                 } else {
                     (1, "other/y")
