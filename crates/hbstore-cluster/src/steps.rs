@@ -238,6 +238,31 @@ impl Steps {
 
     /// Child `name` of `group`.
     pub fn get(&self, group: &str, name: &str) -> Result<Got> {
+        // A plain HGET first: an entry there proves its group alive (a
+        // marker dies only once its group is empty), so a hit needs no
+        // script; only a miss asks the script whether the group is alive.
+        let entries = self.layout.entries(group);
+        let hget = Cmd::new("HGET").arg(&entries).arg(name);
+        let hit = self
+            .client
+            .call(slot_of(&entries), &[hget])
+            .map_err(|e| e.into_store_error(format!("cluster step on group {group:?}")))?
+            .pop();
+        match hit {
+            Some(Reply::Bulk(Some(raw))) => return Ok(Got::Entry(self.decode(group, name, &raw)?)),
+            Some(Reply::Bulk(None)) => {}
+            Some(Reply::Error(message)) => {
+                return Err(ClusterError::Refused {
+                    addr: format!("slot {}", slot_of(&entries)),
+                    command: "HGET".into(),
+                    message,
+                }
+                .into_store_error(format!("cluster step on group {group:?}")))
+            }
+            other => {
+                return Err(self.odd(group, "HGET", &format!("{other:?}")));
+            }
+        }
         let reply = self.eval(
             Script::Get,
             group,
