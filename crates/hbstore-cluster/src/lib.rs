@@ -53,6 +53,8 @@
 //!   round trip: `write`, `read`, `type` and `list` of `G/name` go straight
 //!   to `G`'s slot, and only when `G` is not alive (absent, a link on the
 //!   way, a value) is the path resolved segment by segment from the root.
+//!   The entry itself proves it too (a group with children is alive), so a
+//!   read that finds its entry is a plain `HGET`, without a script.
 //!
 //! **Atomic and linearizable**: each step. An operation that takes one
 //! step (the common case: a read, or a write into an existing group, not
