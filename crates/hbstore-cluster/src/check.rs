@@ -55,7 +55,7 @@ impl ClusterStore {
         let layout = self.steps().layout.clone();
         let mut groups_seen = BTreeSet::new();
         let mut indexes = Vec::new();
-        self.scan(|_, key| {
+        self.scan(|key| {
             match layout.parse(&key) {
                 Some(Key::Group { group, .. }) => {
                     groups_seen.insert(group);

@@ -94,6 +94,15 @@ fn pick_ports(count: usize) -> Result<Vec<u16>, ClusterError> {
     Err(launch("no free range of ports on 127.0.0.1"))
 }
 
+/// Where `program` is, or why it cannot be run.
+fn installed(program: &str) -> Result<PathBuf, ClusterError> {
+    which(program).ok_or_else(|| {
+        launch(format!(
+            "{program} not found: install Debian's redis-server and redis-tools (./dev test does)"
+        ))
+    })
+}
+
 fn which(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -128,13 +137,9 @@ impl LocalCluster {
         replicas: usize,
         password: Option<&str>,
     ) -> Result<LocalCluster, ClusterError> {
-        let missing = |p: &str| {
-            launch(format!(
-                "{p} not found: install Debian's redis-server and redis-tools (./dev test does)"
-            ))
-        };
-        let server = which("redis-server").ok_or_else(|| missing("redis-server"))?;
-        let cli = which("redis-cli").ok_or_else(|| missing("redis-cli"))?;
+        let server = installed("redis-server")?;
+        // Checked now, before any server starts, for the clear message.
+        installed("redis-cli")?;
         let count = primaries * (1 + replicas);
         let ports = pick_ports(count)?;
         let dir = std::env::temp_dir().join(format!(
@@ -155,34 +160,10 @@ impl LocalCluster {
         cluster.wait(Duration::from_secs(20), "servers to answer PING", |c| {
             c.ports.iter().all(|&p| c.ask(p, &Cmd::new("PING")).is_ok())
         })?;
-        let mut create = Command::new(cli);
-        if let Some(password) = password {
-            // From the environment, not the command line (where any user
-            // of the machine could read it).
-            create.env("REDISCLI_AUTH", password);
-        }
-        create.arg("--cluster").arg("create");
-        for port in &ports {
-            create.arg(format!("127.0.0.1:{port}"));
-        }
-        let output = create
-            .arg("--cluster-replicas")
-            .arg(replicas.to_string())
-            .arg("--cluster-yes")
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| launch(format!("redis-cli: {e}")))?;
-        if !output.status.success() {
-            return Err(launch(format!(
-                "redis-cli --cluster create: {}",
-                String::from_utf8_lossy(&output.stdout)
-                    .lines()
-                    .chain(String::from_utf8_lossy(&output.stderr).lines())
-                    .filter(|l| l.contains("ERR") || l.contains("rror"))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )));
-        }
+        let mut create = vec!["--cluster".to_owned(), "create".to_owned()];
+        create.extend(ports.iter().map(|port| format!("127.0.0.1:{port}")));
+        create.extend(["--cluster-replicas".to_owned(), replicas.to_string()]);
+        cluster.redis_cli(&create)?;
         cluster.wait_healthy(Duration::from_secs(60))?;
         Ok(cluster)
     }
@@ -340,27 +321,51 @@ impl LocalCluster {
                 .map(|b| String::from_utf8_lossy(b).into_owned())
                 .ok_or_else(|| launch(format!("no node id from port {port}")))
         };
-        let cli = which("redis-cli").ok_or_else(|| launch("redis-cli not found"))?;
-        let output = Command::new(cli)
-            .args(["--cluster", "reshard", &format!("127.0.0.1:{from}")])
-            .args(["--cluster-from", &id(from)?, "--cluster-to", &id(to)?])
-            .args(["--cluster-slots", &count.to_string(), "--cluster-yes"])
-            .args(["--cluster-pipeline", "10"])
+        let mut args = vec!["--cluster".to_owned(), "reshard".to_owned()];
+        args.push(format!("127.0.0.1:{from}"));
+        args.extend(["--cluster-from".to_owned(), id(from)?]);
+        args.extend(["--cluster-to".to_owned(), id(to)?]);
+        args.extend(["--cluster-slots".to_owned(), count.to_string()]);
+        args.extend(["--cluster-pipeline".to_owned(), "10".to_owned()]);
+        self.redis_cli(&args)
+    }
+
+    /// Runs `redis-cli ARGS --cluster-yes`, with the cluster's password if
+    /// it has one; a failure says what redis-cli said.
+    fn redis_cli(&self, args: &[String]) -> Result<(), ClusterError> {
+        let mut command = Command::new(installed("redis-cli")?);
+        if let Some(password) = &self.password {
+            // From the environment, not the command line (where any user
+            // of the machine could read it).
+            command.env("REDISCLI_AUTH", password);
+        }
+        let output = command
+            .args(args)
+            .arg("--cluster-yes")
             .stdin(Stdio::null())
             .output()
             .map_err(|e| launch(format!("redis-cli: {e}")))?;
-        if !output.status.success() {
-            return Err(launch(format!(
-                "reshard failed: {}",
-                String::from_utf8_lossy(&output.stdout)
-                    .lines()
-                    .rev()
-                    .take(5)
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )));
+        if output.status.success() {
+            return Ok(());
         }
-        Ok(())
+        let said = String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr);
+        let lines: Vec<&str> = said.lines().collect();
+        let errors: Vec<&str> = lines
+            .iter()
+            .copied()
+            .filter(|l| l.contains("ERR") || l.contains("rror"))
+            .collect();
+        let shown = if errors.is_empty() {
+            &lines[lines.len().saturating_sub(5)..]
+        } else {
+            &errors[..]
+        };
+        Err(launch(format!(
+            "redis-cli {} failed: {}",
+            args.iter().take(2).cloned().collect::<Vec<_>>().join(" "),
+            shown.join("; ")
+        )))
     }
 
     /// Kills the server on `port` with SIGKILL, as a crash would.

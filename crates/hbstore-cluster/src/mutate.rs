@@ -178,7 +178,14 @@ impl Steps {
                 None => return self.put_each(items, journal),
             }
         }
-        self.index_links(group, items)?;
+        let links: Vec<(&str, &str)> = items
+            .iter()
+            .filter_map(|(path, entry)| match (entry, path.name()) {
+                (Entry::Link(target), Some(name)) => Some((name, target.as_str())),
+                _ => None,
+            })
+            .collect();
+        self.index_links(group, &links)?;
         for _ in 0..2 {
             match self.puts(group, token.as_deref(), &named)? {
                 Puts::Done(before) => {
@@ -211,26 +218,23 @@ impl Steps {
         Ok(())
     }
 
-    /// Indexes every link of `items` under `group`, in one round of
-    /// pipelined `ZADD`s.
-    fn index_links(&self, group: &str, items: &[(&StorePath, Entry)]) -> Result<()> {
-        let cmds: Vec<(u16, crate::resp::Cmd)> = items
-            .iter()
-            .filter_map(|(path, entry)| match (entry, path.name()) {
-                (Entry::Link(target), Some(name)) => {
-                    let index = self.layout.link_index(name, target);
-                    let cmd = crate::resp::Cmd::new("ZADD")
-                        .arg(&index)
-                        .arg("0")
-                        .arg(group);
-                    Some((crate::client::slot_of(&index), cmd))
-                }
-                _ => None,
-            })
-            .collect();
-        if cmds.is_empty() {
+    /// Adds `group` to the link index of each (child name, target) of
+    /// `links`, in one round of pipelined `ZADD`s.
+    fn index_links(&self, group: &str, links: &[(&str, &str)]) -> Result<()> {
+        if links.is_empty() {
             return Ok(());
         }
+        let cmds: Vec<(u16, crate::resp::Cmd)> = links
+            .iter()
+            .map(|(name, target)| {
+                let index = self.layout.link_index(name, target);
+                let cmd = crate::resp::Cmd::new("ZADD")
+                    .arg(&index)
+                    .arg("0")
+                    .arg(group);
+                (crate::client::slot_of(&index), cmd)
+            })
+            .collect();
         let replies = self
             .client
             .call_each(cmds)
@@ -354,7 +358,7 @@ impl Steps {
         let mut at_parent = parent.as_str().to_owned();
         for _ in 0..RETRIES {
             hbstore::check_resolved_len(new, &join(&at_parent, name))?;
-            self.index_link(name, target, &at_parent)?;
+            self.index_links(&at_parent, &[(name, target)])?;
             match self.put(&at_parent, name, b'l', target.as_bytes())? {
                 Put::Done(_) => {
                     journal.put(&at_parent, name, None, &entry);
@@ -384,26 +388,5 @@ impl Steps {
             }
         }
         Err(contended(new))
-    }
-
-    /// Adds `group` to the link index of (`key`, `target`).
-    fn index_link(&self, key: &str, target: &str, group: &str) -> Result<()> {
-        let index = self.layout.link_index(key, target);
-        let cmd = crate::resp::Cmd::new("ZADD")
-            .arg(&index)
-            .arg("0")
-            .arg(group);
-        let replies = self
-            .client
-            .call(crate::client::slot_of(&index), &[cmd])
-            .map_err(|e| e.into_store_error(format!("indexing the link {key:?} in {group:?}")))?;
-        match replies.first() {
-            Some(crate::resp::Reply::Int(_)) => Ok(()),
-            other => Err(crate::steps::unexpected(
-                "ZADD",
-                other.unwrap_or(&crate::resp::Reply::Array(None)),
-            )
-            .into_store_error("indexing a link")),
-        }
     }
 }

@@ -118,12 +118,6 @@ impl ClusterStore {
         Ok(replies.pop().unwrap_or(Reply::Array(None)))
     }
 
-    /// Runs a command on the node at `addr` itself (`SCAN`, `INFO`).
-    pub fn node_command(&self, addr: &str, cmd: Cmd) -> std::result::Result<Reply, ClusterError> {
-        let mut replies = self.steps.client.call_node(addr, &[cmd])?;
-        Ok(replies.pop().unwrap_or(Reply::Array(None)))
-    }
-
     /// The primaries, as the client last saw them.
     pub fn primaries(&self) -> Vec<String> {
         self.steps.client.primaries()
@@ -155,15 +149,24 @@ impl ClusterStore {
 
     /// Every key of the namespace, node by node (`SCAN`): for `reset` and
     /// `check`, never on an operation's path.
-    pub(crate) fn scan(&self, mut each: impl FnMut(&str, Vec<u8>) -> Result<()>) -> Result<()> {
-        let pattern = self.steps.layout.pattern();
+    pub(crate) fn scan(&self, each: impl FnMut(Vec<u8>) -> Result<()>) -> Result<()> {
+        self.scan_matching(&self.steps.layout.pattern(), each)
+    }
+
+    /// Every key of the cluster matching the glob `pattern`, primary by
+    /// primary (`SCAN`): for tools and the benchmark's clean-up.
+    pub fn scan_matching(
+        &self,
+        pattern: &str,
+        mut each: impl FnMut(Vec<u8>) -> Result<()>,
+    ) -> Result<()> {
         for node in self.primaries() {
             let mut cursor = b"0".to_vec();
             loop {
                 let cmd = Cmd::new("SCAN")
                     .arg(&cursor)
                     .arg("MATCH")
-                    .arg(&pattern)
+                    .arg(pattern)
                     .arg("COUNT")
                     .arg("1000");
                 let reply = self
@@ -187,7 +190,7 @@ impl ClusterStore {
                 cursor = items.pop().and_then(Reply::into_bytes).unwrap_or_default();
                 for key in keys {
                     if let Some(key) = key.into_bytes() {
-                        each(&node, key)?;
+                        each(key)?;
                     }
                 }
                 if cursor == b"0" {
@@ -299,7 +302,7 @@ impl Store for ClusterStore {
     fn reset(&self) -> Result<()> {
         let version = self.steps.layout.version();
         let mut doomed: Vec<Vec<u8>> = Vec::new();
-        self.scan(|_, key| {
+        self.scan(|key| {
             if key != version {
                 doomed.push(key);
             }

@@ -282,13 +282,8 @@ pub fn run(address: &str, args: &BenchArgs) -> CliResult {
         }
     }
     store.reset()?;
-    for id in ids.iter() {
-        let key = bench.plain_key(id);
-        store
-            .command(&key, Cmd::new("UNLINK").arg(&key))
-            .map_err(failed)?;
-    }
-    // The new-message workload's plain hashes, one per operation.
+    // The messages' plain hashes and the new-message workload's, one per
+    // operation: every key under the plain prefix.
     let pattern = format!("{}*", bench.plain_prefix);
     drop_plain(&store, &pattern)?;
 
@@ -301,29 +296,12 @@ pub fn run(address: &str, args: &BenchArgs) -> CliResult {
 
 /// Removes the plain keys matching `pattern` on every primary.
 fn drop_plain(store: &ClusterStore, pattern: &str) -> CliResult {
-    for node in store.primaries() {
-        let mut cursor = b"0".to_vec();
-        loop {
-            let cmd = Cmd::new("SCAN")
-                .arg(&cursor)
-                .arg("MATCH")
-                .arg(pattern)
-                .arg("COUNT")
-                .arg("1000");
-            let reply = store.node_command(&node, cmd).map_err(failed)?;
-            let mut items = reply.into_items();
-            let keys = items.pop().map(Reply::into_items).unwrap_or_default();
-            cursor = items.pop().and_then(Reply::into_bytes).unwrap_or_default();
-            for key in keys.into_iter().filter_map(Reply::into_bytes) {
-                store
-                    .command(&key, Cmd::new("UNLINK").arg(&key))
-                    .map_err(failed)?;
-            }
-            if cursor == b"0" || cursor.is_empty() {
-                break;
-            }
-        }
-    }
+    store.scan_matching(pattern, |key| {
+        store
+            .command(&key, Cmd::new("UNLINK").arg(&key))
+            .map(drop)
+            .map_err(|e| e.into_store_error("removing the benchmark's plain keys"))
+    })?;
     Ok(())
 }
 

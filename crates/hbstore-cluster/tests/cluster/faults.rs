@@ -50,6 +50,18 @@ fn write_until(
         .collect()
 }
 
+/// The writers' acknowledged writes, all together, and their failures.
+fn joined(writers: Vec<std::thread::JoinHandle<Written>>) -> Written {
+    let mut acknowledged = Vec::new();
+    let mut failed = 0;
+    for writer in writers {
+        let (a, f) = writer.join().expect("writer thread");
+        acknowledged.extend(a);
+        failed += f;
+    }
+    (acknowledged, failed)
+}
+
 #[test]
 fn a_killed_primary_loses_no_write_that_waited_for_its_replica() {
     let cluster = LocalCluster::start().expect("a local cluster");
@@ -76,13 +88,7 @@ fn a_killed_primary_loses_no_write_that_waited_for_its_replica() {
     std::thread::sleep(Duration::from_millis(1500));
     stop.store(true, Ordering::Relaxed);
 
-    let mut acknowledged = Vec::new();
-    let mut failed = 0;
-    for writer in writers {
-        let (a, f) = writer.join().expect("writer thread");
-        acknowledged.extend(a);
-        failed += f;
-    }
+    let (acknowledged, failed) = joined(writers);
     eprintln!(
         "failover in {failover:?}: {} writes acknowledged, {failed} failed, {:?}",
         acknowledged.len(),
@@ -137,13 +143,7 @@ fn slots_migrating_under_load_are_followed_and_nothing_is_lost() {
         .expect("reshard back");
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Relaxed);
-    let mut acknowledged = Vec::new();
-    let mut failed = 0;
-    for writer in writers {
-        let (a, f) = writer.join().expect("writer");
-        acknowledged.extend(a);
-        failed += f;
-    }
+    let (acknowledged, failed) = joined(writers);
     reader.join().expect("reader");
     let redirects = store.redirects();
     eprintln!(
@@ -239,6 +239,12 @@ fn a_cluster_asking_for_a_password_gets_it_and_a_wrong_one_is_refused_at_once() 
     store.make_link("m/id", "latest").unwrap();
     assert_eq!(store.read("latest/body").unwrap(), Some(b"hello".to_vec()));
     assert!(store.check().unwrap().is_sound());
+    // redis-cli authenticates too: slots move, and the data follows.
+    let ports = cluster.ports().to_vec();
+    cluster
+        .reshard(ports[0], ports[1], 100)
+        .expect("reshard with the password");
+    assert_eq!(store.read("latest/body").unwrap(), Some(b"hello".to_vec()));
 
     let hosts = address
         .rsplit_once('@')
