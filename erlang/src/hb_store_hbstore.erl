@@ -126,12 +126,7 @@ apply_request(StoreMsg, Req, Normal, Dirty) ->
         true -> Normal;
         false -> Dirty
     end,
-    call(StoreMsg, fun(Name) ->
-        case hbstore_nif:Nif(Name, Entries) of
-            remote -> hbstore_nif:Dirty(Name, Entries);
-            Result -> Result
-        end
-    end).
+    call(StoreMsg, fun(Name) -> normal_first(Nif, Dirty, [Name, Entries]) end).
 
 on_normal_scheduler(StoreMsg, [{_Path, Value}]) when is_binary(Value) ->
     byte_size(Value) =< ?NORMAL_SCHEDULER_BYTES andalso not is_sync(StoreMsg)
@@ -150,9 +145,8 @@ read(StoreMsg, Req = #{<<"read">> := Path}, _NodeOpts) ->
         fun(H) ->
             % One call on a normal scheduler answers a value or a small
             % group (a message); a large group is scanned on a dirty one.
-            case hbstore_nif:read(H, Path, Inline) of
+            case normal_first(read, read_group, [H, Path, Inline]) of
                 large_group -> hbstore_nif:read_group(H, Path, Inline);
-                remote -> hbstore_nif:read_group(H, Path, Inline);
                 Result -> Result
             end
         end
@@ -168,12 +162,7 @@ read_values(_) -> ?DEFAULT_READ_VALUES.
 %% `{error, not_found}'.
 -spec type(store(), map(), map()) -> result().
 type(StoreMsg, #{<<"type">> := Path}, _NodeOpts) ->
-    call(StoreMsg, fun(H) ->
-        case hbstore_nif:type(H, Path) of
-            remote -> hbstore_nif:type_dirty(H, Path);
-            Result -> Result
-        end
-    end);
+    call(StoreMsg, fun(H) -> normal_first(type, type_dirty, [H, Path]) end);
 type(_StoreMsg, Req, _NodeOpts) ->
     bad_request(type, Req).
 
@@ -213,12 +202,7 @@ list(_StoreMsg, Req, _NodeOpts) ->
 %% way followed.
 -spec resolve(store(), map(), map()) -> result().
 resolve(StoreMsg, #{<<"resolve">> := Path}, _NodeOpts) ->
-    call(StoreMsg, fun(H) ->
-        case hbstore_nif:resolve(H, Path) of
-            remote -> hbstore_nif:resolve_dirty(H, Path);
-            Result -> Result
-        end
-    end);
+    call(StoreMsg, fun(H) -> normal_first(resolve, resolve_dirty, [H, Path]) end);
 resolve(_StoreMsg, Req, _NodeOpts) ->
     bad_request(resolve, Req).
 
@@ -261,12 +245,7 @@ reset(StoreMsg) -> reset(StoreMsg, #{}, #{}).
 %% @doc `{ok, Value}' or `not_found' (a group reads as `not_found').
 -spec read(store(), path()) -> {ok, binary()} | not_found | {error, reason()} | {failure, reason()}.
 read(StoreMsg, Path) ->
-    Read = fun(H) ->
-        case hbstore_nif:read(H, Path, nil) of
-            remote -> hbstore_nif:read_group(H, Path, nil);
-            Result -> Result
-        end
-    end,
+    Read = fun(H) -> normal_first(read, read_group, [H, Path, nil]) end,
     case call(StoreMsg, Read) of
         {ok, Value} -> {ok, Value};
         {error, not_found} -> not_found;
@@ -418,6 +397,15 @@ call(StoreMsg, Fun) ->
             end;
         _ ->
             {error, {badarg, <<"a store message needs a name (its directory) or a cluster">>}}
+    end.
+
+%% Calls the NIF that runs on a normal scheduler; a store on a cluster
+%% answers `remote' there (its calls wait on the network), and the variant
+%% on a dirty scheduler answers instead.
+normal_first(Normal, Dirty, Args) ->
+    case apply(hbstore_nif, Normal, Args) of
+        remote -> apply(hbstore_nif, Dirty, Args);
+        Result -> Result
     end.
 
 guarded(Fun, Name) ->

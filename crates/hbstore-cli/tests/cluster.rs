@@ -12,7 +12,7 @@ use hbstore_cluster::LocalCluster;
 
 mod support;
 
-use support::{command, finish, Run};
+use support::{command, run_on, Run};
 
 fn cluster() -> &'static LocalCluster {
     static CLUSTER: OnceLock<LocalCluster> = OnceLock::new();
@@ -28,35 +28,12 @@ fn address(name: &str) -> String {
 
 /// `hbstore --cluster ADDRESS ARGS`.
 fn on_cluster(address: &str, args: &[&str]) -> Run {
-    run_with(&["--cluster", address], args, None)
+    run_on(&["--cluster", address], args, None)
 }
 
 /// `hbstore --db DB ARGS`.
 fn on_db(db: &Path, args: &[&str]) -> Run {
-    let db = db.to_str().expect("a UTF-8 temporary path");
-    run_with(&["--db", db], args, None)
-}
-
-fn run_with(store: &[&str], args: &[&str], input: Option<&[u8]>) -> Run {
-    let mut child = command(None)
-        .env_remove("HBSTORE_CLUSTER")
-        .args(store)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start hbstore");
-    if let Some(bytes) = input {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(bytes)
-            .expect("stdin");
-    }
-    finish(child.wait_with_output().expect("hbstore"))
+    support::run(db, args, None)
 }
 
 fn ok(run: Run, what: &str) -> String {
@@ -132,7 +109,7 @@ fn every_contract_command_answers_on_a_cluster_as_on_an_embedded_store() {
     // Values from standard input, bytes exact.
     let bytes: Vec<u8> = (0..=255).collect();
     assert_eq!(
-        run_with(&["--cluster", &url], &["put", "bin"], Some(&bytes)).code,
+        run_on(&["--cluster", &url], &["put", "bin"], Some(&bytes)).code,
         0
     );
     assert_eq!(on_cluster(&url, &["get", "bin"]).stdout, bytes);
@@ -245,7 +222,6 @@ fn a_copy_killed_mid_way_leaves_a_sound_store_and_finishes_when_run_again() {
     let mut partial = Vec::new();
     for delay in [1000, 2000, 3000] {
         let mut child = command(None)
-            .env_remove("HBSTORE_CLUSTER")
             .args([
                 "--cluster",
                 &url,
@@ -288,7 +264,7 @@ fn hostile_cluster_addresses_are_usage_errors_and_silence_is_a_failure() {
         "127.0.0.1:99999",
         "h:1/bad{ns}",
     ] {
-        let run = run_with(&["--cluster", bad], &["ls"], None);
+        let run = run_on(&["--cluster", bad], &["ls"], None);
         assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
         assert!(
             run.stderr.contains("cluster address"),
@@ -300,7 +276,7 @@ fn hostile_cluster_addresses_are_usage_errors_and_silence_is_a_failure() {
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     let started = std::time::Instant::now();
-    let run = run_with(
+    let run = run_on(
         &["--cluster", &format!("127.0.0.1:{port}"), "--deadline", "1"],
         &["ls"],
         None,
@@ -316,13 +292,13 @@ fn hostile_cluster_addresses_are_usage_errors_and_silence_is_a_failure() {
         "{:?}",
         started.elapsed()
     );
-    let run = run_with(&["--replicas", "1"], &["ls"], None);
+    let run = run_on(&["--replicas", "1"], &["ls"], None);
     assert_eq!(run.code, 2, "--replicas needs --cluster: {}", run.stderr);
 }
 
 #[test]
 fn bench_on_a_local_cluster_prints_both_columns() {
-    let run = run_with(
+    let run = run_on(
         &["--cluster", &cluster().address()],
         &["bench", "--quick", "--json"],
         None,

@@ -160,3 +160,53 @@ pub mod strategy {
         ]
     }
 }
+
+/// The model-based property test every backend runs: random operation
+/// sequences answer on the backend exactly as on the in-memory model, after
+/// every step, and leave the same tree; the backend's own check finds it
+/// sound after each sequence.
+#[cfg(feature = "proptest")]
+pub mod model {
+    use hbstore::{MemoryStore, Store};
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
+
+    use super::{run, strategy::action};
+    use crate::dump;
+
+    /// Runs `cases` sequences of 1 to 39 actions on `store` (reset before
+    /// each, which exercises `reset` too) and on a fresh model. A shrunk
+    /// failure is saved beside `source_file` (the caller's `file!()`), in
+    /// `proptest-regressions/`, and tried first on every later run.
+    /// `sound` is the backend's check, `Err` listing its problems.
+    pub fn answers_like_the_model<S: Store>(
+        store: &S,
+        cases: u32,
+        source_file: &'static str,
+        sound: impl Fn(&S) -> Result<(), String>,
+    ) {
+        let mut runner = TestRunner::new(Config {
+            cases,
+            source_file: Some(source_file),
+            failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel(
+                "proptest-regressions",
+            ))),
+            ..Config::default()
+        });
+        runner
+            .run(&prop::collection::vec(action(), 1..40), |actions| {
+                store.reset().expect("reset");
+                let model = MemoryStore::new();
+                for (step, action) in actions.iter().enumerate() {
+                    let expected = run(&model, action);
+                    let got = run(store, action);
+                    prop_assert_eq!(&got, &expected, "step {}: {:?}", step, action);
+                    prop_assert_eq!(dump(store), dump(&model), "tree after step {}", step);
+                }
+                let checked = sound(store);
+                prop_assert!(checked.is_ok(), "{:?}", checked);
+                Ok(())
+            })
+            .unwrap_or_else(|failure| panic!("{failure}"));
+    }
+}

@@ -28,7 +28,9 @@ impl Run {
 /// from the environment.
 pub fn command(db: Option<&Path>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hbstore"));
-    command.env_remove("HBSTORE_DB");
+    command
+        .env_remove("HBSTORE_DB")
+        .env_remove("HBSTORE_CLUSTER");
     if let Some(db) = db {
         command.arg("--db").arg(db);
     }
@@ -37,7 +39,19 @@ pub fn command(db: Option<&Path>) -> Command {
 
 /// Runs `hbstore --db DB ARGS`, feeding `input` on standard input.
 pub fn run(db: &Path, args: &[&str], input: Option<&[u8]>) -> Run {
-    let mut child = command(Some(db))
+    run_command(command(Some(db)), args, input)
+}
+
+/// Runs `hbstore STORE ARGS` (`STORE` naming the store: `--db DIR`,
+/// `--cluster URL`), with neither taken from the environment.
+pub fn run_on(store: &[&str], args: &[&str], input: Option<&[u8]>) -> Run {
+    let mut hbstore = command(None);
+    hbstore.args(store);
+    run_command(hbstore, args, input)
+}
+
+fn run_command(mut hbstore: Command, args: &[&str], input: Option<&[u8]>) -> Run {
+    let mut child = hbstore
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
