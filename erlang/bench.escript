@@ -183,28 +183,61 @@ processes(Rust) ->
 
 %% What one call costs on a normal scheduler, the evidence for which calls
 %% may run there (a NIF should return within about a millisecond): the
-%% distribution of single point reads and single unsynced writes.
+%% distribution of each normal-scheduler NIF's own time (answers of `busy',
+%% which send the caller to the dirty variant, included), on a quiet store
+%% and beside a process applying batches, which hold every writer off for
+%% their whole transaction.
 latencies() ->
     S = store(),
     N = 100000,
-    Writes = [timed_call(fun() -> ok = hb_store_hbstore:write(S, #{key(I) => ?VALUE}, #{}) end)
-        || I <- lists:seq(1, N)],
-    Reads = [timed_call(fun() -> {ok, _} = hb_store_hbstore:read(S, #{<<"read">> => key(rand:uniform(N))}, #{}) end)
-        || _ <- lists:seq(1, N)],
+    Name = maps:get(<<"name">>, S),
+    [ok = hb_store_hbstore:write(S, #{key(I) => ?VALUE}, #{}) || I <- lists:seq(1, N)],
+    Quiet = normal_calls(Name, N),
+    Writer = spawn_link(fun() -> batch_writer(S, 0) end),
+    timer:sleep(100),
+    Contended = normal_calls(Name, N),
+    unlink(Writer),
+    exit(Writer, kill),
     finish(S),
-    io:format("~nOne call on a normal scheduler, microseconds (~B calls each):~n~n", [N]),
-    io:format("| ~-24s | ~7s | ~7s | ~7s | ~7s |~n", ["call", "median", "p99", "p99.9", "max"]),
-    io:format("|~s|~s|~s|~s|~s|~n", [lists:duplicate(26, $-), lists:duplicate(9, $-),
-        lists:duplicate(9, $-), lists:duplicate(9, $-), lists:duplicate(9, $-)]),
+    io:format("~nOne call on a normal scheduler, microseconds (~B calls each; busy: "
+        "answered `busy', the caller then uses the dirty variant):~n~n", [N]),
+    io:format("| ~-40s | ~7s | ~7s | ~7s | ~8s | ~6s |~n",
+        ["call", "median", "p99", "p99.9", "max", "busy"]),
+    io:format("|~s|~s|~s|~s|~s|~s|~n", [lists:duplicate(42, $-), lists:duplicate(9, $-),
+        lists:duplicate(9, $-), lists:duplicate(9, $-), lists:duplicate(10, $-), lists:duplicate(8, $-)]),
     [begin
-        Sorted = lists:sort(Micros),
+        Sorted = lists:sort([Micros || {Micros, _} <- Calls]),
+        Busy = length([busy || {_, busy} <- Calls]),
         At = fun(Q) -> lists:nth(max(1, round(Q * length(Sorted))), Sorted) end,
-        io:format("| ~-24s | ~7.1f | ~7.1f | ~7.1f | ~7.1f |~n",
-            [Name, At(0.5), At(0.99), At(0.999), lists:last(Sorted)])
-    end || {Name, Micros} <- [{"write (one key, 43 B)", Writes}, {"read (one key)", Reads}]],
+        io:format("| ~-40s | ~7.1f | ~7.1f | ~7.1f | ~8.1f | ~5.1f% |~n",
+            [Call ++ When, At(0.5), At(0.99), At(0.999), lists:last(Sorted),
+                100 * Busy / length(Calls)])
+    end || {When, Rows} <- [{"", Quiet}, {", beside a batch writer", Contended}],
+        {Call, Calls} <- Rows],
     ok.
 
-timed_call(Fun) ->
+%% Each normal-scheduler NIF, called directly `N' times, with its answer
+%% (`busy' or anything else).
+normal_calls(Name, N) ->
+    Key = fun() -> key(rand:uniform(N)) end,
+    Calls = [
+        {"read (one key)", fun() -> hbstore_nif:read(Name, Key(), nil) end},
+        {"type", fun() -> hbstore_nif:type(Name, Key()) end},
+        {"resolve", fun() -> hbstore_nif:resolve(Name, Key()) end},
+        {"write (one key, 43 B)", fun() -> hbstore_nif:write(Name, [{Key(), ?VALUE}]) end},
+        {"link", fun() -> hbstore_nif:link(Name, [{<<"links/", (Key())/binary>>, Key()}]) end}
+    ],
+    [{Call, [timed_answer(Fun) || _ <- lists:seq(1, N)]} || {Call, Fun} <- Calls].
+
+timed_answer(Fun) ->
     Start = erlang:monotonic_time(nanosecond),
-    Fun(),
-    (erlang:monotonic_time(nanosecond) - Start) / 1000.
+    Answer = Fun(),
+    Micros = (erlang:monotonic_time(nanosecond) - Start) / 1000,
+    {Micros, case Answer of busy -> busy; _ -> done end}.
+
+%% Applies batches of 500 writes, one after another, until killed.
+batch_writer(S, Round) ->
+    Prefix = <<"batches/", (integer_to_binary(Round))/binary, "/">>,
+    ok = hb_store_hbstore:write(S, maps:from_list(
+        [{<<Prefix/binary, (integer_to_binary(J))/binary>>, ?VALUE} || J <- lists:seq(1, 500)]), #{}),
+    batch_writer(S, Round + 1).

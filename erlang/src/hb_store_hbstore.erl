@@ -39,12 +39,26 @@
 %%% in an Erlang term: the NIF keeps its open stores by name, so nothing
 %%% `hb_store' keeps in `persistent_term' can outlive or cut short a store.
 %%%
-%%% Results: `ok', `{ok, _}', `{composite, _}', `{error, not_found}' for what
-%%% is not here, `{error, Reason}' for a request the store refuses (`Reason'
-%%% names the rule and the path: `{invalid_path, Path, Why}',
-%%% `{not_a_group, Path}', `{is_group, Path}', `{already_exists, Path}',
-%%% `{link_loop, Path}', `{locked, Dir}', `{read_only, Dir}', ...), and
-%%% `{failure, Reason}' for an I/O fault. No input makes it raise.
+%%% Links and writes act at the path's last segment, as every HyperBEAM
+%%% store does: `link' of a path that is already a link re-points it (a
+%%% value there is replaced), and `write' of a path that is a link replaces
+%%% the link, never the value it points at. A group is never replaced.
+%%%
+%%% Results of the current API: `ok', `{ok, _}', `{composite, _}',
+%%% `{error, not_found}' for what is not here, `{error, Reason}' for a
+%%% request the store refuses (`Reason' names the rule and the path:
+%%% `{invalid_path, Path, Why}', `{not_a_group, Path}', `{is_group, Path}',
+%%% `{already_exists, Path}', `{link_loop, Path}', `{locked, Dir}',
+%%% `{read_only, Dir}', `{open_with_other_options, Dir, Differences}', ...),
+%%% and `{failure, Reason}' for an I/O fault. No input makes it raise.
+%%%
+%%% The API before 2026 answers in the shapes HyperBEAM's older callers
+%%% (`hb_cache') match on: `read/2' gives `{ok, Value}' or `not_found',
+%%% `type/2' `simple', `composite' or `not_found', `list/2' `{ok, Names}' or
+%%% `not_found' (a path that cannot exist, or loops, is `not_found' too);
+%%% writes `ok' or `{error, Reason}'. An I/O fault (a cluster that is down,
+%%% a damaged entry) raises `{hbstore_failure, Reason}' there, which is how
+%%% `hb_store' learns to try the next store.
 -module(hb_store_hbstore).
 
 %% The current hb_store behaviour.
@@ -113,7 +127,7 @@ link(_StoreMsg, Req, _NodeOpts) ->
 write(StoreMsg, Req, _NodeOpts) when is_map(Req) ->
     apply_request(StoreMsg, Req, write, write_dirty);
 write(StoreMsg, Key, Value) ->
-    write(StoreMsg, #{Key => Value}, #{}).
+    older(write(StoreMsg, #{Key => Value}, #{})).
 
 %% A write or link request, every entry or none: one small entry to a store
 %% opened without `sync' on a normal scheduler (a few microseconds,
@@ -122,16 +136,18 @@ apply_request(_StoreMsg, Req, _Normal, _Dirty) when map_size(Req) == 0 ->
     ok;
 apply_request(StoreMsg, Req, Normal, Dirty) ->
     Entries = maps:to_list(Req),
-    Nif = case on_normal_scheduler(StoreMsg, Entries) of
+    % Whether the store itself lets a write run on a normal scheduler (it
+    % fsyncs, or is on a cluster, or a lock is held) is the NIF's to say,
+    % from the store that is open: it answers `busy' or `remote' then.
+    Nif = case small_entry(Entries) of
         true -> Normal;
         false -> Dirty
     end,
     call(StoreMsg, fun(Name) -> normal_first(Nif, Dirty, [Name, Entries]) end).
 
-on_normal_scheduler(StoreMsg, [{_Path, Value}]) when is_binary(Value) ->
-    byte_size(Value) =< ?NORMAL_SCHEDULER_BYTES andalso not is_sync(StoreMsg)
-        andalso cluster(StoreMsg) == undefined;
-on_normal_scheduler(_StoreMsg, _Entries) ->
+small_entry([{_Path, Value}]) when is_binary(Value) ->
+    byte_size(Value) =< ?NORMAL_SCHEDULER_BYTES;
+small_entry(_Entries) ->
     false.
 
 %% @doc `#{<<"read">> => Path}': `{ok, Value}', `{composite, Children}' for a
@@ -139,7 +155,8 @@ on_normal_scheduler(_StoreMsg, _Entries) ->
 %% `read-values'), or `{error, not_found}'.
 -spec read(store(), map(), map()) -> result().
 read(StoreMsg, Req = #{<<"read">> := Path}, _NodeOpts) ->
-    Inline = read_values(maps:get(<<"read-values">>, Req, maps:get(<<"read-values">>, StoreMsg, ?DEFAULT_READ_VALUES))),
+    Default = store_option(StoreMsg, <<"read-values">>, ?DEFAULT_READ_VALUES),
+    Inline = read_values(maps:get(<<"read-values">>, Req, Default)),
     call(
         StoreMsg,
         fun(H) ->
@@ -182,6 +199,12 @@ list(StoreMsg, Req = #{<<"list">> := Path}, _NodeOpts) ->
         N when is_integer(N), N >= 0 -> {ok, N};
         L when L == all; L == <<"all">> -> {ok, all};
         B when B == batch; B == <<"batch">> -> {ok, ?LIST_BATCH};
+        % Request maps that came over HTTP carry numbers as binaries.
+        Text when is_binary(Text) ->
+            case string:to_integer(Text) of
+                {N, <<>>} when is_integer(N), N >= 0 -> {ok, N};
+                _ -> {error, {badarg, {limit, Text}}}
+            end;
         OtherLimit -> {error, {badarg, {limit, OtherLimit}}}
     end,
     Direction = case maps:get(<<"direction">>, Req, asc) of
@@ -243,34 +266,42 @@ stop(StoreMsg) -> stop(StoreMsg, #{}, #{}).
 reset(StoreMsg) -> reset(StoreMsg, #{}, #{}).
 
 %% @doc `{ok, Value}' or `not_found' (a group reads as `not_found').
--spec read(store(), path()) -> {ok, binary()} | not_found | {error, reason()} | {failure, reason()}.
+-spec read(store(), path()) -> {ok, binary()} | not_found.
 read(StoreMsg, Path) ->
     Read = fun(H) -> normal_first(read, read_group, [H, Path, nil]) end,
-    case call(StoreMsg, Read) of
+    case older(call(StoreMsg, Read)) of
         {ok, Value} -> {ok, Value};
-        {error, not_found} -> not_found;
-        {composite, _} -> not_found;
-        large_group -> not_found;
-        Refused -> Refused
+        _NotAValue -> not_found
     end.
 
 %% @doc `simple', `composite' or `not_found'.
--spec type(store(), path()) -> simple | composite | not_found | {error, reason()} | {failure, reason()}.
+-spec type(store(), path()) -> simple | composite | not_found.
 type(StoreMsg, Path) ->
-    case type(StoreMsg, #{<<"type">> => Path}, #{}) of
+    case older(type(StoreMsg, #{<<"type">> => Path}, #{})) of
         {ok, Type} -> Type;
-        {error, not_found} -> not_found;
-        Refused -> Refused
+        _NotThere -> not_found
     end.
 
--spec list(store(), path()) -> result().
-list(StoreMsg, Path) -> list(StoreMsg, #{<<"list">> => Path}, #{}).
+%% @doc `{ok, Names}' or `not_found' (nothing there, or a value).
+-spec list(store(), path()) -> {ok, [binary()]} | not_found.
+list(StoreMsg, Path) ->
+    case older(list(StoreMsg, #{<<"list">> => Path}, #{})) of
+        {ok, Names} -> {ok, Names};
+        _NotAGroup -> not_found
+    end.
 
--spec make_group(store(), path()) -> result().
-make_group(StoreMsg, Path) -> group(StoreMsg, #{<<"group">> => Path}, #{}).
+-spec make_group(store(), path()) -> ok | {error, reason()}.
+make_group(StoreMsg, Path) -> older(group(StoreMsg, #{<<"group">> => Path}, #{})).
 
--spec make_link(store(), path(), path()) -> result().
-make_link(StoreMsg, Existing, New) -> link(StoreMsg, #{New => Existing}, #{}).
+%% @doc A link at `New' to `Existing': a link already at `New' is re-pointed.
+-spec make_link(store(), path(), path()) -> ok | {error, reason()}.
+make_link(StoreMsg, Existing, New) -> older(link(StoreMsg, #{New => Existing}, #{})).
+
+%% The API before 2026 raises on an I/O fault, so that `hb_store' tries the
+%% next store (it does on an exception or `not_found'); a refusal stays an
+%% answer.
+older({failure, Reason}) -> erlang:error({hbstore_failure, Reason});
+older(Result) -> Result.
 
 %% @doc The physical path, as a binary (the path as given when it cannot be
 %% resolved, as `hb_store_rocksdb' did).
@@ -362,6 +393,12 @@ open_embedded(StoreMsg) ->
 
 is_sync(StoreMsg) -> option(StoreMsg, <<"sync">>, false).
 
+%% A key of the store message, for a store message that may not be a map.
+store_option(StoreMsg, Key, Default) when is_map(StoreMsg) ->
+    maps:get(Key, StoreMsg, Default);
+store_option(_StoreMsg, _Key, Default) ->
+    Default.
+
 option(StoreMsg, Key, Default) ->
     case maps:get(Key, StoreMsg, Default) of
         true -> true;
@@ -399,11 +436,14 @@ call(StoreMsg, Fun) ->
             {error, {badarg, <<"a store message needs a name (its directory) or a cluster">>}}
     end.
 
-%% Calls the NIF that runs on a normal scheduler; a store on a cluster
-%% answers `remote' there (its calls wait on the network), and the variant
-%% on a dirty scheduler answers instead.
+%% Calls the NIF that runs on a normal scheduler, which never waits: it
+%% answers `busy' when it would have (a lock another writer holds, a read
+%% from disk, a write stall, a large value, a store that fsyncs) and
+%% `remote' for a store on a cluster; the variant on a dirty scheduler
+%% answers instead.
 normal_first(Normal, Dirty, Args) ->
     case apply(hbstore_nif, Normal, Args) of
+        busy -> apply(hbstore_nif, Dirty, Args);
         remote -> apply(hbstore_nif, Dirty, Args);
         Result -> Result
     end.
@@ -412,7 +452,9 @@ guarded(Fun, Name) ->
     try
         Fun(Name)
     catch
-        error:badarg -> {error, {badarg, <<"a path is a binary or a list of binaries; a value is a binary">>}};
+        error:badarg ->
+            {error, {badarg, <<"an argument of the wrong type: a path is a binary or a list "
+                "of binaries; values, names and match keys are binaries">>}};
         Class:Reason -> {failure, {Class, Reason}}
     end.
 

@@ -62,6 +62,9 @@ contract_tests() ->
      a_link_to_a_fragment_resolves_below_it_test_(),
      a_link_loop_is_an_error_not_a_hang_test_(), list_bounds_test_(),
      a_write_batch_is_all_or_nothing_test_(), a_link_batch_is_all_or_nothing_test_(),
+     a_link_made_again_points_at_the_new_target_test_(),
+     a_write_over_a_link_replaces_the_link_not_its_target_test_(),
+     list_limit_as_a_binary_test_(),
      match_finds_messages_by_field_value_test_(), reset_empties_the_store_in_place_test_(),
      hostile_input_gets_an_answer_test_(), many_processes_write_and_read_at_once_test_(),
      fun the_older_api_test/0].
@@ -216,11 +219,62 @@ a_write_batch_is_all_or_nothing_test_() ->
 
 a_link_batch_is_all_or_nothing_test_() ->
     ?WITH_STORE(fun(S) ->
-        ok = w(S, #{<<"taken">> => <<"a value">>}),
+        ok = w(S, #{<<"taken/child">> => <<"a value">>}),
         ?assertMatch({error, {already_exists, <<"taken">>}},
             lnk(S, #{<<"new-link">> => <<"t1">>, <<"taken">> => <<"t2">>})),
         ?assertEqual({error, not_found}, t(S, <<"new-link">>)),
         ?assertEqual({ok, <<"new-link">>}, ?M:resolve(S, #{<<"resolve">> => <<"new-link">>}, #{}))
+    end).
+
+%%% Links re-pointed, links replaced: as every HyperBEAM store does.
+
+a_link_made_again_points_at_the_new_target_test_() ->
+    ?WITH_STORE(fun(S) ->
+        ok = w(S, #{<<"t1">> => <<"one">>, <<"t2">> => <<"two">>}),
+        ?assertEqual(ok, lnk(S, #{<<"a">> => <<"t1">>})),
+        ?assertEqual(ok, lnk(S, #{<<"a">> => <<"t2">>})),
+        ?assertEqual({ok, <<"two">>}, r(S, <<"a">>)),
+        ?assertEqual({ok, <<"t2">>}, ?M:resolve(S, #{<<"resolve">> => <<"a">>}, #{})),
+        % The older API too, and the scheduler location cache's way: a
+        % link per location move, each answering ok.
+        ?assertEqual(ok, ?M:make_link(S, <<"t1">>, <<"a">>)),
+        ?assertEqual({ok, <<"one">>}, ?M:read(S, <<"a">>)),
+        % A value is replaced by a link; a group is not.
+        ok = w(S, #{<<"v">> => <<"plain">>, <<"g/child">> => <<"x">>}),
+        ?assertEqual(ok, lnk(S, #{<<"v">> => <<"t2">>})),
+        ?assertEqual({ok, <<"two">>}, r(S, <<"v">>)),
+        ?assertMatch({error, {already_exists, <<"g">>}}, lnk(S, #{<<"g">> => <<"t1">>})),
+        ?assertEqual({ok, [<<"child">>]}, l(S, #{<<"list">> => <<"g">>}))
+    end).
+
+a_write_over_a_link_replaces_the_link_not_its_target_test_() ->
+    ?WITH_STORE(fun(S) ->
+        % Two messages sharing one content-addressed value.
+        message(S, <<"m1">>, [{<<"body">>, <<"shared">>}]),
+        message(S, <<"m2">>, [{<<"body">>, <<"shared">>}]),
+        ?assertEqual(ok, w(S, #{<<"m1/body">> => <<"own">>})),
+        ?assertEqual({ok, <<"own">>}, r(S, <<"m1/body">>)),
+        ?assertEqual({ok, <<"shared">>}, r(S, <<"m2/body">>)),
+        ?assertEqual({ok, <<"shared">>}, r(S, data_path(<<"shared">>))),
+        % The older API's write does the same.
+        ?assertEqual(ok, ?M:write(S, <<"m2/body">>, <<"own too">>)),
+        ?assertEqual({ok, <<"shared">>}, r(S, data_path(<<"shared">>))),
+        % match no longer finds a message whose field is a value now.
+        ?assertEqual({error, not_found},
+            ?M:match(S, #{<<"body">> => data_path(<<"shared">>)}, #{}))
+    end).
+
+list_limit_as_a_binary_test_() ->
+    ?WITH_STORE(fun(S) ->
+        ok = w(S, #{<<"g/a">> => <<"1">>, <<"g/b">> => <<"2">>, <<"g/c">> => <<"3">>}),
+        % Request maps that come over HTTP carry numbers as binaries.
+        ?assertEqual({ok, [<<"a">>, <<"b">>]}, l(S, #{<<"list">> => <<"g">>, <<"limit">> => <<"2">>})),
+        ?assertEqual(l(S, #{<<"list">> => <<"g">>, <<"limit">> => 2}),
+            l(S, #{<<"list">> => <<"g">>, <<"limit">> => <<"2">>})),
+        ?assertMatch({error, {badarg, {limit, <<"-1">>}}},
+            l(S, #{<<"list">> => <<"g">>, <<"limit">> => <<"-1">>})),
+        ?assertMatch({error, {badarg, {limit, <<"2x">>}}},
+            l(S, #{<<"list">> => <<"g">>, <<"limit">> => <<"2x">>}))
     end).
 
 %%% Match.
@@ -333,6 +387,62 @@ options_are_read_and_unknown_ones_ignored_test() ->
          ok = ?M:stop(C, #{}, #{})
      end || Compression <- [<<"none">>, <<"lz4">>, <<"tiered">>, <<"zstd">>]].
 
+a_second_open_with_other_options_is_refused_test() ->
+    S = store(),
+    {ok, _} = ?M:start(S, #{}, #{}),
+    ok = w(S, #{<<"k">> => <<"v">>}),
+    % The first opener's options would otherwise win silently.
+    Synced = S#{<<"sync">> => true},
+    ?assertMatch({error, {open_with_other_options, _, [<<"sync", _/binary>>]}},
+        ?M:start(Synced, #{}, #{})),
+    ?assertMatch({error, {open_with_other_options, _, [<<"read-only", _/binary>>]}},
+        ?M:start(S#{<<"read-only">> => true}, #{}, #{})),
+    % The same options, spelled differently, are the same store.
+    ?assertMatch({ok, _}, ?M:start(S#{<<"sync">> => <<"false">>}, #{}, #{})),
+    % Calls find the open store by name, as it was opened.
+    ?assertEqual({ok, <<"v">>}, r(Synced, <<"k">>)),
+    ok = ?M:stop(S, #{}, #{}),
+    % Once stopped, it opens with the new options.
+    ?assertEqual({ok, <<"v">>}, r(Synced, <<"k">>)),
+    ok = ?M:stop(Synced, #{}, #{}).
+
+%% H1 of the December review: opening one store (here a cluster address
+%% that accepts connections and never answers, so its open waits out its
+%% deadline) must not hold up calls on another, open store.
+calls_on_an_open_store_never_wait_for_another_store_opening_test_() ->
+    {"calls on an open store never wait for another store's open", {timeout, 60, fun() ->
+        S = store(#{}),
+        ok = w(S, #{<<"k">> => <<"v">>}),
+        {ok, Silent} = gen_tcp:listen(0, [{ip, {127, 0, 0, 1}}, {backlog, 16}]),
+        {ok, Port} = inet:port(Silent),
+        Stuck = #{<<"store-module">> => ?M, <<"deadline-ms">> => 3000,
+            <<"cluster">> => iolist_to_binary(["redis://127.0.0.1:", integer_to_list(Port)])},
+        Parent = self(),
+        Opener = spawn(fun() ->
+            T0 = erlang:monotonic_time(millisecond),
+            Result = ?M:start(Stuck, #{}, #{}),
+            Parent ! {opened, Result, erlang:monotonic_time(millisecond) - T0}
+        end),
+        timer:sleep(200),
+        % While that open waits, every call on S answers at once.
+        Slowest = lists:max([begin
+            T0 = erlang:monotonic_time(microsecond),
+            {ok, <<"v">>} = r(S, <<"k">>),
+            ok = w(S, #{<<"k2">> => <<"v">>}),
+            erlang:monotonic_time(microsecond) - T0
+        end || _ <- lists:seq(1, 1000)]),
+        ?assert(is_process_alive(Opener)),
+        receive {opened, Result, Took} ->
+            ?assertMatch({failure, _}, Result),
+            ?assert(Took >= 2000),
+            % A read and a write take microseconds; the open took seconds.
+            ?assert(Slowest * 10 < Took * 1000)
+        after 30000 -> error(open_never_ended)
+        end,
+        gen_tcp:close(Silent),
+        ok = ?M:stop(S, #{}, #{})
+    end}}.
+
 scope_is_local_test() ->
     ?assertEqual(local, ?M:scope()),
     ?assertEqual(local, ?M:scope(store())).
@@ -359,6 +469,51 @@ the_older_api_test() ->
     ?assertEqual(ok, ?M:reset(S)),
     ?assertEqual(not_found, ?M:read(S, <<"msg/body">>)),
     ?assertEqual(ok, ?M:stop(S)).
+
+%% The shapes hb_cache matches on: never an error tuple where it expects an
+%% atom, and an exception (so that hb_store tries the next store) for a
+%% store that fails rather than refuses.
+the_older_api_answers_in_the_shapes_its_callers_match_test() ->
+    S = store(),
+    ok = ?M:write(S, <<"v">>, <<"value">>),
+    [?assertEqual(not_found, ?M:read(S, Bad)) || Bad <- [<<"a/../b">>, foo, [<<"a">>, 7]]],
+    [?assertEqual(not_found, ?M:type(S, Bad)) || Bad <- [<<"a/../b">>, foo]],
+    ?assertEqual(not_found, ?M:list(S, <<"v">>)),
+    ?assertEqual(not_found, ?M:list(S, <<"nothing">>)),
+    ok = ?M:make_link(S, <<"loop2">>, <<"loop1">>),
+    ok = ?M:make_link(S, <<"loop1">>, <<"loop2">>),
+    ?assertEqual(not_found, ?M:read(S, <<"loop1">>)),
+    ?assertEqual(not_found, ?M:type(S, <<"loop1">>)),
+    ?assertMatch({error, {not_a_group, _}}, ?M:write(S, <<"v/below">>, <<"x">>)),
+    ok = ?M:stop(S),
+    % A cluster that cannot be reached: a failure, raised.
+    Down = #{<<"store-module">> => ?M, <<"cluster">> => <<"redis://127.0.0.1:1">>,
+        <<"deadline-ms">> => 300},
+    ?assertError({hbstore_failure, _}, ?M:read(Down, <<"k">>)),
+    ?assertError({hbstore_failure, _}, ?M:type(Down, <<"k">>)),
+    ?assertError({hbstore_failure, _}, ?M:write(Down, <<"k">>, <<"v">>)),
+    % The current API answers the same failure as a term.
+    ?assertMatch({failure, _}, ?M:read(Down, #{<<"read">> => <<"k">>}, #{})).
+
+%% A store message that is not a map, or names no store: an answer from
+%% every callback, never an exception.
+a_store_message_that_is_not_a_store_gets_an_answer_test() ->
+    Broken = [not_a_map, 42, <<"name">>, #{}, #{<<"name">> => <<>>}, #{<<"cluster">> => 7}],
+    [begin
+        ?assertMatch({error, _}, ?M:read(B, #{<<"read">> => <<"k">>}, #{})),
+        ?assertMatch({error, _}, ?M:write(B, #{<<"k">> => <<"v">>}, #{})),
+        ?assertMatch({error, _}, ?M:link(B, #{<<"k">> => <<"t">>}, #{})),
+        ?assertMatch({error, _}, ?M:group(B, #{<<"group">> => <<"g">>}, #{})),
+        ?assertMatch({error, _}, ?M:type(B, #{<<"type">> => <<"k">>}, #{})),
+        ?assertMatch({error, _}, ?M:list(B, #{<<"list">> => <<"k">>}, #{})),
+        ?assertMatch({error, _}, ?M:resolve(B, #{<<"resolve">> => <<"k">>}, #{})),
+        ?assertMatch({error, _}, ?M:match(B, #{<<"k">> => <<"t">>}, #{})),
+        ?assertMatch({error, _}, ?M:reset(B, #{}, #{})),
+        ?assertMatch({error, _}, ?M:start(B, #{}, #{})),
+        ?assertEqual(ok, ?M:stop(B, #{}, #{})),
+        ?assertEqual(not_found, ?M:read(B, <<"k">>)),
+        ?assertEqual(not_found, ?M:type(B, <<"k">>))
+     end || B <- Broken].
 
 %%% Hostile input: an answer, never an exception.
 

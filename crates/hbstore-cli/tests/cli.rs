@@ -128,7 +128,7 @@ fn failed_operations_exit_3_naming_the_path() {
         (&["put", "g", "x"], "\"g\" is a group"),
         (&["put", "g/child/below", "x"], "is a value"),
         (&["rm", "g"], "not empty"),
-        (&["link", "t", "g/child"], "already exists"),
+        (&["link", "t", "g"], "already exists"),
     ];
     for (args, says) in cases {
         let run = env.run(args);
@@ -155,6 +155,30 @@ fn groups_links_resolve_and_rm() {
     assert_eq!(env.run(&["get", "latest/slot"]).code, 1);
     env.ok(&["rm", "-r", "messages"]);
     assert_eq!(env.ok(&["ls"]), "");
+}
+
+#[test]
+fn link_re_points_and_put_replaces_a_link() {
+    let env = Env::new();
+    env.ok(&["put", "data/h1", "one"]);
+    env.ok(&["put", "data/h2", "two"]);
+    env.ok(&["link", "data/h1", "m/body"]);
+    env.ok(&["link", "data/h2", "m/body"]);
+    assert_eq!(env.ok(&["resolve", "m/body"]), "data/h2\n");
+    assert_eq!(env.run(&["get", "m/body"]).stdout, b"two");
+    env.ok(&["put", "m/body", "own"]);
+    assert_eq!(env.ok(&["resolve", "m/body"]), "m/body\n");
+    assert_eq!(
+        env.run(&["get", "data/h2"]).stdout,
+        b"two",
+        "the target stays"
+    );
+    env.ok(&["link", "data/h1", "m/body"]);
+    assert_eq!(
+        env.run(&["get", "m/body"]).stdout,
+        b"one",
+        "a value replaced"
+    );
 }
 
 #[test]

@@ -47,7 +47,7 @@ impl Address {
             Some(("redis", rest)) => rest,
             Some((scheme, _)) => {
                 return Err(bad(&format!(
-                    "the scheme is {scheme:?}; hbstore speaks redis:// (no TLS, no password)"
+                    "the scheme is {scheme:?}; hbstore speaks redis:// (no TLS yet)"
                 )))
             }
             None => url,

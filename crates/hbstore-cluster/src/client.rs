@@ -1,21 +1,27 @@
 //! A Redis Cluster client, as small as hbstore needs: the slot map, a pool
 //! of connections per node, redirects followed (`MOVED`, `ASK`), transient
 //! states waited out (`TRYAGAIN`, `CLUSTERDOWN`, a failover) until a
-//! deadline, and never a wait without one: every socket has a timeout and
-//! every call a deadline, so a cluster that is down gives an error, not a
-//! hang.
+//! deadline, and never a wait without one: every call has a deadline (its
+//! own, or the operation's, the earlier: `deadline.rs`), and every name
+//! look-up, connect, write and read on a socket takes at most the time
+//! that deadline leaves, so a cluster that is down or silent gives an
+//! error, not a hang.
 //!
 //! Commands for one slot go to the slot's primary, pipelined when several
-//! are given; a redirect or a lost node retries the whole group, which is
-//! why everything hbstore sends in one group is safe to repeat.
+//! are given; a redirect or a lost node retries the whole group. Every
+//! step hbstore sends is safe to repeat for the store's invariant; what a
+//! repeated step *answers* can differ from the first run's answer when the
+//! first reply was lost (a removal repeated answers "absent"), which the
+//! steps that record an undo account for (`steps.rs`).
 
 use std::collections::HashMap;
 use std::io::{BufReader, BufWriter, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::deadline;
 use crate::error::ClusterError;
 use crate::resp::{self, Cmd, Reply};
 use crate::slot::{self, SLOTS};
@@ -66,6 +72,31 @@ impl std::fmt::Debug for Credentials {
 struct Conn {
     reader: BufReader<TcpStream>,
     writer: BufWriter<TcpStream>,
+    /// The socket's read and write timeout now.
+    timeout: Duration,
+}
+
+/// The socket addresses of `addr` (`host:port`), looked up within `wait`:
+/// an address that is already numeric needs no look-up, and a name is
+/// resolved on a thread of its own, so a resolver that does not answer
+/// cannot hold the call past its deadline.
+fn socket_addrs(addr: &str, wait: Duration) -> std::io::Result<Vec<SocketAddr>> {
+    if let Ok(numeric) = addr.parse::<SocketAddr>() {
+        return Ok(vec![numeric]);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let name = addr.to_owned();
+    std::thread::Builder::new()
+        .name("hbstore-dns".to_owned())
+        .spawn(move || {
+            let _ = tx.send(name.to_socket_addrs().map(Iterator::collect));
+        })?;
+    rx.recv_timeout(wait).unwrap_or_else(|_| {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("looking up {addr} took longer than the time left"),
+        ))
+    })
 }
 
 impl Conn {
@@ -73,18 +104,19 @@ impl Conn {
         addr: &str,
         timeouts: &Timeouts,
         credentials: Option<&Credentials>,
+        deadline: Instant,
     ) -> std::io::Result<Conn> {
         let mut last = None;
-        for sock in addr.to_socket_addrs()? {
-            match TcpStream::connect_timeout(&sock, timeouts.connect) {
+        for sock in socket_addrs(addr, deadline::left(deadline, timeouts.connect))? {
+            match TcpStream::connect_timeout(&sock, deadline::left(deadline, timeouts.connect)) {
                 Ok(stream) => {
                     stream.set_nodelay(true)?;
-                    stream.set_read_timeout(Some(timeouts.reply))?;
-                    stream.set_write_timeout(Some(timeouts.reply))?;
                     let mut conn = Conn {
                         reader: BufReader::with_capacity(64 * 1024, stream.try_clone()?),
                         writer: BufWriter::with_capacity(64 * 1024, stream),
+                        timeout: Duration::ZERO,
                     };
+                    conn.bound(deadline::left(deadline, timeouts.reply))?;
                     if let Some(credentials) = credentials {
                         conn.authenticate(credentials)?;
                     }
@@ -112,6 +144,19 @@ impl Conn {
             )),
             other => Err(std::io::Error::other(format!("AUTH answered {other:?}"))),
         }
+    }
+
+    /// Makes every read and write on the socket wait at most `timeout`
+    /// (set only when it changes: most calls have the whole reply timeout
+    /// left).
+    fn bound(&mut self, timeout: Duration) -> std::io::Result<()> {
+        if timeout != self.timeout {
+            let stream = self.writer.get_ref();
+            stream.set_read_timeout(Some(timeout))?;
+            stream.set_write_timeout(Some(timeout))?;
+            self.timeout = timeout;
+        }
+        Ok(())
     }
 
     /// Sends `cmds` in one write and reads one reply for each.
@@ -187,8 +232,9 @@ impl Client {
             pools: Mutex::new(HashMap::new()),
         };
         let started = Instant::now();
+        let deadline = deadline::for_call(client.timeouts.deadline);
         loop {
-            match client.refresh() {
+            match client.refresh(deadline) {
                 Ok(()) => return Ok(client),
                 // A wrong password stays wrong: no point waiting.
                 Err(last) if last.contains("authentication refused") || last.contains("NOAUTH") => {
@@ -198,16 +244,21 @@ impl Client {
                         message: last,
                     })
                 }
-                Err(last) if started.elapsed() >= client.timeouts.deadline => {
+                Err(last) if Instant::now() >= deadline => {
                     return Err(ClusterError::Unavailable {
                         command: "CLUSTER SLOTS".into(),
                         waited: started.elapsed(),
                         last,
                     })
                 }
-                Err(_) => std::thread::sleep(Duration::from_millis(200)),
+                Err(_) => std::thread::sleep(deadline::left(deadline, Duration::from_millis(200))),
             }
         }
+    }
+
+    /// How long one operation may take, all its calls together.
+    pub(crate) fn deadline(&self) -> Duration {
+        self.timeouts.deadline
     }
 
     /// How many redirects and retries the client has followed so far.
@@ -230,6 +281,7 @@ impl Client {
     /// until the deadline.
     pub fn call(&self, slot: u16, cmds: &[Cmd]) -> Result<Vec<Reply>, ClusterError> {
         let started = Instant::now();
+        let deadline = deadline::for_call(self.timeouts.deadline);
         let mut ask: Option<String> = None;
         let mut pause = Duration::from_millis(20);
         let mut redirects = 0;
@@ -240,18 +292,18 @@ impl Client {
                     Some(addr) => (addr, false),
                     None => {
                         let last = format!("no node serves slot {slot}");
-                        self.back_off(&started, &mut pause, cmds, last)?;
+                        self.back_off(started, deadline, &mut pause, cmds, last)?;
                         continue;
                     }
                 },
             };
-            match self.send(&addr, cmds, asking, slot) {
+            match self.send(&addr, cmds, asking, slot, deadline) {
                 Next::Done(replies) => return Ok(replies),
                 Next::Ask(to) => {
                     self.counters.ask.fetch_add(1, Ordering::Relaxed);
                     redirects += 1;
                     if redirects > 5 {
-                        self.back_off(&started, &mut pause, cmds, format!("ASK to {to}"))?;
+                        self.back_off(started, deadline, &mut pause, cmds, format!("ASK to {to}"))?;
                     }
                     ask = Some(to);
                 }
@@ -261,10 +313,10 @@ impl Client {
                     self.counters.moved.fetch_add(1, Ordering::Relaxed);
                     redirects += 1;
                     if redirects > 5 {
-                        self.back_off(&started, &mut pause, cmds, last)?;
+                        self.back_off(started, deadline, &mut pause, cmds, last)?;
                     }
                 }
-                Next::Retry(last) => self.back_off(&started, &mut pause, cmds, last)?,
+                Next::Retry(last) => self.back_off(started, deadline, &mut pause, cmds, last)?,
             }
         }
     }
@@ -282,9 +334,10 @@ impl Client {
                 by_node.entry(addr).or_default().push(i);
             }
         }
+        let deadline = deadline::for_call(self.timeouts.deadline);
         for (addr, indices) in by_node {
             let group: Vec<&Cmd> = indices.iter().map(|&i| &cmds[i].1).collect();
-            if let Ok(got) = self.exchange(&addr, &group) {
+            if let Ok(got) = self.exchange(&addr, &group, deadline) {
                 for (i, reply) in indices.into_iter().zip(got) {
                     let redirected = matches!(&reply, Reply::Error(e)
                         if ["MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN", "LOADING", "MASTERDOWN", "READONLY"]
@@ -311,14 +364,15 @@ impl Client {
     /// node: `SCAN`, `INFO`, `DBSIZE`), with the same deadline.
     pub fn call_node(&self, addr: &str, cmds: &[Cmd]) -> Result<Vec<Reply>, ClusterError> {
         let started = Instant::now();
+        let deadline = deadline::for_call(self.timeouts.deadline);
         let mut pause = Duration::from_millis(20);
         loop {
             let refs: Vec<&Cmd> = cmds.iter().collect();
-            match self.exchange(addr, &refs) {
+            match self.exchange(addr, &refs, deadline) {
                 Ok(replies) => return Ok(replies),
                 Err(e) => {
                     let last = format!("{addr}: {e}");
-                    self.back_off(&started, &mut pause, cmds, last)?;
+                    self.back_off(started, deadline, &mut pause, cmds, last)?;
                 }
             }
         }
@@ -326,12 +380,13 @@ impl Client {
 
     fn back_off(
         &self,
-        started: &Instant,
+        started: Instant,
+        deadline: Instant,
         pause: &mut Duration,
         cmds: &[Cmd],
         last: String,
     ) -> Result<(), ClusterError> {
-        if started.elapsed() + *pause >= self.timeouts.deadline {
+        if Instant::now() + *pause >= deadline {
             return Err(ClusterError::Unavailable {
                 command: cmds.first().map(Cmd::name).unwrap_or_default(),
                 waited: started.elapsed(),
@@ -343,18 +398,18 @@ impl Client {
         *pause = (*pause * 2).min(Duration::from_millis(500));
         // A failed refresh is the same news as the failure that led here;
         // the next attempt, or the deadline, decides.
-        let _ = self.refresh();
+        let _ = self.refresh(deadline);
         Ok(())
     }
 
-    fn send(&self, addr: &str, cmds: &[Cmd], asking: bool, slot: u16) -> Next {
+    fn send(&self, addr: &str, cmds: &[Cmd], asking: bool, slot: u16, deadline: Instant) -> Next {
         let asking_cmd = Cmd::new("ASKING");
         let mut refs: Vec<&Cmd> = Vec::with_capacity(cmds.len() + 1);
         if asking {
             refs.push(&asking_cmd);
         }
         refs.extend(cmds.iter());
-        let mut replies = match self.exchange(addr, &refs) {
+        let mut replies = match self.exchange(addr, &refs, deadline) {
             Ok(replies) => replies,
             Err(e) => return Next::Retry(format!("{addr}: {e}")),
         };
@@ -385,13 +440,25 @@ impl Client {
         Next::Done(replies)
     }
 
-    fn exchange(&self, addr: &str, cmds: &[&Cmd]) -> std::io::Result<Vec<Reply>> {
+    fn exchange(
+        &self,
+        addr: &str,
+        cmds: &[&Cmd],
+        deadline: Instant,
+    ) -> std::io::Result<Vec<Reply>> {
+        if Instant::now() >= deadline {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the operation's deadline has passed",
+            ));
+        }
         let pool = self.pool(addr);
         let idle = pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut conn = match idle {
             Some(conn) => conn,
-            None => Conn::open(addr, &self.timeouts, self.credentials.as_ref())?,
+            None => Conn::open(addr, &self.timeouts, self.credentials.as_ref(), deadline)?,
         };
+        conn.bound(deadline::left(deadline, self.timeouts.reply))?;
         // A connection that failed mid-exchange is dropped, never reused:
         // its stream may hold half a reply.
         let replies = conn.exchange(cmds)?;
@@ -419,15 +486,19 @@ impl Client {
         }
     }
 
-    /// Reads the slot map from the first node that gives one; `Err` says
-    /// why none did.
-    fn refresh(&self) -> Result<(), String> {
+    /// Reads the slot map from the first node that gives one, each node
+    /// asked once and none after `deadline`; `Err` says why none did.
+    fn refresh(&self, deadline: Instant) -> Result<(), String> {
         let mut candidates = self.primaries();
         candidates.extend(self.seeds.iter().cloned());
-        candidates.dedup();
+        let mut asked = std::collections::HashSet::new();
+        candidates.retain(|addr| asked.insert(addr.clone()));
         let mut last = String::from("no node to ask");
         for addr in candidates {
-            match self.exchange(&addr, &[&Cmd::new("CLUSTER").arg("SLOTS")]) {
+            if Instant::now() >= deadline {
+                break;
+            }
+            match self.exchange(&addr, &[&Cmd::new("CLUSTER").arg("SLOTS")], deadline) {
                 Ok(replies) => match parse_slots(&addr, &replies[0]) {
                     Ok(map) => {
                         *self.map.write().unwrap_or_else(|p| p.into_inner()) = map;
@@ -475,8 +546,13 @@ fn parse_slots(asked: &str, reply: &Reply) -> Result<SlotMap, String> {
         }
         let (start, end) = (
             *start.max(&0) as usize,
-            (*end as usize).min(usize::from(SLOTS) - 1),
+            (*end.max(&0) as usize).min(usize::from(SLOTS) - 1),
         );
+        if start > end {
+            return Err(format!(
+                "a slot range that ends before it starts: {range:?}"
+            ));
+        }
         for owner in &mut map.owners[start..=end] {
             *owner = Some(addr.clone());
         }

@@ -2,7 +2,10 @@
 //! three, any client able to finish them (its parent's entry marked with
 //! this attempt, the group's own slot deciding once whether it dies, which
 //! it does only when it has no child, then the parent's entry removed or
-//! restored). A recursive delete removes the children first, page by page.
+//! restored). A recursive delete removes the children first, page by page,
+//! with an explicit stack of the groups it is emptying (never one call per
+//! level: a tree may be thousands of levels deep, and a dirty scheduler's
+//! stack is small).
 
 use hbstore::{Error, Result, StorePath};
 
@@ -10,7 +13,7 @@ use crate::journal::Journal;
 use crate::layout::{token, Entry};
 use crate::mutate::{contended, RETRIES};
 use crate::resolve::{join, Hops};
-use crate::steps::{Decision, Got, Removed, Steps};
+use crate::steps::{Decision, Got, PageChild, Removed, Steps};
 
 impl Steps {
     /// Drives a deletion under way (by anyone) to its end; says whether the
@@ -64,7 +67,7 @@ impl Steps {
         if recursive {
             // Children first, so the group's own deletion is not refused.
             if let Got::Entry(Entry::Group(_)) = self.child(parent, name)? {
-                self.delete_children(origin, &path, journal)?;
+                self.delete_below(origin, &path, journal)?;
             }
         }
         for _ in 0..RETRIES {
@@ -95,7 +98,7 @@ impl Steps {
                             return Ok(Some(true));
                         }
                         Decision::Refused if recursive => {
-                            self.delete_children(origin, &path, journal)?;
+                            self.delete_below(origin, &path, journal)?;
                         }
                         Decision::Refused => {
                             return Err(Error::NotEmpty {
@@ -109,26 +112,54 @@ impl Steps {
         Err(contended(origin))
     }
 
-    /// Deletes every child of the physical group `group`, bottom up.
-    fn delete_children(
-        &self,
-        origin: &StorePath,
-        group: &str,
-        journal: &mut Journal,
-    ) -> Result<()> {
-        // Each round removes a page; more rounds than this mean writers
-        // keep adding children as fast as they go.
-        for _ in 0..RETRIES * 16 {
-            let Some(page) = self.page(group, (b"-", b"+"), crate::read::PAGE, false, None)? else {
-                return Ok(());
-            };
+    /// Deletes everything below the physical group `group`, bottom up: a
+    /// page of a group's children at a time, descending into the first
+    /// child group met, removing a group once a page finds it empty. Any
+    /// size and depth: only the stack of groups being emptied is held.
+    fn delete_below(&self, origin: &StorePath, group: &str, journal: &mut Journal) -> Result<()> {
+        let mut emptying = vec![group.to_owned()];
+        // Rounds in a row that removed nothing and went nowhere: only other
+        // clients changing the same groups as fast as this one can cause
+        // them.
+        let mut idle = 0;
+        while let Some(top) = emptying.last().cloned() {
+            if idle > RETRIES {
+                return Err(contended(origin));
+            }
+            let page = self
+                .page(&top, (b"-", b"+"), crate::read::PAGE, false, None)?
+                .unwrap_or_default();
             if page.is_empty() {
-                return Ok(());
+                emptying.pop();
+                if emptying.is_empty() {
+                    return Ok(());
+                }
+                // `top` is empty now: it goes as a child of its parent.
+                let (parent, name) = crate::resolve::split(&top);
+                match self.delete_child(origin, parent, name, false, journal) {
+                    Ok(_) => idle = 0,
+                    // A child was added meanwhile: empty it again.
+                    Err(Error::NotEmpty { .. }) => {
+                        emptying.push(top);
+                        idle += 1;
+                    }
+                    Err(e) => return Err(e),
+                }
+                continue;
             }
-            for (name, _) in page {
-                self.delete_child(origin, group, &name, true, journal)?;
+            let mut removed_any = false;
+            for (name, child) in page {
+                if matches!(child, PageChild::Group) {
+                    emptying.push(join(&top, &name));
+                    removed_any = true;
+                    break;
+                }
+                if self.delete_child(origin, &top, &name, false, journal)? == Some(true) {
+                    removed_any = true;
+                }
             }
+            idle = if removed_any { 0 } else { idle + 1 };
         }
-        Err(contended(origin))
+        Ok(())
     }
 }

@@ -90,14 +90,17 @@ impl Journal {
         });
     }
 
-    /// Takes every step back, last first. Returns how many could not be
-    /// (another client changed what they wrote, or the cluster failed).
-    pub fn roll_back(self, steps: &Steps) -> usize {
-        let mut failed = 0;
+    /// Takes every step back, last first, each only if what it wrote is
+    /// still there (a step another client has changed since is left as
+    /// that client made it). Stops at the first step the cluster fails to
+    /// take back (down, or the operation's deadline passed): the batch is
+    /// then partly applied, and the error says so.
+    pub fn roll_back(self, steps: &Steps) -> Result<(), Unfinished> {
+        let total = self.steps.len();
         // Groups brought back by undoing a deletion have new tokens; an
         // earlier creation of the same path is undone by those.
         let mut recreated: HashMap<String, String> = HashMap::new();
-        for undo in self.steps.into_iter().rev() {
+        for (done, undo) in self.steps.into_iter().rev().enumerate() {
             let undone = match &undo {
                 Undo::Put {
                     group,
@@ -125,11 +128,41 @@ impl Journal {
                     done
                 }
             };
-            if !matches!(undone, Ok(true)) {
-                failed += 1;
+            if let Err(cause) = undone {
+                return Err(Unfinished {
+                    left: total - done,
+                    total,
+                    cause,
+                });
             }
         }
-        failed
+        Ok(())
+    }
+}
+
+/// An undo the cluster did not let finish.
+#[derive(Debug)]
+pub struct Unfinished {
+    /// Steps not taken back.
+    left: usize,
+    /// Steps the batch had taken.
+    total: usize,
+    /// Why the undo stopped.
+    cause: hbstore::Error,
+}
+
+impl Unfinished {
+    /// The error of a batch that failed with `failure` and could not be
+    /// wholly undone: it says the batch may be partly applied.
+    pub fn into_error(self, failure: &hbstore::Error) -> hbstore::Error {
+        hbstore::Error::Remote {
+            context: format!(
+                "{failure}; undoing the batch then failed, so it may be partly applied \
+                 ({} of its {} steps not taken back)",
+                self.left, self.total
+            ),
+            source: Box::new(self.cause),
+        }
     }
 }
 

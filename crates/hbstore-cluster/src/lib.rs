@@ -71,7 +71,9 @@
 //! (each only if what it wrote is still there, so an undo never overwrites
 //! another client's write) and the error returned: a batch that fails
 //! leaves nothing of itself behind unless another client wrote over it
-//! meanwhile. What it does *not* give: isolation (other clients can see
+//! meanwhile, or the cluster fails the undo too (it stops at the first
+//! step it cannot take back, and the error then says the batch may be
+//! partly applied). The batch, undo included, keeps to one deadline. What it does *not* give: isolation (other clients can see
 //! the first operations of a batch before the last, and can see an undone
 //! one), and all-or-nothing across a client's crash (a client that dies
 //! mid-batch leaves the operations it had finished). The embedded backends
@@ -83,16 +85,23 @@
 //! first pair (a sorted set per child name and target, listing the groups
 //! that have such a link child) and checks each group it names, all pairs
 //! at once, in the group's own slot. A link is indexed *before* it is
-//! stored, and the index is never trimmed on delete, so the index always
-//! holds every link that exists (`match` never misses one) and may name
-//! groups whose link has gone (the check drops them). No operation scans
+//! stored, and the index is never trimmed on delete, re-pointing or
+//! replacing, so the index always holds every link that exists (`match`
+//! never misses one) and may name groups whose link has gone or points
+//! elsewhere now (the check drops them; `check` counts them). No operation scans
 //! the cluster; only `reset` and `check` do.
 //!
 //! **Durability**: a write returns once its primary has it, as Redis does;
 //! with [`Options::replicas`] it also waits (`WAIT`) until that many
-//! replicas have it, so it survives the primary's failure. Redirects
-//! (`MOVED`, `ASK`, slots migrating) are followed; a failover is waited
-//! out; nothing waits past [`Timeouts::deadline`].
+//! replicas have it, which makes the loss of an acknowledged write on a
+//! failover unlikely (Redis promotes a replica on a best-effort basis, so
+//! not impossible; the fault test covers one replica per primary).
+//! Redirects (`MOVED`, `ASK`, slots migrating) are followed; a failover is
+//! waited out; no operation runs past [`Timeouts::deadline`] from its
+//! start, whatever it does inside (steps, connects, name look-ups, the
+//! slot map read again, a batch's undo: `deadline.rs`), except the two
+//! whose work grows with the data, `reset` and a recursive delete, whose
+//! steps each keep that deadline.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -100,6 +109,7 @@
 mod address;
 mod check;
 mod client;
+mod deadline;
 mod delete;
 mod error;
 mod journal;

@@ -61,6 +61,12 @@ impl Steps {
                         journal.created(&child, &fresh);
                         fresh
                     }
+                    // Our own group, met again: the step ran but its reply
+                    // was lost, and the client sent it again.
+                    Put::Existing(Entry::Group(token)) if token == fresh => {
+                        journal.created(&child, &fresh);
+                        fresh
+                    }
                     Put::Existing(Entry::Group(token)) => token,
                     Put::Existing(deleting @ Entry::Deleting { .. }) => {
                         self.finish_deletion(&at, segment, &deleting)?;
@@ -91,7 +97,8 @@ impl Steps {
         self.ensure_group_for(&origin, path, journal)
     }
 
-    /// `write`: the bytes at `resolve(origin)`.
+    /// `write`: the bytes at `origin`, its parent resolved and its last
+    /// segment not followed (a value or a link there is replaced).
     pub fn write(&self, origin: &StorePath, value: &[u8], journal: &mut Journal) -> Result<()> {
         if origin.is_root() {
             return Err(Error::root("written"));
@@ -122,17 +129,9 @@ impl Steps {
                         path: origin.to_string(),
                     })
                 }
-                Put::Existing(Entry::Link(target)) => {
-                    hops.hop()?;
-                    let located = self.locate(&target, &mut hops)?;
-                    if located.path.is_empty() || located.is_group() {
-                        return Err(Error::IsGroup {
-                            path: origin.to_string(),
-                        });
-                    }
-                    at = located.path;
-                }
-                Put::NoGroup | Put::Same | Put::Existing(Entry::Value(_)) => {
+                // PUT replaces a value or a link, so neither is answered
+                // here; were one, the parent is resolved again.
+                Put::NoGroup | Put::Same | Put::Existing(Entry::Value(_) | Entry::Link(_)) => {
                     let (parent, name) = (parent.to_owned(), name.to_owned());
                     match self.open_parent(origin, &parent, journal)? {
                         Some(token) => opened = Some(token),
@@ -271,6 +270,10 @@ impl Steps {
                     journal.created(parent, &fresh);
                     return Ok(Some(fresh));
                 }
+                Put::Existing(Entry::Group(token)) if token == fresh => {
+                    journal.created(parent, &fresh);
+                    return Ok(Some(fresh));
+                }
                 Put::Existing(Entry::Group(token)) => return Ok(Some(token)),
                 Put::Existing(deleting @ Entry::Deleting { .. }) => {
                     self.finish_deletion(above, name, &deleting)?;
@@ -335,9 +338,12 @@ impl Steps {
         Err(contended(origin))
     }
 
-    /// `make_link`: a link at `new` (its parent resolved) to `existing`.
-    /// The link index gets the link's group first, so `match` never misses
-    /// a link that is there.
+    /// `make_link`: a link at `new` (its parent resolved, its last segment
+    /// not followed) to `existing`, replacing a value or re-pointing a link
+    /// there. The link index gets the link's group first, so `match` never
+    /// misses a link that is there; the record of a link re-pointed or
+    /// replaced stays in the index (`match` checks every member against
+    /// the entry itself, so a stale one is skipped; `check` counts them).
     pub fn make_link(
         &self,
         existing: &StorePath,
@@ -352,16 +358,16 @@ impl Steps {
         };
         let target = existing.as_str();
         let entry = Entry::Link(target.to_owned());
-        // Only the parent is resolved, and errors name it, as in the
-        // embedded backends.
-        let mut hops = Hops::new(&parent);
+        // Only the parent is resolved; errors name the link's path, as in
+        // the embedded backends.
+        let mut hops = Hops::new(new);
         let mut at_parent = parent.as_str().to_owned();
         for _ in 0..RETRIES {
             hbstore::check_resolved_len(new, &join(&at_parent, name))?;
             self.index_links(&at_parent, &[(name, target)])?;
             match self.put(&at_parent, name, b'l', target.as_bytes())? {
-                Put::Done(_) => {
-                    journal.put(&at_parent, name, None, &entry);
+                Put::Done(before) => {
+                    journal.put(&at_parent, name, before, &entry);
                     return Ok(());
                 }
                 Put::Same => return Ok(()),

@@ -40,11 +40,6 @@ impl Located {
             entry: Some(Entry::Group(String::new())),
         }
     }
-
-    /// Whether a group is there (the root is one).
-    pub fn is_group(&self) -> bool {
-        matches!(self.entry, Some(Entry::Group(_)))
-    }
 }
 
 /// Counts link hops for one operation, so a cycle ends in `LinkLoop`.

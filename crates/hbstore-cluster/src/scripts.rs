@@ -20,10 +20,10 @@ return {'nogroup'}
 "#;
 
 /// Puts a child, if what is there allows it. `ARGV[3]` is the operation:
-/// `v` (a value: replaces a value; answers `{done, previous}`), `l` (a
-/// link: `{done}` when absent, `{same}` when the same link is there) or `g`
-/// (a group with token `ARGV[4]`: `{done}` when absent). Anything else
-/// there is answered with `{tag, entry}` and nothing changes.
+/// `v` (a value) or `l` (a link) replace a value or a link (answering
+/// `{done, previous}`; `{same}` when the same link is there), `g` (a group
+/// with token `ARGV[4]`) goes only where nothing is (`{done}`). Anything
+/// else there is answered with `{tag, entry}` and nothing changes.
 pub const PUT: &str = r#"
 if ARGV[1] ~= '1' and redis.call('HEXISTS', KEYS[1], 't') == 0 then return {'nogroup'} end
 local name, op = ARGV[2], ARGV[3]
@@ -31,11 +31,11 @@ local cur = redis.call('HGET', KEYS[2], name)
 local new = op .. ARGV[4]
 if cur then
   local tag = string.sub(cur, 1, 1)
-  if op == 'v' and tag == 'v' then
+  if op == 'l' and cur == new then return {'same'} end
+  if op ~= 'g' and (tag == 'v' or tag == 'l') then
     redis.call('HSET', KEYS[2], name, new)
     return {'done', cur}
   end
-  if op == 'l' and cur == new then return {'same'} end
   return {tag, cur}
 end
 redis.call('HSET', KEYS[2], name, new)
@@ -177,11 +177,11 @@ return out
 "#;
 
 /// Puts entries `ARGV[4], ARGV[6], ...` (encoded: `v` + bytes, or `l` +
-/// target) at children `ARGV[3], ARGV[5], ...` of a group, all or none: a
-/// value replaces a value, a link goes where nothing is (the same link
-/// there is kept). `{done, previous...}` (each child's previous entry, `''`
-/// where there was none), or `{blocked, i, entry}` when child `i` (from 1)
-/// holds something else, and nothing changes. With a token in `ARGV[2]`, a
+/// target) at children `ARGV[3], ARGV[5], ...` of a group, all or none:
+/// each replaces a value or a link (the same link there is kept).
+/// `{done, previous...}` (each child's previous entry, `''` where there
+/// was none), or `{blocked, i, entry}` when child `i` (from 1) is a group,
+/// and nothing changes. With a token in `ARGV[2]`, a
 /// group whose marker is not yet live is marked with it first (as MARK
 /// does: `{stale}` when that incarnation is dead), so a new group's creator
 /// marks it and fills it in one step.
@@ -199,8 +199,8 @@ for i = 1, n do
   local cur = before[name]
   if cur == nil then cur = redis.call('HGET', KEYS[2], name) end
   if cur then
-    local ok = (string.byte(cur, 1) == 118 and string.byte(new, 1) == 118) or cur == new
-    if not ok then return {'blocked', tostring(i), cur} end
+    local tag = string.byte(cur, 1)
+    if tag ~= 118 and tag ~= 108 then return {'blocked', tostring(i), cur} end
   end
   before[name] = new
 end

@@ -7,6 +7,7 @@ use hbstore::{Batch, Child, EntryRead, EntryType, Op, Page, Result, Scope, Store
 
 use crate::address::{redacted, Address};
 use crate::client::{Client, Redirects, Timeouts};
+use crate::deadline::Operation;
 use crate::error::ClusterError;
 use crate::journal::Journal;
 use crate::layout::{check_namespace, Entry, Layout, LAYOUT_VERSION};
@@ -20,12 +21,13 @@ pub struct Options {
     /// The namespace: several stores share one cluster under different
     /// namespaces. Default `hb`.
     pub namespace: String,
-    /// Socket and call timeouts; a call gives up with an error after
-    /// `timeouts.deadline`, however the cluster behaves.
+    /// Socket and operation timeouts; an operation gives up with an error
+    /// after `timeouts.deadline`, however the cluster behaves.
     pub timeouts: Timeouts,
     /// Replicas every write waits for (`WAIT`) before it returns: with 1, a
-    /// write that returned survives the failure of its primary. 0 (the
-    /// default) returns once the primary has it, as Redis itself does.
+    /// write that returned is unlikely to be lost when its primary fails
+    /// (Redis promotes replicas on a best-effort basis). 0 (the default)
+    /// returns once the primary has it, as Redis itself does.
     pub replicas: u32,
     /// How long a write waits for those replicas before it fails with
     /// `NotReplicated`. Default 2 s.
@@ -56,7 +58,7 @@ impl Options {
         self
     }
 
-    /// Sets the deadline of one call.
+    /// Sets the deadline of one operation.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.timeouts.deadline = deadline;
         self
@@ -201,6 +203,11 @@ impl ClusterStore {
         Ok(())
     }
 
+    /// The deadline of one operation, for as long as the guard lives.
+    fn operation(&self) -> Operation {
+        Operation::begin(self.steps.client.deadline())
+    }
+
     fn apply_op(&self, op: &Op, journal: &mut Journal) -> Result<()> {
         match op {
             Op::Write { path, value } => self.steps.write(path, value, journal),
@@ -215,6 +222,7 @@ impl ClusterStore {
 
 impl Store for ClusterStore {
     fn read_at(&self, path: &StorePath) -> Result<Option<Vec<u8>>> {
+        let _op = self.operation();
         let located = self.steps.locate(path.as_str(), &mut Hops::new(path))?;
         Ok(match located.entry {
             Some(Entry::Value(v)) => Some(v),
@@ -223,6 +231,7 @@ impl Store for ClusterStore {
     }
 
     fn type_at(&self, path: &StorePath) -> Result<Option<EntryType>> {
+        let _op = self.operation();
         let located = self.steps.locate(path.as_str(), &mut Hops::new(path))?;
         Ok(match located.entry {
             Some(Entry::Value(_)) => Some(EntryType::Simple),
@@ -232,39 +241,50 @@ impl Store for ClusterStore {
     }
 
     fn list_at(&self, path: &StorePath) -> Result<Option<Vec<Child>>> {
+        let _op = self.operation();
         self.steps.list_range(path, &Page::default())
     }
 
     fn resolve_at(&self, path: &StorePath) -> Result<StorePath> {
+        let _op = self.operation();
         let located = self.steps.locate(path.as_str(), &mut Hops::new(path))?;
         StorePath::parse(&located.path)
     }
 
     fn list_range_at(&self, path: &StorePath, page: &Page) -> Result<Option<Vec<Child>>> {
+        let _op = self.operation();
         self.steps.list_range(path, page)
     }
 
     fn read_entry_at(&self, path: &StorePath, inline_up_to: usize) -> Result<Option<EntryRead>> {
+        let _op = self.operation();
         self.steps.read_entry(path, inline_up_to)
     }
 
     fn match_at(&self, pairs: &[(String, StorePath)], limit: Option<usize>) -> Result<Vec<String>> {
+        let _op = self.operation();
         self.steps.match_links(pairs, limit)
     }
 
     fn write_at(&self, path: &StorePath, value: &[u8]) -> Result<()> {
+        let _op = self.operation();
         self.steps.write(path, value, &mut Journal::off())
     }
 
     fn make_group_at(&self, path: &StorePath) -> Result<()> {
+        let _op = self.operation();
         self.steps.make_group(path, &mut Journal::off())
     }
 
     fn make_link_at(&self, existing: &StorePath, new: &StorePath) -> Result<()> {
+        let _op = self.operation();
         self.steps.make_link(existing, new, &mut Journal::off())
     }
 
+    /// A recursive delete is as long as its subtree: its steps each keep
+    /// their own deadline, and it is not bounded as a whole.
     fn delete_at(&self, path: &StorePath, recursive: bool) -> Result<bool> {
+        let _op = (!recursive).then(|| self.operation());
         self.steps.delete(path, recursive, &mut Journal::off())
     }
 
@@ -272,10 +292,15 @@ impl Store for ClusterStore {
     /// already taken are undone, last first, and the error returned. Not
     /// isolated: other clients may see the batch's first operations before
     /// its last ones, or before an undo (see the crate's documentation).
+    ///
+    /// The batch, undo included, keeps to one deadline: its operations get
+    /// four fifths of it, so that an undo after a failure has time left.
     fn apply(&self, batch: &Batch) -> Result<()> {
+        let _op = self.operation();
         let mut journal = Journal::on();
         let ops = batch.ops();
         let mut at = 0;
+        let forward = Operation::part(0.8);
         while at < ops.len() {
             let siblings = siblings(&ops[at..]);
             let done = if siblings.len() > 1 {
@@ -289,8 +314,11 @@ impl Store for ClusterStore {
             match done {
                 Ok(n) => at += n,
                 Err(e) => {
-                    journal.roll_back(&self.steps);
-                    return Err(e);
+                    drop(forward);
+                    return Err(match journal.roll_back(&self.steps) {
+                        Ok(()) => e,
+                        Err(unfinished) => unfinished.into_error(&e),
+                    });
                 }
             }
         }

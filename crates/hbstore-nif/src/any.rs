@@ -30,6 +30,10 @@ impl Store for AnyStore {
         delegate!(self, s => s.read_at(path))
     }
 
+    fn read_up_to_at(&self, path: &StorePath, max: usize) -> Result<Option<Vec<u8>>> {
+        delegate!(self, s => s.read_up_to_at(path, max))
+    }
+
     fn type_at(&self, path: &StorePath) -> Result<Option<EntryType>> {
         delegate!(self, s => s.type_at(path))
     }

@@ -55,7 +55,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
 use hbstore::{
-    Batch, ChildKind, Compression, Direction, EntryRead, EntryType, Options, Page, Scope, Store,
+    Batch, ChildKind, Compression, Direction, EntryRead, EntryType, Options, Page, Store,
 };
 use rustler::{Atom, Binary, Encoder, Env, Term};
 
@@ -78,6 +78,25 @@ fn unusable<'a>(unusable: Unusable) -> Refusal<'a> {
     match unusable {
         Unusable::NotOpen(dir) => Refusal::NotOpen(dir),
         Unusable::Open(e) => Refusal::Store(e),
+        Unusable::OtherSettings(dir, differences) => Refusal::OtherSettings(dir, differences),
+    }
+}
+
+/// Runs the body of a call made on a normal scheduler so that it never
+/// waits (see `RocksStore::without_waiting`): `busy` when it would have
+/// waited, `remote` for a store on a cluster (every call of which waits on
+/// the network). The caller then makes the dirty variant of the call.
+fn without_waiting<'a>(
+    env: Env<'a>,
+    store: &any::AnyStore,
+    body: impl FnOnce(&any::AnyStore) -> Answer<'a>,
+) -> Answer<'a> {
+    let any::AnyStore::Embedded(rocks) = store else {
+        return Ok(atoms::remote().encode(env));
+    };
+    match rocks.without_waiting(|_| body(store)) {
+        Err(Refusal::Store(hbstore::Error::WouldWait { .. })) => Ok(atoms::busy().encode(env)),
+        answered => answered,
     }
 }
 
@@ -132,7 +151,13 @@ fn open<'a>(
         if let Some(bytes) = block_cache_bytes {
             options = options.block_cache_bytes(usize::try_from(bytes).unwrap_or(usize::MAX));
         }
-        registry::open(&dir, options).map_err(unusable)?;
+        let settings = registry::Settings::Embedded {
+            read_only,
+            sync,
+            compression: compression_name(compression),
+            block_cache_bytes,
+        };
+        registry::open(&dir, options, settings).map_err(unusable)?;
         Ok(ok(env))
     })
 }
@@ -158,13 +183,27 @@ fn open_cluster<'a>(
         if let Some(ms) = deadline_ms {
             options = options.deadline(std::time::Duration::from_millis(ms.max(1)));
         }
-        registry::open_cluster(&name, address, options).map_err(unusable)?;
+        let settings = registry::Settings::Cluster {
+            address: address.to_owned(),
+            replicas,
+            deadline_ms,
+        };
+        registry::open_cluster(&name, address, options, settings).map_err(unusable)?;
         Ok(ok(env))
     })
 }
 
 mod atoms {
-    rustler::atoms! { none, lz4, zstd, tiered, asc, desc, all, large_group, remote }
+    rustler::atoms! { none, lz4, zstd, tiered, asc, desc, all, large_group, remote, busy }
+}
+
+fn compression_name(compression: Compression) -> &'static str {
+    match compression {
+        Compression::None => "none",
+        Compression::Lz4 => "lz4",
+        Compression::Zstd => "zstd",
+        _ => "tiered",
+    }
 }
 
 /// `close(Name)`: closes the store, after the calls in flight on it.
@@ -190,25 +229,23 @@ fn read<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>, inline_up_to: Option
     answer(env, || {
         let path = terms::path(path)?;
         let shared = shared(&name)?;
-        let store = shared.store().map_err(unusable)?;
-        if store.scope() == Scope::Remote {
-            return Ok(atoms::remote().encode(env));
-        }
-        if let Some(bytes) = store.read_at(&path)? {
-            return Ok((terms::ok(), binary(env, &bytes)).encode(env));
-        }
-        let first = Page {
-            limit: Some(SMALL_GROUP + 1),
-            ..Page::default()
-        };
-        match store.list_range_at(&path, &first) {
-            Ok(Some(children)) if children.len() <= SMALL_GROUP => {
-                group_read(env, &store, &path, inline_up_to)
+        without_waiting(env, shared.store(), |store| {
+            if let Some(bytes) = store.read_at(&path)? {
+                return Ok((terms::ok(), binary(env, &bytes)).encode(env));
             }
-            Ok(Some(_)) => Ok(atoms::large_group().encode(env)),
-            Ok(None) | Err(hbstore::Error::NotAGroup { .. }) => Ok(not_found(env)),
-            Err(e) => Err(e.into()),
-        }
+            let first = Page {
+                limit: Some(SMALL_GROUP + 1),
+                ..Page::default()
+            };
+            match store.list_range_at(&path, &first) {
+                Ok(Some(children)) if children.len() <= SMALL_GROUP => {
+                    group_read(env, store, &path, inline_up_to)
+                }
+                Ok(Some(_)) => Ok(atoms::large_group().encode(env)),
+                Ok(None) | Err(hbstore::Error::NotAGroup { .. }) => Ok(not_found(env)),
+                Err(e) => Err(e.into()),
+            }
+        })
     })
 }
 
@@ -227,8 +264,7 @@ fn read_group<'a>(
     answer(env, || {
         let path = terms::path(path)?;
         let shared = shared(&name)?;
-        let store = shared.store().map_err(unusable)?;
-        group_read(env, &store, &path, inline_up_to)
+        group_read(env, shared.store(), &path, inline_up_to)
     })
 }
 
@@ -248,9 +284,10 @@ fn group_read<'a>(
                 let name = binary(env, child.name.as_bytes());
                 let bytes = match (limit, child.kind, child.bytes) {
                     (Some(_), ChildKind::Value { .. }, Some(bytes)) => Some(bytes),
-                    (Some(max), ChildKind::Link { target }, _) => store
-                        .read(target.as_str())?
-                        .filter(|bytes| bytes.len() <= max),
+                    // Only a value small enough to inline is copied out.
+                    (Some(max), ChildKind::Link { target }, _) => {
+                        store.read_up_to_at(&hbstore::StorePath::parse(&target)?, max)?
+                    }
                     _ => None,
                 };
                 out.push(match bytes {
@@ -279,15 +316,17 @@ fn type_dirty<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>) -> Term<'a> {
 fn type_answer<'a>(env: Env<'a>, name: &Binary<'a>, path: Term<'a>, normal: bool) -> Answer<'a> {
     let path = terms::path(path)?;
     let shared = shared(name)?;
-    let store = shared.store().map_err(unusable)?;
-    if normal && store.scope() == Scope::Remote {
-        return Ok(atoms::remote().encode(env));
+    let body = |store: &any::AnyStore| {
+        Ok(match store.type_at(&path)? {
+            Some(EntryType::Simple) => (terms::ok(), terms::simple()).encode(env),
+            Some(EntryType::Composite) => (terms::ok(), terms::composite()).encode(env),
+            None => not_found(env),
+        })
+    };
+    if normal {
+        return without_waiting(env, shared.store(), body);
     }
-    Ok(match store.type_at(&path)? {
-        Some(EntryType::Simple) => (terms::ok(), terms::simple()).encode(env),
-        Some(EntryType::Composite) => (terms::ok(), terms::composite()).encode(env),
-        None => not_found(env),
-    })
+    body(shared.store())
 }
 
 /// `resolve(Name, Path)`: `{ok, PhysicalPath}`; `remote` for a store on a
@@ -306,12 +345,14 @@ fn resolve_dirty<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>) -> Term<'a>
 fn resolve_answer<'a>(env: Env<'a>, name: &Binary<'a>, path: Term<'a>, normal: bool) -> Answer<'a> {
     let path = terms::path(path)?;
     let shared = shared(name)?;
-    let store = shared.store().map_err(unusable)?;
-    if normal && store.scope() == Scope::Remote {
-        return Ok(atoms::remote().encode(env));
+    let body = |store: &any::AnyStore| {
+        let resolved = store.resolve_at(&path)?;
+        Ok((terms::ok(), binary(env, resolved.as_str().as_bytes())).encode(env))
+    };
+    if normal {
+        return without_waiting(env, shared.store(), body);
     }
-    let resolved = store.resolve_at(&path)?;
-    Ok((terms::ok(), binary(env, resolved.as_str().as_bytes())).encode(env))
+    body(shared.store())
 }
 
 /// `list(Name, Path, From, Limit, Direction)`: `{ok, Names}` or
@@ -351,22 +392,16 @@ fn list<'a>(
             limit,
             direction,
         };
-        Ok(
-            match shared(&name)?
-                .store()
-                .map_err(unusable)?
-                .list_range_at(&path, &page)?
-            {
-                Some(children) => {
-                    let names: Vec<Term<'a>> = children
-                        .iter()
-                        .map(|c| binary(env, c.name.as_bytes()))
-                        .collect();
-                    (terms::ok(), names).encode(env)
-                }
-                None => not_found(env),
-            },
-        )
+        Ok(match shared(&name)?.store().list_range_at(&path, &page)? {
+            Some(children) => {
+                let names: Vec<Term<'a>> = children
+                    .iter()
+                    .map(|c| binary(env, c.name.as_bytes()))
+                    .collect();
+                (terms::ok(), names).encode(env)
+            }
+            None => not_found(env),
+        })
     })
 }
 
@@ -395,7 +430,9 @@ fn links<'a>(entries: Vec<(Term<'a>, Term<'a>)>) -> Result<Batch, Refusal<'a>> {
 
 /// Applies a batch: one operation goes through the engine's concurrent
 /// path (writers to different paths in parallel), several are applied
-/// atomically.
+/// atomically. On a normal scheduler, only one operation on a store that
+/// neither fsyncs nor waits on the network, and only if nothing makes it
+/// wait (`busy` otherwise).
 fn apply<'a>(
     env: Env<'a>,
     name: Binary<'a>,
@@ -404,17 +441,26 @@ fn apply<'a>(
 ) -> Answer<'a> {
     let batch = batch?;
     let shared = shared(&name)?;
-    let store = shared.store().map_err(unusable)?;
-    if normal && store.scope() == Scope::Remote {
-        return Ok(atoms::remote().encode(env));
+    let body = |store: &any::AnyStore| {
+        match batch.ops() {
+            [] => {}
+            [hbstore::Op::Write { path, value }] => store.write_at(path, value)?,
+            [hbstore::Op::MakeLink { existing, new }] => store.make_link_at(existing, new)?,
+            _ => store.apply(&batch)?,
+        }
+        Ok(ok(env))
+    };
+    if !normal {
+        return body(shared.store());
     }
-    match batch.ops() {
-        [] => {}
-        [hbstore::Op::Write { path, value }] => store.write_at(path, value)?,
-        [hbstore::Op::MakeLink { existing, new }] => store.make_link_at(existing, new)?,
-        _ => store.apply(&batch)?,
+    if shared.writes_wait() || batch.len() > 1 {
+        let why = match shared.store() {
+            any::AnyStore::Cluster(_) => atoms::remote(),
+            any::AnyStore::Embedded(_) => atoms::busy(),
+        };
+        return Ok(why.encode(env));
     }
-    Ok(ok(env))
+    without_waiting(env, shared.store(), body)
 }
 
 /// `write(Name, [{Path, Bytes}])`: all or none; a normal scheduler's
@@ -449,10 +495,7 @@ fn link_dirty<'a>(env: Env<'a>, name: Binary<'a>, entries: Vec<(Term<'a>, Term<'
 fn group<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>) -> Term<'a> {
     answer(env, || {
         let path = terms::path(path)?;
-        shared(&name)?
-            .store()
-            .map_err(unusable)?
-            .make_group_at(&path)?;
+        shared(&name)?.store().make_group_at(&path)?;
         Ok(ok(env))
     })
 }
@@ -463,10 +506,7 @@ fn group<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>) -> Term<'a> {
 fn delete<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>, recursive: bool) -> Term<'a> {
     answer(env, || {
         let path = terms::path(path)?;
-        let removed = shared(&name)?
-            .store()
-            .map_err(unusable)?
-            .delete_at(&path, recursive)?;
+        let removed = shared(&name)?.store().delete_at(&path, recursive)?;
         Ok((terms::ok(), removed).encode(env))
     })
 }
@@ -488,10 +528,7 @@ fn match_links<'a>(
             checked.push((key.to_owned(), terms::path(target)?));
         }
         let limit = limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
-        let found = shared(&name)?
-            .store()
-            .map_err(unusable)?
-            .match_links(&checked, limit)?;
+        let found = shared(&name)?.store().match_links(&checked, limit)?;
         if found.is_empty() {
             return Ok(not_found(env));
         }
@@ -504,7 +541,7 @@ fn match_links<'a>(
 #[rustler::nif(schedule = "DirtyIo")]
 fn reset<'a>(env: Env<'a>, name: Binary<'a>) -> Term<'a> {
     answer(env, || {
-        shared(&name)?.store().map_err(unusable)?.reset()?;
+        shared(&name)?.store().reset()?;
         Ok(ok(env))
     })
 }

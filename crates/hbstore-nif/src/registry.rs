@@ -10,14 +10,27 @@
 //! the VM, 3 runs in 8). With the registry here, a store lives from its
 //! `open` to its `close` (`stop`), whatever the VM does with terms.
 //!
-//! Every open and every close goes through the registry's lock, and every
-//! close runs on one thread of this library's own, so no two databases are
-//! ever opened or closed at once.
+//! Two locks, for two jobs, so that a call on an open store never waits
+//! for another store's open or close:
+//! - the **name map** is only looked up, and changed by inserting or
+//!   removing one entry: nothing slow ever runs under it (not an open, not
+//!   a close), so a lookup waits at most for one map operation;
+//! - each name has a **lifecycle lock**, held for the whole of that name's
+//!   open or close (a WAL replay, a format upgrade, a cluster connect that
+//!   waits out its deadline, a memtable flush at close). Opens and closes
+//!   of one name are serialised by it, so a store being closed is closed
+//!   before it is opened again (RocksDB allows one handle per directory in
+//!   a process); other names go on meanwhile.
+//!
+//! A call holds its store through an `Arc` for its length; `close` removes
+//! the name first (later calls find it closed), then waits, on its own
+//! dirty scheduler, for the calls in flight to let go before it drops the
+//! store. No call ever waits for `close`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::Duration;
 
 use hbstore::{Options, RocksStore};
 use hbstore_cluster::ClusterStore;
@@ -26,8 +39,120 @@ use crate::any::AnyStore;
 
 /// One open store, shared by the calls in flight on it.
 pub struct Shared {
-    dir: PathBuf,
-    store: RwLock<Option<AnyStore>>,
+    store: AnyStore,
+    opened_with: Settings,
+}
+
+/// What a store was opened with, as the Erlang store message gave it: a
+/// second open of the same name must ask for the same, or be refused (the
+/// first opener's options would otherwise win, silently).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settings {
+    /// An embedded store.
+    Embedded {
+        /// Opened without the writer's lock.
+        read_only: bool,
+        /// Every write fsynced.
+        sync: bool,
+        /// The compression, by name.
+        compression: &'static str,
+        /// The block cache asked for (`None`: the default).
+        block_cache_bytes: Option<u64>,
+    },
+    /// A store on a Redis cluster.
+    Cluster {
+        /// The address as given (with its password: compared, never shown).
+        address: String,
+        /// Replicas each write waits for.
+        replicas: u32,
+        /// The deadline asked for, in milliseconds (`None`: the default).
+        deadline_ms: Option<u64>,
+    },
+}
+
+impl Settings {
+    /// The settings in which `self` and `other` differ, in words (a
+    /// cluster's address is never spelled out: it may hold a password).
+    pub fn differences(&self, other: &Settings) -> Vec<String> {
+        use Settings::{Cluster, Embedded};
+        let mut found = Vec::new();
+        let differ = |found: &mut Vec<String>, name: &str, a: String, b: String| {
+            if a != b {
+                found.push(format!("{name}: open with {a}, asked for {b}"));
+            }
+        };
+        match (self, other) {
+            (
+                Embedded {
+                    read_only,
+                    sync,
+                    compression,
+                    block_cache_bytes,
+                },
+                Embedded {
+                    read_only: r,
+                    sync: s,
+                    compression: c,
+                    block_cache_bytes: b,
+                },
+            ) => {
+                differ(
+                    &mut found,
+                    "read-only",
+                    read_only.to_string(),
+                    r.to_string(),
+                );
+                differ(&mut found, "sync", sync.to_string(), s.to_string());
+                differ(
+                    &mut found,
+                    "compression",
+                    compression.to_string(),
+                    c.to_string(),
+                );
+                differ(
+                    &mut found,
+                    "block-cache-bytes",
+                    format!("{block_cache_bytes:?}"),
+                    format!("{b:?}"),
+                );
+            }
+            (
+                Cluster {
+                    address,
+                    replicas,
+                    deadline_ms,
+                },
+                Cluster {
+                    address: a,
+                    replicas: r,
+                    deadline_ms: d,
+                },
+            ) => {
+                if address != a {
+                    found.push("cluster: open on another address".to_owned());
+                }
+                differ(&mut found, "replicas", replicas.to_string(), r.to_string());
+                differ(
+                    &mut found,
+                    "deadline-ms",
+                    format!("{deadline_ms:?}"),
+                    format!("{d:?}"),
+                );
+            }
+            (Embedded { .. }, Cluster { .. }) => {
+                found.push("open as a directory, asked for a cluster".to_owned())
+            }
+            (Cluster { .. }, Embedded { .. }) => {
+                found.push("open on a cluster, asked for a directory".to_owned())
+            }
+        }
+        found
+    }
+
+    /// Whether every write to a store opened so waits for a disk's fsync.
+    fn syncs(&self) -> bool {
+        matches!(self, Settings::Embedded { sync: true, .. })
+    }
 }
 
 /// Why a store could not be used.
@@ -36,141 +161,121 @@ pub enum Unusable {
     NotOpen(PathBuf),
     /// Opening failed.
     Open(hbstore::Error),
+    /// A store of that name is open with other settings.
+    OtherSettings(PathBuf, Vec<String>),
 }
 
-type Registry = RwLock<HashMap<PathBuf, Arc<Shared>>>;
+type Names = RwLock<HashMap<PathBuf, Arc<Shared>>>;
 
-fn registry() -> &'static Registry {
-    static REGISTRY: LazyLock<Registry> = LazyLock::new(Registry::default);
-    &REGISTRY
+fn names() -> &'static Names {
+    static NAMES: LazyLock<Names> = LazyLock::new(Names::default);
+    &NAMES
 }
 
-/// The open store named `dir`.
+/// The lifecycle lock of `name`, held while it is opened or closed. The
+/// map of these locks only grows (one small entry per name ever opened).
+fn lifecycle(name: &Path) -> Arc<Mutex<()>> {
+    static LOCKS: LazyLock<Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> = LazyLock::new(Mutex::default);
+    let mut locks = LOCKS.lock().unwrap_or_else(PoisonError::into_inner);
+    locks.entry(name.to_path_buf()).or_default().clone()
+}
+
+fn hold(lock: &Mutex<()>) -> MutexGuard<'_, ()> {
+    lock.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The open store named `dir`. Waits for nothing but one map lookup.
 pub fn find(dir: &Path) -> Result<Arc<Shared>, Unusable> {
-    let open = registry().read().unwrap_or_else(PoisonError::into_inner);
+    let open = names().read().unwrap_or_else(PoisonError::into_inner);
     open.get(dir)
         .cloned()
         .ok_or_else(|| Unusable::NotOpen(dir.to_path_buf()))
 }
 
-/// Opens the store in `dir` with `options`, unless it is open already
-/// (then it stays as it is, whatever `options` say).
-pub fn open(dir: &Path, options: Options) -> Result<(), Unusable> {
-    open_with(dir, || {
+/// Opens the store in `dir` with `options`, unless it is open already with
+/// the same `settings` (with others: `OtherSettings`).
+pub fn open(dir: &Path, options: Options, settings: Settings) -> Result<(), Unusable> {
+    open_with(dir, settings, || {
         RocksStore::open(dir, options).map(AnyStore::Embedded)
     })
 }
 
 /// Opens the cluster store at `address` under `name`, unless a store of
-/// that name is open already.
+/// that name is open already with the same `settings`.
 pub fn open_cluster(
     name: &Path,
     address: &str,
     options: hbstore_cluster::Options,
+    settings: Settings,
 ) -> Result<(), Unusable> {
-    open_with(name, || {
+    open_with(name, settings, || {
         ClusterStore::open(address, options).map(AnyStore::Cluster)
     })
 }
 
 fn open_with(
     dir: &Path,
+    settings: Settings,
     opener: impl FnOnce() -> hbstore::Result<AnyStore>,
 ) -> Result<(), Unusable> {
-    let mut open = registry().write().unwrap_or_else(PoisonError::into_inner);
-    if open.contains_key(dir) {
-        return Ok(());
+    let lifecycle = lifecycle(dir);
+    let _opening = hold(&lifecycle);
+    if let Ok(open) = find(dir) {
+        let differences = open.opened_with.differences(&settings);
+        if differences.is_empty() {
+            return Ok(());
+        }
+        return Err(Unusable::OtherSettings(dir.to_path_buf(), differences));
     }
+    // The slow part, under this name's lifecycle lock only.
     let store = opener().map_err(Unusable::Open)?;
-    open.insert(
-        dir.to_path_buf(),
-        Arc::new(Shared {
-            dir: dir.to_path_buf(),
-            store: RwLock::new(Some(store)),
-        }),
-    );
+    let shared = Arc::new(Shared {
+        store,
+        opened_with: settings,
+    });
+    names()
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(dir.to_path_buf(), shared);
     Ok(())
 }
 
 /// Closes the store named `dir`, after the calls in flight on it; later
 /// calls find it closed. Returns once the database is closed.
 pub fn close(dir: &Path) {
-    let shared = registry()
+    let lifecycle = lifecycle(dir);
+    let _closing = hold(&lifecycle);
+    let removed = names()
         .write()
         .unwrap_or_else(PoisonError::into_inner)
         .remove(dir);
-    let Some(shared) = shared else {
+    let Some(mut shared) = removed else {
         return;
     };
-    let taken = shared
-        .store
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
-    if let Some(store) = taken {
-        let (done, closed) = mpsc::channel();
-        close_on_lifecycle_thread(store, done);
-        let _ = closed.recv();
+    // The calls in flight hold clones; each lets go when it returns.
+    loop {
+        match Arc::try_unwrap(shared) {
+            Ok(last) => {
+                drop(last);
+                return;
+            }
+            Err(still_used) => {
+                shared = still_used;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
     }
-}
-
-/// A store to close, and whom to tell when it is closed.
-type Closing = (AnyStore, Sender<()>);
-
-/// Closes a store on the lifecycle thread, one at a time, under the
-/// registry's lock (so that no open runs meanwhile).
-fn close_on_lifecycle_thread(store: AnyStore, done: Sender<()>) {
-    static LIFECYCLE: LazyLock<Mutex<Option<Sender<Closing>>>> = LazyLock::new(|| {
-        let (tx, rx) = mpsc::channel::<Closing>();
-        let started = std::thread::Builder::new()
-            .name("hbstore-lifecycle".to_owned())
-            .spawn(move || {
-                for (store, done) in rx {
-                    close_now(store);
-                    let _ = done.send(());
-                }
-            });
-        Mutex::new(started.ok().map(|_| tx))
-    });
-    let sender = LIFECYCLE.lock().unwrap_or_else(PoisonError::into_inner);
-    let unsent = match sender.as_ref() {
-        Some(tx) => tx.send((store, done)).err().map(|e| e.0),
-        None => Some((store, done)),
-    };
-    drop(sender);
-    // No lifecycle thread (it could not start): close here instead.
-    if let Some((store, done)) = unsent {
-        close_now(store);
-        let _ = done.send(());
-    }
-}
-
-fn close_now(store: AnyStore) {
-    let _no_open_meanwhile = registry().write().unwrap_or_else(PoisonError::into_inner);
-    drop(store);
 }
 
 impl Shared {
-    /// The open store, for the length of one call; `NotOpen` if it was
-    /// closed while this call looked it up.
-    pub fn store(&self) -> Result<StoreGuard<'_>, Unusable> {
-        let guard = self.store.read().unwrap_or_else(PoisonError::into_inner);
-        if guard.is_none() {
-            return Err(Unusable::NotOpen(self.dir.clone()));
-        }
-        Ok(StoreGuard(guard))
+    /// The open store.
+    pub fn store(&self) -> &AnyStore {
+        &self.store
     }
-}
 
-/// An open store, borrowed for one call.
-pub struct StoreGuard<'a>(RwLockReadGuard<'a, Option<AnyStore>>);
-
-impl std::ops::Deref for StoreGuard<'_> {
-    type Target = AnyStore;
-
-    fn deref(&self) -> &AnyStore {
-        self.0
-            .as_ref()
-            .expect("a StoreGuard is only made for an open store")
+    /// Whether a write must go to a dirty scheduler whatever it is: the
+    /// store fsyncs every write, or waits on the network.
+    pub fn writes_wait(&self) -> bool {
+        self.opened_with.syncs() || matches!(self.store, AnyStore::Cluster(_))
     }
 }

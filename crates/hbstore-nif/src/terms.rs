@@ -31,6 +31,7 @@ rustler::atoms! {
     group,
     link,
     cluster,
+    open_with_other_options,
 }
 
 /// A path: a binary (`<<"a/b">>`) or a list of binaries
@@ -64,6 +65,8 @@ pub enum Refusal<'a> {
     BadArg(&'static str),
     /// No store of that name is open.
     NotOpen(std::path::PathBuf),
+    /// A store of that name is open with other settings: each difference.
+    OtherSettings(std::path::PathBuf, Vec<String>),
     /// What the engine said.
     Store(Error),
 }
@@ -98,6 +101,10 @@ pub fn refusal<'a>(env: Env<'a>, refusal: Refusal<'a>) -> Term<'a> {
         Refusal::InvalidPath(term, why) => e((invalid_path(), term, text(env, why)).encode(env)),
         Refusal::BadArg(why) => e((badarg(), text(env, why)).encode(env)),
         Refusal::NotOpen(d) => e((not_open(), dir(env, &d)).encode(env)),
+        Refusal::OtherSettings(d, differences) => {
+            let differences: Vec<Term<'a>> = differences.iter().map(|t| text(env, t)).collect();
+            e((open_with_other_options(), dir(env, &d), differences).encode(env))
+        }
         Refusal::Store(err) => engine_error(env, err),
     }
 }

@@ -39,13 +39,13 @@ pub enum Error {
         path: String,
     },
 
-    /// `make_link` found an entry at `path` other than a link to the same
-    /// target.
+    /// `make_link` found a group at `path` (a link there is re-pointed and
+    /// a value replaced, but a group is never replaced).
     #[error("{path:?} already exists as {existing}")]
     AlreadyExists {
         /// The path of the new link.
         path: String,
-        /// What is there instead, in words (`a value`, `a link to \"x\"`).
+        /// What is there instead, in words (`a group`).
         existing: String,
     },
 
@@ -124,6 +124,17 @@ pub enum Error {
         operation: String,
     },
 
+    /// A call made with
+    /// [`RocksStore::without_waiting`](crate::RocksStore::without_waiting)
+    /// would have waited (for a lock another writer holds, for disk I/O,
+    /// for a RocksDB write stall, or to copy a large value). Nothing was
+    /// changed; make the same call where waiting is allowed.
+    #[error("{operation} would have waited, and was asked not to")]
+    WouldWait {
+        /// What hbstore was doing.
+        operation: String,
+    },
+
     /// An error from RocksDB itself, with what hbstore was doing. The
     /// source is boxed so that RocksDB's binding stays out of hbstore's API.
     #[error("RocksDB error while {context}: {source}")]
@@ -138,7 +149,9 @@ pub enum Error {
     /// An error from the engine a remote backend keeps its data in (the
     /// cluster backend's Redis Cluster: a node unreachable, a timeout, the
     /// cluster down, a reply it did not expect), with what hbstore was
-    /// doing. Nothing of the operation is assumed to have happened.
+    /// doing. Part of the operation may have happened: a step whose reply
+    /// was lost may have run (a batch that could not be undone says so in
+    /// its context).
     #[error("{context}: {source}")]
     Remote {
         /// What hbstore was doing, naming the path.
@@ -190,16 +203,29 @@ impl Error {
     pub(crate) fn rocks_lazy(
         context: impl FnOnce() -> String,
     ) -> impl FnOnce(rocksdb::Error) -> Self {
-        move |source| Error::RocksDb {
-            context: context(),
+        move |source| Error::from_rocks(context(), source)
+    }
+
+    pub(crate) fn rocks(context: &'static str) -> impl FnOnce(rocksdb::Error) -> Self {
+        move |source| Error::from_rocks(context.to_owned(), source)
+    }
+
+    /// RocksDB's error, or its refusal to wait when the call asked for
+    /// that (see `backend/rocks/nowait.rs`).
+    fn from_rocks(context: String, source: rocksdb::Error) -> Self {
+        if crate::backend::rocks::nowait::is_refusal(&source) {
+            return Error::WouldWait { operation: context };
+        }
+        Error::RocksDb {
+            context,
             source: source.into(),
         }
     }
 
-    pub(crate) fn rocks(context: &'static str) -> impl FnOnce(rocksdb::Error) -> Self {
-        move |source| Error::RocksDb {
-            context: context.to_owned(),
-            source: source.into(),
+    /// [`Error::WouldWait`] for `operation`.
+    pub(crate) fn would_wait(operation: impl Into<String>) -> Self {
+        Error::WouldWait {
+            operation: operation.into(),
         }
     }
 }

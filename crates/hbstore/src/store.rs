@@ -127,7 +127,8 @@ pub struct ChildRead {
 pub enum Op {
     /// `write(path, value)`.
     Write {
-        /// Where (resolved when applied).
+        /// Where (its parent resolved when applied, its last segment not
+        /// followed).
         path: StorePath,
         /// The bytes.
         value: Vec<u8>,
@@ -275,6 +276,14 @@ pub trait Store: Send + Sync {
         Scope::Local
     }
 
+    /// `read` of a value no larger than `max` bytes: `None` for a larger
+    /// one too, which a backend need not copy (a message read inlines its
+    /// small linked values and leaves the large ones to be read on their
+    /// own).
+    fn read_up_to_at(&self, path: &StorePath, max: usize) -> Result<Option<Vec<u8>>> {
+        Ok(self.read_at(path)?.filter(|bytes| bytes.len() <= max))
+    }
+
     /// `read`: the bytes if `resolve(path)` is a value; `None` if it is
     /// absent or a group.
     fn read(&self, path: impl IntoStorePath) -> Result<Option<Vec<u8>>>
@@ -284,9 +293,10 @@ pub trait Store: Send + Sync {
         self.read_at(&path.into_store_path()?)
     }
 
-    /// `write`: stores `value` at `resolve(path)`, creating missing
-    /// ancestors as groups. `IsGroup` if a group is there, `NotAGroup` if an
-    /// ancestor is a value.
+    /// `write`: stores `value` at `path`, its parent resolved and its last
+    /// segment not followed (a value or a link there is replaced), creating
+    /// missing ancestors as groups. `IsGroup` if a group is there,
+    /// `NotAGroup` if an ancestor is a value.
     fn write(&self, path: impl IntoStorePath, value: &[u8]) -> Result<()>
     where
         Self: Sized,
@@ -373,8 +383,10 @@ pub trait Store: Send + Sync {
         self.make_group_at(&path.into_store_path()?)
     }
 
-    /// `make_link`: a link at `new` pointing at `existing` (which need not
-    /// exist). Idempotent for the same target; `AlreadyExists` otherwise.
+    /// `make_link`: a link at `new` (its parent resolved, its last segment
+    /// not followed) pointing at `existing`, which need not exist. A link
+    /// there is re-pointed and a value replaced, atomically; a group there
+    /// is `AlreadyExists`.
     fn make_link(&self, existing: impl IntoStorePath, new: impl IntoStorePath) -> Result<()>
     where
         Self: Sized,

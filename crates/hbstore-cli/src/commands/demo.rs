@@ -67,6 +67,9 @@ pub fn run(store: &impl Store, location: &str) -> CliResult {
         "demo/newest",
         listed.join(", ")
     )?;
+    // The binary as it was run (`./dev demo` runs it from the target
+    // directory, not from the PATH), so that the commands work as printed.
+    let hbstore = invoked_as();
     writeln!(out, "\nNext, try:")?;
     for command in [
         "ls -l demo",
@@ -74,7 +77,35 @@ pub fn run(store: &impl Store, location: &str) -> CliResult {
         "get demo/latest/body",
         "check",
     ] {
-        writeln!(out, "  hbstore {location} {command}")?;
+        writeln!(out, "  {hbstore} {location} {command}")?;
+    }
+    if hbstore != "hbstore" {
+        writeln!(
+            out,
+            "(`cargo install --path crates/hbstore-cli` puts `hbstore` on your PATH)"
+        )?;
     }
     Ok(())
+}
+
+/// How to run this binary again from the current directory: `hbstore` when
+/// the PATH finds this very binary, else its path (relative when shorter).
+fn invoked_as() -> String {
+    let Ok(exe) = std::env::current_exe() else {
+        return "hbstore".to_owned();
+    };
+    let on_path = std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| {
+            std::fs::canonicalize(dir.join("hbstore")).ok() == std::fs::canonicalize(&exe).ok()
+        })
+    });
+    if on_path {
+        return "hbstore".to_owned();
+    }
+    let relative = std::env::current_dir().ok().and_then(|cwd| {
+        exe.strip_prefix(cwd)
+            .ok()
+            .map(|p| format!("./{}", p.display()))
+    });
+    relative.unwrap_or_else(|| exe.display().to_string())
 }

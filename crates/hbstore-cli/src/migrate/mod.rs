@@ -35,7 +35,7 @@ pub struct Summary {
     pub values: u64,
     /// Groups made (or found already there).
     pub groups: u64,
-    /// Links made (or found already there, to the same target).
+    /// Links made (re-pointed, or found already there to the same target).
     pub links: u64,
     /// Entries reported and not imported or exported, one line each.
     pub warnings: Vec<String>,

@@ -90,3 +90,25 @@ pub fn reset_empties_the_store(s: &impl Store) {
     assert_eq!(s.read("a").unwrap(), None);
     assert_eq!(s.list("").unwrap(), names(&[]));
 }
+
+/// A conformance case. HyperBEAM's location cache links a scheduler's
+/// latest location again whenever it moves (`ok = hb_store:link(...)`).
+pub fn a_link_made_again_points_at_the_new_target(s: &impl Store) {
+    s.write("location/v1", b"node-a").unwrap();
+    s.write("location/v2", b"node-b").unwrap();
+    s.make_link("location/v1", "scheduler/latest").unwrap();
+    s.make_link("location/v2", "scheduler/latest").unwrap();
+    assert_eq!(s.read("scheduler/latest").unwrap(), bytes("node-b"));
+}
+
+/// A conformance case. In HyperBEAM's content-addressed area many messages
+/// link to one `data/<hash>`: a write at one message's field must not
+/// change what the others read.
+pub fn a_write_over_a_link_leaves_the_shared_value(s: &impl Store) {
+    s.write("data/hash", b"shared").unwrap();
+    s.make_link("data/hash", "msg1/body").unwrap();
+    s.make_link("data/hash", "msg2/body").unwrap();
+    s.write("msg1/body", b"changed").unwrap();
+    assert_eq!(s.read("msg2/body").unwrap(), bytes("shared"));
+    assert_eq!(s.read("msg1/body").unwrap(), bytes("changed"));
+}

@@ -56,7 +56,9 @@ macro_rules! conformance_suite {
                 make_link_to_a_missing_target_is_allowed,
                 make_link_with_the_same_path_on_both_sides_stores_nothing,
                 make_link_again_to_the_same_target_succeeds,
-                make_link_over_anything_else_is_already_exists_and_changes_nothing,
+                make_link_over_a_group_is_already_exists_and_changes_nothing,
+                make_link_over_a_link_re_points_it,
+                make_link_over_a_value_replaces_it,
                 make_link_creates_the_parent_groups,
                 make_link_resolves_the_parent_but_not_the_final_segment,
                 make_link_under_a_value_is_not_a_group,
@@ -68,8 +70,10 @@ macro_rules! conformance_suite {
                 link_loops_fail_with_link_loop_and_never_hang,
                 forty_hops_resolve_and_forty_one_do_not,
                 write_through_a_link_to_a_group_lands_in_the_group,
-                write_through_a_link_to_a_value_replaces_the_target,
-                write_through_a_dangling_link_creates_the_target,
+                write_over_a_link_to_a_value_replaces_the_link_not_the_target,
+                write_over_a_dangling_link_replaces_the_link,
+                write_over_a_link_to_a_group_replaces_the_link,
+                a_batch_can_re_point_and_replace_links,
                 type_and_list_follow_links,
                 delete_removes_a_value_and_says_so,
                 delete_of_a_missing_path_removes_nothing,
@@ -108,6 +112,8 @@ macro_rules! conformance_suite {
                 match_with_no_pair_matches_nothing,
                 match_with_a_pair_nobody_has_matches_nothing,
                 match_follows_relinking,
+                match_follows_a_re_pointed_link,
+                match_forgets_a_link_replaced_by_a_value,
                 match_forgets_deleted_messages,
                 match_forgets_everything_after_reset,
                 match_sees_links_made_in_batches_and_through_links,
@@ -130,7 +136,9 @@ macro_rules! conformance_suite {
                 make_group_on_a_non_empty_group_keeps_it,
                 type_through_links_is_the_target_type,
                 resolve_of_a_path_written_under_a_link_is_physical,
-                reset_empties_the_store
+                reset_empties_the_store,
+                a_link_made_again_points_at_the_new_target,
+                a_write_over_a_link_leaves_the_shared_value
             ]
         );
     };

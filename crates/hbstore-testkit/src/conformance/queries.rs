@@ -419,3 +419,33 @@ pub fn match_keys_must_be_one_segment(s: &impl Store) {
         Error::InvalidPath { .. }
     ));
 }
+
+/// A conformance case.
+pub fn match_follows_a_re_pointed_link(s: &impl Store) {
+    message(s, "m1", &[("process", "p1")]);
+    message(s, "m2", &[("process", "p1")]);
+    s.make_link("data/p2", "m1/process").unwrap();
+    assert_eq!(found(s, &[("process", "data/p1")]), ["m2"]);
+    assert_eq!(found(s, &[("process", "data/p2")]), ["m1"]);
+    // Re-pointed in a batch, twice, ending on the first target.
+    let mut batch = Batch::new();
+    batch
+        .make_link("data/p3", "m2/process")
+        .unwrap()
+        .make_link("data/p1", "m1/process")
+        .unwrap();
+    s.apply(&batch).unwrap();
+    assert_eq!(found(s, &[("process", "data/p1")]), ["m1"]);
+    assert_eq!(found(s, &[("process", "data/p2")]), Vec::<String>::new());
+    assert_eq!(found(s, &[("process", "data/p3")]), ["m2"]);
+}
+
+/// A conformance case.
+pub fn match_forgets_a_link_replaced_by_a_value(s: &impl Store) {
+    message(s, "m1", &[("process", "p1"), ("slot", "s1")]);
+    s.write("m1/process", b"inline now").unwrap();
+    assert_eq!(found(s, &[("process", "data/p1")]), Vec::<String>::new());
+    assert_eq!(found(s, &[("slot", "data/s1")]), ["m1"]);
+    s.make_link("data/p1", "m1/process").unwrap();
+    assert_eq!(found(s, &[("process", "data/p1")]), ["m1"]);
+}

@@ -104,6 +104,17 @@ fn resolve_path(map: &Map, path: &StorePath) -> Result<String> {
     resolve(map, path, path.as_str(), &mut 0)
 }
 
+/// Where `path` itself is stored: its parent resolved, its last segment
+/// not followed (where `write` and `make_link` put their entry).
+fn locate(map: &Map, path: &StorePath) -> Result<String> {
+    let (Some(parent), Some(name)) = (path.parent(), path.name()) else {
+        return Ok(String::new());
+    };
+    let at = join_str(&resolve(map, path, parent.as_str(), &mut 0)?, name);
+    check_resolved_len(path, &at)?;
+    Ok(at)
+}
+
 fn is_group(map: &Map, path: &str) -> bool {
     path.is_empty() || matches!(map.get(path), Some(Node::Group))
 }
@@ -152,14 +163,6 @@ fn missing_ancestors(map: &Map, origin: &StorePath, path: &str) -> Result<Vec<Ch
     Ok(changes)
 }
 
-fn describe(node: &Node) -> String {
-    match node {
-        Node::Value(_) => "a value".to_owned(),
-        Node::Group => "a group".to_owned(),
-        Node::Link(t) => format!("a link to {t:?}"),
-    }
-}
-
 /// The changes one operation makes, and whether it removed something.
 fn plan(map: &Map, op: OpRef<'_>) -> Result<(Vec<Change>, bool)> {
     match op {
@@ -167,15 +170,14 @@ fn plan(map: &Map, op: OpRef<'_>) -> Result<(Vec<Change>, bool)> {
             if path.is_root() {
                 return Err(Error::root("written"));
             }
-            let target = resolve_path(map, path)?;
-            check_resolved_len(path, &target)?;
-            if is_group(map, &target) {
+            let at = locate(map, path)?;
+            if is_group(map, &at) {
                 return Err(Error::IsGroup {
                     path: path.to_string(),
                 });
             }
-            let mut changes = missing_ancestors(map, path, &target)?;
-            changes.push((target, Some(Node::Value(value.to_vec()))));
+            let mut changes = missing_ancestors(map, path, &at)?;
+            changes.push((at, Some(Node::Value(value.to_vec()))));
             Ok((changes, false))
         }
         OpRef::MakeGroup(path) => {
@@ -198,23 +200,21 @@ fn plan(map: &Map, op: OpRef<'_>) -> Result<(Vec<Change>, bool)> {
             if existing == new {
                 return Ok((Vec::new(), false));
             }
-            let (Some(parent), Some(name)) = (new.parent(), new.name()) else {
+            if new.is_root() {
                 return Err(Error::root("a link"));
-            };
-            let parent = resolve_path(map, &parent)?;
-            let at = join_str(&parent, name);
-            check_resolved_len(new, &at)?;
-            let mut changes = missing_ancestors(map, new, &at)?;
+            }
+            let at = locate(map, new)?;
             match map.get(&at) {
-                None => {
+                Some(Node::Link(t)) if t == existing.as_str() => Ok((Vec::new(), false)),
+                Some(Node::Group) => Err(Error::AlreadyExists {
+                    path: new.to_string(),
+                    existing: "a group".to_owned(),
+                }),
+                None | Some(Node::Value(_) | Node::Link(_)) => {
+                    let mut changes = missing_ancestors(map, new, &at)?;
                     changes.push((at, Some(Node::Link(existing.to_string()))));
                     Ok((changes, false))
                 }
-                Some(Node::Link(t)) if t == existing.as_str() => Ok((Vec::new(), false)),
-                Some(node) => Err(Error::AlreadyExists {
-                    path: new.to_string(),
-                    existing: describe(node),
-                }),
             }
         }
         OpRef::Delete(path, recursive) => {

@@ -1,12 +1,21 @@
-//! `RocksStore::gc`: which values it removes, which it keeps, and that a
-//! value linked while the sweep runs survives it.
+//! `RocksStore::gc`: which values it removes, which it keeps, that a value
+//! linked while the sweep runs survives it, and that a value written and
+//! linked afterwards (HyperBEAM's order) survives a sweep in between.
+//! Stores whose values must be collectable at once are opened without a
+//! grace period.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use hbstore::{Batch, Error, GcReport, Options, RocksStore, Store};
 
 use crate::common::{bytes, fails, TempRocks};
+
+/// A store whose unreached values `gc` removes at once.
+fn without_grace() -> TempRocks {
+    TempRocks::with_options(Options::default().gc_grace(Duration::ZERO))
+}
 
 /// A message the HyperBEAM way: fields linked to content-addressed values.
 fn message(store: &RocksStore, id: &str, fields: &[(&str, &str)]) {
@@ -23,7 +32,7 @@ fn message(store: &RocksStore, id: &str, fields: &[(&str, &str)]) {
 
 #[test]
 fn removes_what_no_link_reaches_and_keeps_the_rest() {
-    let t = TempRocks::new();
+    let t = without_grace();
     let s = &t.store;
     message(s, "m1", &[("a", "h1"), ("b", "h2")]);
     message(s, "m2", &[("a", "h2"), ("b", "h3")]);
@@ -75,7 +84,7 @@ fn removes_what_no_link_reaches_and_keeps_the_rest() {
 
 #[test]
 fn refuses_the_root_a_missing_prefix_is_empty_and_read_only_may_only_count() {
-    let t = TempRocks::new();
+    let t = without_grace();
     t.store.write("data/v", b"1").unwrap();
     assert!(matches!(
         fails(t.store.gc("", false, &mut |_| {})),
@@ -105,7 +114,7 @@ fn refuses_the_root_a_missing_prefix_is_empty_and_read_only_may_only_count() {
 #[test]
 fn a_value_linked_while_the_sweep_runs_survives_it() {
     const VALUES: usize = 20_000;
-    let t = TempRocks::new();
+    let t = without_grace();
     let s = &t.store;
     for chunk in (0..VALUES).collect::<Vec<_>>().chunks(1_000) {
         let mut batch = Batch::new();
@@ -156,4 +165,70 @@ fn a_value_linked_while_the_sweep_runs_survives_it() {
         }
     );
     assert!(s.check(|_| {}).unwrap().is_sound());
+}
+
+#[test]
+fn a_value_written_then_linked_survives_a_sweep_in_between() {
+    let t = TempRocks::new();
+    let s = &t.store;
+    // HyperBEAM's cache: the value first, then (a moment later) the link.
+    s.write("data/hash", b"body").unwrap();
+    let report = s.gc("data", false, &mut |_| {}).unwrap();
+    assert_eq!(report.removed, 0, "written within the grace period");
+    s.make_link("data/hash", "msg/body").unwrap();
+    assert_eq!(s.read("msg/body").unwrap(), bytes("body"));
+    // The same with no grace period: the sweep takes it, as it takes any
+    // value no link reaches.
+    let bare = without_grace();
+    bare.write("data/hash", b"body").unwrap();
+    assert_eq!(bare.gc("data", false, &mut |_| {}).unwrap().removed, 1);
+}
+
+#[test]
+fn values_written_then_linked_while_sweeps_run_all_survive() {
+    const MESSAGES: usize = 3_000;
+    let t = TempRocks::new();
+    let s = &t.store;
+    let dir = t.db_path();
+    let written = AtomicUsize::new(0);
+    let writing = AtomicBool::new(true);
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            for i in 0..MESSAGES {
+                let data = format!("data/h{i}");
+                s.write(data.as_str(), b"payload").unwrap();
+                if i % 50 == 0 {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                s.make_link(data.as_str(), format!("m{i}/body")).unwrap();
+                written.store(i + 1, Ordering::Release);
+            }
+            writing.store(false, Ordering::Release);
+        });
+        let mut sweeps = 0;
+        while writing.load(Ordering::Acquire) || sweeps < 3 {
+            s.gc("data", false, &mut |_| {}).unwrap();
+            sweeps += 1;
+        }
+        writer.join().expect("the writer does not panic");
+    });
+    assert_eq!(written.load(Ordering::Acquire), MESSAGES);
+    for i in 0..MESSAGES {
+        assert_eq!(
+            s.read(format!("m{i}/body")).unwrap(),
+            bytes("payload"),
+            "m{i}/body lost its value to a sweep (dir {dir:?})"
+        );
+    }
+    assert!(s.check(|_| {}).unwrap().is_sound());
+}
+
+#[test]
+fn a_link_to_the_root_reaches_every_value() {
+    let t = without_grace();
+    let s = &t.store;
+    s.write("data/a", b"1").unwrap();
+    s.make_link("", "everything").unwrap();
+    assert_eq!(s.gc("data", false, &mut |_| {}).unwrap().removed, 0);
+    assert_eq!(s.read("everything/data/a").unwrap(), bytes("1"));
 }

@@ -13,6 +13,7 @@ mod fuzz_corpus;
 mod gc;
 mod hostile;
 mod model;
+mod nowait;
 mod persistence;
 mod scale;
 

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use rocksdb::{IteratorMode, WriteBatch, DB};
 
-use super::reader::ReadView;
+use super::reader::{self, ReadView};
 use super::RocksStore;
 use crate::error::{Error, Result};
 
@@ -57,7 +57,7 @@ impl RocksStore {
         .map_err(Error::rocks_lazy(|| {
             format!("creating the backup at {dest:?}")
         }))?;
-        let view = ReadView::snapshot(&self.db, false);
+        let view = ReadView::snapshot(&self.db, reader::NOTHING);
         let mut batch = WriteBatch::default();
         let mut records = 0u64;
         for item in view.iterator(IteratorMode::Start) {

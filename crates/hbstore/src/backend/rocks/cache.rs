@@ -11,10 +11,12 @@
 //!
 //! Both are filled only by writers, for paths they hold a lock on (a group
 //! or link they created or read under that lock), and emptied of a path
-//! before the transaction that removes it commits, by the writer holding
-//! that path exclusively. Links and groups change in no other way (a write
-//! or a link is refused where one stands). So a writer holding a lock sees a
-//! cache that agrees with the database; a reader uses the link cache only on
+//! before the transaction that removes, replaces or re-points it commits,
+//! by the writer holding that path exclusively (a group is never replaced:
+//! a write or a link is refused where one stands; a link may be re-pointed
+//! or replaced by a value, and its new target is cached only once the
+//! change has landed). So a writer holding a lock sees a cache that agrees
+//! with the database; a reader uses the link cache only on
 //! the live database and checks afterwards that no write landed meanwhile
 //! (`reader.rs`), which covers a removal racing with its lookup.
 //!
@@ -31,7 +33,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::fresh::{Creations, FreshGroups};
 use super::hash::{fnv, spread, FnvBuild, FNV_OFFSET};
+use super::recent::RecentWrites;
 use crate::sync;
+use std::time::Duration;
 
 const SHARDS: usize = 64;
 
@@ -281,18 +285,21 @@ pub(crate) struct Caches {
     /// The groups this handle created, with their children (`fresh.rs`).
     pub(crate) fresh: FreshGroups,
     pub(crate) creations: Creations,
+    /// The values written lately, which `gc` leaves alone (`recent.rs`).
+    pub(crate) recent: RecentWrites,
 }
 
 /// The share of the group cache's bytes that goes to fresh groups.
 const FRESH_SHARE: usize = 4;
 
 impl Caches {
-    pub(crate) fn new(group_bytes: usize, link_bytes: usize) -> Self {
+    pub(crate) fn new(group_bytes: usize, link_bytes: usize, gc_grace: Duration) -> Self {
         Caches {
             groups: GroupCache::new(group_bytes - group_bytes / FRESH_SHARE),
             fresh: FreshGroups::new(group_bytes / FRESH_SHARE),
             creations: Creations::default(),
             links: Links::new(link_bytes),
+            recent: RecentWrites::new(gc_grace),
         }
     }
 

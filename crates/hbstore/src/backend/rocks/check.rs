@@ -5,7 +5,7 @@
 
 use rocksdb::{IteratorMode, DB};
 
-use super::reader::ReadView;
+use super::reader::{self, ReadView};
 use super::resolve::{resolve, Lookup, Probe};
 use crate::codec::{self, Entry};
 use crate::error::{Error, Result};
@@ -53,7 +53,7 @@ const PROGRESS_EVERY: u64 = 10_000;
 
 pub(crate) fn check(db: &DB, mut progress: impl FnMut(u64)) -> Result<CheckReport> {
     let mut report = CheckReport::default();
-    let mut view = ReadView::snapshot(db, false);
+    let mut view = ReadView::snapshot(db, reader::NOTHING);
     let mut links = Vec::new();
     // Children of one parent are adjacent in key order, so remembering the
     // last parent checked costs one read per group, not per entry.

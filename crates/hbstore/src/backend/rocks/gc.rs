@@ -17,6 +17,13 @@
 //! is seen, and one committed after finds the value gone, as it would
 //! after any deletion. So no value a committed link targets is ever
 //! removed.
+//!
+//! Nor is a value written lately, linked or not (`recent.rs`): a writer
+//! that puts a value and links to it afterwards (HyperBEAM's order) finds
+//! it still there, however a sweep falls between the two, as long as it
+//! links within the grace period ([`Options::gc_grace`]).
+//!
+//! [`Options::gc_grace`]: super::Options::gc_grace
 
 use std::collections::HashMap;
 
@@ -30,8 +37,8 @@ use crate::error::{Error, Result};
 use crate::path::{prefixes, StorePath};
 
 /// Candidates removed per batch (each batch holds every writer off while
-/// it re-checks and removes them).
-const BATCH: usize = 1_000;
+/// it re-checks and removes them: a few hundred look-ups at most).
+const BATCH: usize = 256;
 
 /// What [`RocksStore::gc`] found and removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,13 +65,15 @@ fn is_targeted(db: &DB, target: &str) -> Result<bool> {
 }
 
 /// Whether a link reaches the value at `path`: one targets the path or one
-/// of its ancestors. `ancestors` remembers the answers for groups, which
-/// many values share.
+/// of its ancestors, the root among them (a link to the root reaches every
+/// value). `ancestors` remembers the answers for groups, which many values
+/// share.
 fn is_reached(db: &DB, path: &str, ancestors: &mut HashMap<String, bool>) -> Result<bool> {
     if is_targeted(db, path)? {
         return Ok(true);
     }
-    for ancestor in prefixes(path).filter(|a| a.len() < path.len()) {
+    let root = std::iter::once("");
+    for ancestor in root.chain(prefixes(path).filter(|a| a.len() < path.len())) {
         let reached = match ancestors.get(ancestor) {
             Some(&known) => known,
             None => {
@@ -118,7 +127,9 @@ impl RocksStore {
                 let path = codec::decode_key(key)?;
                 if let Entry::Value(value) = codec::decode_entry(path, bytes)? {
                     report.examined += 1;
-                    if !is_reached(&self.db, path, &mut ancestors)? {
+                    if !self.caches.recent.is_recent(path)
+                        && !is_reached(&self.db, path, &mut ancestors)?
+                    {
                         candidates.push((path.to_owned(), value.len() as u64));
                     }
                 }
@@ -170,7 +181,7 @@ impl RocksStore {
         let mut removed = 0;
         let mut bytes = 0;
         for (path, _) in candidates.drain(..) {
-            if is_reached(&self.db, &path, &mut ancestors)? {
+            if self.caches.recent.is_recent(&path) || is_reached(&self.db, &path, &mut ancestors)? {
                 continue;
             }
             let key = codec::entry_key(&path);

@@ -131,6 +131,25 @@ impl LockTable {
         }
     }
 
+    /// The stripes of a finished plan if every one is free now; `None`
+    /// (holding nothing) if any is held against it.
+    pub(crate) fn try_lock(&self, plan: &LockPlan) -> Option<Held<'_>> {
+        let gate = Guard::Shared(sync::try_read(&self.gate)?);
+        let mut stripes = SmallVec::new();
+        for &(stripe, exclusive) in &plan.stripes {
+            let lock = &self.stripes[stripe as usize];
+            stripes.push(if exclusive {
+                Guard::Exclusive(sync::try_write(lock)?)
+            } else {
+                Guard::Shared(sync::try_read(lock)?)
+            });
+        }
+        Some(Held {
+            _stripes: stripes,
+            _gate: gate,
+        })
+    }
+
     /// Waits for every other writer to finish and keeps them out.
     pub(crate) fn lock_all(&self) -> Held<'_> {
         Held {

@@ -17,9 +17,11 @@ mod gc;
 mod hash;
 mod locks;
 mod matching;
+pub(crate) mod nowait;
 mod open;
 mod options;
 mod reader;
+mod recent;
 mod resolve;
 mod scan;
 mod small_map;
@@ -57,6 +59,9 @@ pub struct RocksStore {
     dir: PathBuf,
     options: Options,
     write_options: WriteOptions,
+    /// The same, failing instead of waiting out a write stall (for
+    /// [`RocksStore::without_waiting`]).
+    write_options_no_wait: WriteOptions,
     locks: LockTable,
     caches: Caches,
 }
@@ -95,7 +100,16 @@ impl RocksStore {
         Ok(RocksStore {
             db,
             write_options: options.write_options(),
-            caches: Caches::new(options.group_cache_bytes, options.link_cache_bytes),
+            write_options_no_wait: {
+                let mut no_wait = options.write_options();
+                no_wait.set_no_slowdown(true);
+                no_wait
+            },
+            caches: Caches::new(
+                options.group_cache_bytes,
+                options.link_cache_bytes,
+                options.gc_grace,
+            ),
             locks: LockTable::new(),
             options,
             dir,
@@ -147,25 +161,56 @@ impl RocksStore {
         }
         plan.exclusive(path.as_str());
         let mut plan = plan.finish();
+        let refusing = nowait::refusing();
+        let write_options = if refusing {
+            &self.write_options_no_wait
+        } else {
+            &self.write_options
+        };
         for _ in 0..OPTIMISTIC_ATTEMPTS {
-            let held = self.locks.lock(&plan);
+            let held = if refusing {
+                self.locks
+                    .try_lock(&plan)
+                    .ok_or_else(|| Error::would_wait(format!("{operation} {path}")))?
+            } else {
+                self.locks.lock(&plan)
+            };
             let mut txn = Txn::new(&self.db, &self.caches);
             let result = op(&mut txn);
             let needed = std::mem::take(&mut txn.needs).finish();
             if plan.covers(&needed) {
                 let answer = result?;
-                txn.commit(&self.write_options)?;
+                txn.commit(write_options)?;
                 drop(held);
                 return Ok(answer);
             }
             drop(held);
             plan = needed;
         }
+        if refusing {
+            return Err(Error::would_wait(format!("{operation} {path}")));
+        }
         let _alone = self.locks.lock_all();
         let mut txn = Txn::new(&self.db, &self.caches);
         let answer = op(&mut txn)?;
-        txn.commit(&self.write_options)?;
+        txn.commit(write_options)?;
         Ok(answer)
+    }
+
+    /// Runs `call` on this store so that it never waits: a lock another
+    /// writer holds, a read that would go to disk, a RocksDB write stall or
+    /// a value over 64 KiB to copy make it fail with
+    /// [`Error::WouldWait`], having changed nothing, instead. For callers
+    /// that must return in bounded time (an Erlang NIF on a normal
+    /// scheduler), which then make the same call where waiting is allowed.
+    /// Batches and `reset` are refused at once (they wait for every other
+    /// writer), as are scans other than a group's listing and reading.
+    pub fn without_waiting<T, E>(
+        &self,
+        call: impl FnOnce(&Self) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let _refusing = nowait::Refusing::begin();
+        call(self)
     }
 
     /// Compacts the whole database: every file is rewritten once, so the
@@ -251,6 +296,10 @@ impl Store for RocksStore {
         reader::read(&self.db, &self.caches.links, path)
     }
 
+    fn read_up_to_at(&self, path: &StorePath, max: usize) -> Result<Option<Vec<u8>>> {
+        reader::read_up_to(&self.db, &self.caches.links, path, max)
+    }
+
     fn type_at(&self, path: &StorePath) -> Result<Option<EntryType>> {
         reader::type_of(&self.db, &self.caches.links, path)
     }
@@ -293,6 +342,9 @@ impl Store for RocksStore {
 
     fn apply(&self, batch: &Batch) -> Result<()> {
         self.writable("apply a batch")?;
+        if nowait::refusing() {
+            return Err(Error::would_wait("a batch"));
+        }
         let _alone = self.locks.lock_all();
         let mut txn = Txn::new(&self.db, &self.caches);
         for op in batch.ops() {
@@ -310,6 +362,9 @@ impl Store for RocksStore {
 
     fn reset(&self) -> Result<()> {
         self.writable("reset")?;
+        if nowait::refusing() {
+            return Err(Error::would_wait("reset"));
+        }
         let _alone = self.locks.lock_all();
         // The caches must never name an entry the database no longer has,
         // so they are emptied before the removal lands (see cache.rs).

@@ -93,7 +93,11 @@ pub struct Options {
     pub(crate) bloom_bits_per_key: Option<f64>,
     pub(crate) group_cache_bytes: usize,
     pub(crate) link_cache_bytes: usize,
+    pub(crate) gc_grace: std::time::Duration,
 }
+
+/// How long `gc` leaves a value alone after it was written.
+const GC_GRACE: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl Default for Options {
     fn default() -> Self {
@@ -106,6 +110,7 @@ impl Default for Options {
             bloom_bits_per_key: Some(10.0),
             group_cache_bytes: 16 << 20,
             link_cache_bytes: 16 << 20,
+            gc_grace: GC_GRACE,
         }
     }
 }
@@ -169,6 +174,17 @@ impl Options {
     /// 16 MiB).
     pub fn link_cache_bytes(mut self, bytes: usize) -> Self {
         self.link_cache_bytes = bytes;
+        self
+    }
+
+    /// How long [`RocksStore::gc`](super::RocksStore::gc) leaves alone a
+    /// value this handle wrote, even when no link reaches it (default: 5
+    /// minutes). HyperBEAM writes a value before the links to it, so a
+    /// sweep between the two would otherwise remove it; the grace period
+    /// must be longer than a writer ever takes from one to the other. Zero
+    /// turns it off (for a store that no one else writes to while gc runs).
+    pub fn gc_grace(mut self, grace: std::time::Duration) -> Self {
+        self.gc_grace = grace;
         self
     }
 

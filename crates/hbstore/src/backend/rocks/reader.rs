@@ -13,12 +13,18 @@
 use rocksdb::{DBPinnableSlice, DBRawIterator, Snapshot, DB};
 
 use super::cache::Links;
+use super::nowait;
 use super::resolve::{resolve, Lookup, Probe};
 use super::scan;
 use crate::codec::{self, Entry};
 use crate::error::{Error, Result};
 use crate::path::{StorePath, MAX_PATH_BYTES};
 use crate::store::{Child, ChildKind, ChildRead, Direction, EntryRead, EntryType, Page};
+
+/// The largest value a read keeps the bytes of.
+type Keep = Option<usize>;
+/// Keep no value's bytes.
+pub(crate) const NOTHING: Keep = None;
 
 /// The entries one read looks at: the live database (checked afterwards)
 /// or a snapshot.
@@ -34,17 +40,26 @@ pub(crate) struct ReadView<'a> {
     /// The bytes of the last value probed, when asked for: resolution ends
     /// at the first value it meets, so at a value it is the target's.
     last_value: Option<Vec<u8>>,
-    keep_values: bool,
+    /// Values of at most this many bytes are kept in `last_value`; larger
+    /// ones are not copied at all.
+    keep_up_to: Keep,
     key: codec::EntryKey,
 }
 
 /// The bytes under `key` in a view: the snapshot's when there is one, else
-/// the live database's.
+/// the live database's (from memory only, in a call that must not wait).
 fn get<'v>(
     db: &'v DB,
     snapshot: Option<&'v Snapshot<'v>>,
     key: &[u8],
 ) -> Result<Option<DBPinnableSlice<'v>>, rocksdb::Error> {
+    if nowait::refusing() {
+        let options = nowait::read_options();
+        return match snapshot {
+            Some(s) => s.get_pinned_opt(key, options),
+            None => db.get_pinned_opt(key, &options),
+        };
+    }
     match snapshot {
         Some(s) => s.get_pinned(key),
         None => db.get_pinned(key),
@@ -70,7 +85,10 @@ impl Lookup for ReadView<'_> {
             None => Probe::Absent,
             Some(bytes) => match codec::decode_entry(path, &bytes)? {
                 Entry::Value(v) => {
-                    if self.keep_values {
+                    if self.keep_up_to.is_some_and(|max| v.len() <= max) {
+                        if v.len() > nowait::VALUE_BYTES && nowait::refusing() {
+                            return Err(Error::would_wait(format!("reading {path:?}")));
+                        }
                         self.last_value = Some(v.to_vec());
                     }
                     Probe::Value
@@ -84,19 +102,19 @@ impl Lookup for ReadView<'_> {
 }
 
 impl<'a> ReadView<'a> {
-    fn live(db: &'a DB, links: &'a Links, keep_values: bool) -> Self {
-        Self::new(db, Some(links), None, keep_values)
+    fn live(db: &'a DB, links: &'a Links, keep_up_to: Keep) -> Self {
+        Self::new(db, Some(links), None, keep_up_to)
     }
 
-    pub(crate) fn snapshot(db: &'a DB, keep_values: bool) -> Self {
-        Self::new(db, None, Some(db.snapshot()), keep_values)
+    pub(crate) fn snapshot(db: &'a DB, keep_up_to: Keep) -> Self {
+        Self::new(db, None, Some(db.snapshot()), keep_up_to)
     }
 
     fn new(
         db: &'a DB,
         links: Option<&'a Links>,
         snapshot: Option<Snapshot<'a>>,
-        keep_values: bool,
+        keep_up_to: Keep,
     ) -> Self {
         ReadView {
             db,
@@ -105,7 +123,7 @@ impl<'a> ReadView<'a> {
             snapshot,
             reads: 0,
             last_value: None,
-            keep_values,
+            keep_up_to,
             key: codec::EntryKey::new(),
         }
     }
@@ -130,15 +148,15 @@ impl<'a> ReadView<'a> {
     fn answer<T>(
         db: &'a DB,
         links: &'a Links,
-        keep_values: bool,
+        keep_up_to: Keep,
         read: impl Fn(&mut ReadView<'a>) -> Result<T>,
     ) -> Result<T> {
-        let mut live = ReadView::live(db, links, keep_values);
+        let mut live = ReadView::live(db, links, keep_up_to);
         let answer = read(&mut live);
         if live.consistent() {
             return answer;
         }
-        read(&mut ReadView::snapshot(db, keep_values))
+        read(&mut ReadView::snapshot(db, keep_up_to))
     }
 
     /// Every key of the database, as of the snapshot.
@@ -154,7 +172,23 @@ impl<'a> ReadView<'a> {
 }
 
 pub(crate) fn read(db: &DB, links: &Links, path: &StorePath) -> Result<Option<Vec<u8>>> {
-    ReadView::answer(db, links, true, |view| {
+    ReadView::answer(db, links, Some(usize::MAX), |view| {
+        Ok(match resolve(view, path.as_str())? {
+            (_, Probe::Value) => view.last_value.take(),
+            _ => None,
+        })
+    })
+}
+
+/// `read`, for a value of at most `max` bytes: a larger one is not copied,
+/// and answers nothing.
+pub(crate) fn read_up_to(
+    db: &DB,
+    links: &Links,
+    path: &StorePath,
+    max: usize,
+) -> Result<Option<Vec<u8>>> {
+    ReadView::answer(db, links, Some(max), |view| {
         Ok(match resolve(view, path.as_str())? {
             (_, Probe::Value) => view.last_value.take(),
             _ => None,
@@ -163,7 +197,7 @@ pub(crate) fn read(db: &DB, links: &Links, path: &StorePath) -> Result<Option<Ve
 }
 
 pub(crate) fn type_of(db: &DB, links: &Links, path: &StorePath) -> Result<Option<EntryType>> {
-    ReadView::answer(db, links, false, |view| {
+    ReadView::answer(db, links, NOTHING, |view| {
         Ok(match resolve(view, path.as_str())?.1 {
             Probe::Value => Some(EntryType::Simple),
             Probe::Group => Some(EntryType::Composite),
@@ -173,7 +207,7 @@ pub(crate) fn type_of(db: &DB, links: &Links, path: &StorePath) -> Result<Option
 }
 
 pub(crate) fn resolve_path(db: &DB, links: &Links, path: &StorePath) -> Result<StorePath> {
-    ReadView::answer(db, links, false, |view| {
+    ReadView::answer(db, links, NOTHING, |view| {
         let (target, _) = resolve(view, path.as_str())?;
         Ok(StorePath::from_canonical(target.into_owned()))
     })
@@ -205,7 +239,7 @@ pub(crate) fn list(
     }
     if descending {
         drop(iter);
-        return ReadView::answer(db, links, false, |view| list_resolved(view, path, page));
+        return ReadView::answer(db, links, NOTHING, |view| list_resolved(view, path, page));
     }
     // The same iterator (the same view) reads the group's own key: the
     // iterator is bounded above only, and a path's key sorts before its
@@ -230,7 +264,7 @@ pub(crate) fn list(
             iter.status()
                 .map_err(Error::rocks_lazy(|| format!("listing {path}")))?;
             drop(iter);
-            ReadView::answer(db, links, false, |view| list_resolved(view, path, page))
+            ReadView::answer(db, links, NOTHING, |view| list_resolved(view, path, page))
         }
     }
 }
@@ -268,7 +302,7 @@ pub(crate) fn read_entry(
     path: &StorePath,
     inline_up_to: usize,
 ) -> Result<Option<EntryRead>> {
-    ReadView::answer(db, links, true, |view| {
+    ReadView::answer(db, links, Some(usize::MAX), |view| {
         let (target, at) = resolve(view, path.as_str())?;
         match at {
             Probe::Value => Ok(view.last_value.take().map(EntryRead::Value)),

@@ -44,7 +44,27 @@ pub(crate) trait Lookup {
 /// every caller a second read of it.
 pub(crate) fn resolve<'p, L: Lookup>(look: &mut L, path: &'p str) -> Result<(Cow<'p, str>, Probe)> {
     let mut hops = 0;
-    resolve_from(look, path, path, &mut hops)
+    resolve_from(look, path, path, &mut hops, Last::Follow)
+}
+
+/// Where `path` itself is stored: its parent resolved (links followed),
+/// joined with its last segment, which is not followed; and what is there
+/// (a link is answered as `Link`). This is where `write` and `make_link`
+/// put their entry: a link at the last segment is replaced, not written
+/// through (`docs/contract.md`).
+pub(crate) fn locate_last<'p, L: Lookup>(
+    look: &mut L,
+    path: &'p str,
+) -> Result<(Cow<'p, str>, Probe)> {
+    let mut hops = 0;
+    resolve_from(look, path, path, &mut hops, Last::Keep)
+}
+
+/// What resolution does with a link at the last segment of a path.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Last {
+    Follow,
+    Keep,
 }
 
 fn follow<L: Lookup>(
@@ -60,7 +80,7 @@ fn follow<L: Lookup>(
             max: MAX_LINK_HOPS,
         });
     }
-    let (path, at) = resolve_from(look, origin, &target, hops)?;
+    let (path, at) = resolve_from(look, origin, &target, hops, Last::Follow)?;
     let path = match path {
         // The target itself, physical: reuse its string.
         Cow::Borrowed(_) => target,
@@ -74,6 +94,7 @@ fn resolve_from<'p, L: Lookup>(
     origin: &str,
     path: &'p str,
     hops: &mut u32,
+    last: Last,
 ) -> Result<(Cow<'p, str>, Probe)> {
     if path.is_empty() {
         return Ok((Cow::Borrowed(""), Probe::Group));
@@ -82,6 +103,9 @@ fn resolve_from<'p, L: Lookup>(
         match look.probe(path)? {
             found @ (Probe::Value | Probe::Group) => return Ok((Cow::Borrowed(path), found)),
             // The link's own key exists, so its ancestors are physical.
+            Probe::Link(target) if last == Last::Keep => {
+                return Ok((Cow::Borrowed(path), Probe::Link(target)))
+            }
             Probe::Link(target) => {
                 return follow(look, origin, target, hops).map(|(p, at)| (Cow::Owned(p), at))
             }
@@ -104,7 +128,7 @@ fn resolve_from<'p, L: Lookup>(
             look.probe_last(&current)?
         };
         at = match probed {
-            Probe::Link(target) => {
+            Probe::Link(target) if segments.peek().is_some() || last == Last::Follow => {
                 let (resolved, found) = follow(look, origin, target, hops)?;
                 current = resolved;
                 found

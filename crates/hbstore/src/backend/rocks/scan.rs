@@ -2,7 +2,9 @@
 //! bounded above, so that every scan stops at its range instead of reading
 //! on into the next one.
 
-use rocksdb::{DBRawIterator, ReadOptions, Snapshot, DB};
+use rocksdb::{DBRawIterator, Snapshot, DB};
+
+use super::nowait;
 
 use crate::error::{Error, Result};
 
@@ -15,7 +17,7 @@ pub(crate) fn bounded<'a>(
     start: Option<&[u8]>,
     end: Vec<u8>,
 ) -> DBRawIterator<'a> {
-    let mut opts = ReadOptions::default();
+    let mut opts = nowait::read_options();
     if let Some(s) = snapshot {
         opts.set_snapshot(s);
     }

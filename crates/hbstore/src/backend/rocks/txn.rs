@@ -11,7 +11,8 @@ use rocksdb::{WriteBatch, WriteOptions, DB};
 use super::cache::Caches;
 use super::fresh::Children;
 use super::locks::LockPlan;
-use super::resolve::{resolve, Lookup, Probe};
+use super::nowait;
+use super::resolve::{locate_last, resolve, Lookup, Probe};
 use super::scan;
 use super::small_map::SmallMap;
 use crate::codec::{self, Entry, GROUP_BYTES};
@@ -55,13 +56,12 @@ fn probe_bytes(path: &str, bytes: &[u8]) -> Result<Probe> {
     })
 }
 
-fn describe(probe: &Probe) -> String {
-    match probe {
-        Probe::Value => "a value".to_owned(),
-        Probe::Group => "a group".to_owned(),
-        Probe::Link(t) => format!("a link to {t:?}"),
-        Probe::Absent => "nothing".to_owned(),
+/// The bytes under `key` (from memory only, in a call that must not wait).
+fn get<'d>(db: &'d DB, key: &[u8]) -> Result<Option<rocksdb::DBPinnableSlice<'d>>, rocksdb::Error> {
+    if nowait::refusing() {
+        return db.get_pinned_opt(key, &nowait::read_options());
     }
+    db.get_pinned(key)
 }
 
 impl Lookup for Txn<'_> {
@@ -97,10 +97,8 @@ impl Txn<'_> {
             }
         }
         codec::entry_key_into(&mut self.key, path);
-        let stored = self
-            .db
-            .get_pinned(&self.key)
-            .map_err(Error::rocks_lazy(|| format!("reading {path:?}")))?;
+        let stored =
+            get(self.db, &self.key).map_err(Error::rocks_lazy(|| format!("reading {path:?}")))?;
         let probe = match stored {
             None => Probe::Absent,
             Some(bytes) => probe_bytes(path, &bytes)?,
@@ -187,19 +185,31 @@ impl<'a> Txn<'a> {
         Ok((target.into_owned(), at))
     }
 
+    /// `write`: the parent resolved, the last segment not followed, so a
+    /// value or a link there is replaced (a link's index record goes with
+    /// it, see `commit`).
     pub(crate) fn write(&mut self, path: &StorePath, value: &[u8]) -> Result<()> {
         if path.is_root() {
             return Err(Error::root("written"));
         }
-        let (target, at) = self.resolve_target(path)?;
-        if at == Probe::Group {
+        let (at, found) = self.locate(path)?;
+        if found == Probe::Group {
             return Err(Error::IsGroup {
                 path: path.to_string(),
             });
         }
-        self.ensure_ancestors(path, &target)?;
-        self.put(target, codec::encode_value(value));
+        self.ensure_ancestors(path, &at)?;
+        self.put(at, codec::encode_value(value));
         Ok(())
+    }
+
+    /// Where `path` itself is stored (its parent resolved, its last segment
+    /// not followed) and what is there, refusing a place too long to store
+    /// anything at.
+    fn locate(&mut self, path: &StorePath) -> Result<(String, Probe)> {
+        let (at, found) = locate_last(self, path.as_str())?;
+        check_resolved_len(path, &at)?;
+        Ok((at.into_owned(), found))
     }
 
     pub(crate) fn make_group(&mut self, path: &StorePath) -> Result<()> {
@@ -219,27 +229,28 @@ impl<'a> Txn<'a> {
         }
     }
 
+    /// `make_link`: a link at `new` (its parent resolved, its last segment
+    /// not followed). A link there is re-pointed and a value replaced, in
+    /// this one transaction; a group is in the way.
     pub(crate) fn make_link(&mut self, existing: &StorePath, new: &StorePath) -> Result<()> {
         if existing == new {
             return Ok(());
         }
-        let (Some(parent), Some(name)) = (new.parent(), new.name()) else {
+        if new.is_root() {
             return Err(Error::root("a link"));
-        };
-        let (parent, _) = resolve(self, parent.as_str())?;
-        let at = join_str(&parent, name);
-        check_resolved_len(new, &at)?;
-        self.ensure_ancestors(new, &at)?;
-        match self.probe(&at)? {
-            Probe::Absent => {
+        }
+        let (at, found) = self.locate(new)?;
+        match found {
+            Probe::Link(target) if target == existing.as_str() => Ok(()),
+            Probe::Group => Err(Error::AlreadyExists {
+                path: new.to_string(),
+                existing: "a group".to_owned(),
+            }),
+            Probe::Absent | Probe::Value | Probe::Link(_) => {
+                self.ensure_ancestors(new, &at)?;
                 self.put(at, codec::encode_link(existing.as_str()));
                 Ok(())
             }
-            Probe::Link(target) if target == existing.as_str() => Ok(()),
-            other => Err(Error::AlreadyExists {
-                path: new.to_string(),
-                existing: describe(&other),
-            }),
         }
     }
 
@@ -330,9 +341,7 @@ impl<'a> Txn<'a> {
             }
             self.caches.creations.begin(group);
             guard.groups.push(group.to_owned());
-            let stored = self
-                .db
-                .get_pinned(codec::entry_key(group))
+            let stored = get(self.db, &codec::entry_key(group))
                 .map_err(Error::rocks_lazy(|| format!("reading {group:?}")))?;
             if stored.is_none() {
                 let children = self.children_pending(group);
@@ -368,17 +377,30 @@ impl<'a> Txn<'a> {
         for path in &self.removed {
             self.caches.forget(path);
         }
+        // A link this transaction re-points or replaces is forgotten before
+        // the change lands too; its new target is remembered after.
+        for (path, _) in self.links_read.iter() {
+            if self.pending.contains_key(path) {
+                self.caches.links.remove(path);
+            }
+        }
         let mut index_removed = Vec::new();
         let mut index_added = Vec::new();
         for (path, change) in self.pending.iter() {
             if let Some(old_target) = self.links_read.get(path) {
                 index_removed.push(codec::link_index_key(path, old_target));
             }
-            if let Some(Ok(Entry::Link(target))) = change
+            match change
                 .as_deref()
                 .map(|bytes| codec::decode_entry(path, bytes))
             {
-                index_added.push(codec::link_index_key(path, target));
+                Some(Ok(Entry::Link(target))) => {
+                    index_added.push(codec::link_index_key(path, target));
+                }
+                // Before it lands, so that a sweep that can see the value
+                // sees the record too (`recent.rs`).
+                Some(Ok(Entry::Value(_))) => self.caches.recent.record(path),
+                _ => {}
             }
         }
         let mut creations = self.register_creations()?;
