@@ -201,15 +201,15 @@ latencies() ->
     finish(S),
     io:format("~nOne call on a normal scheduler, microseconds (~B calls each; busy: "
         "answered `busy', the caller then uses the dirty variant):~n~n", [N]),
-    io:format("| ~-40s | ~7s | ~7s | ~7s | ~8s | ~6s |~n",
+    io:format("| ~-46s | ~7s | ~7s | ~7s | ~8s | ~6s |~n",
         ["call", "median", "p99", "p99.9", "max", "busy"]),
-    io:format("|~s|~s|~s|~s|~s|~s|~n", [lists:duplicate(42, $-), lists:duplicate(9, $-),
+    io:format("|~s|~s|~s|~s|~s|~s|~n", [lists:duplicate(48, $-), lists:duplicate(9, $-),
         lists:duplicate(9, $-), lists:duplicate(9, $-), lists:duplicate(10, $-), lists:duplicate(8, $-)]),
     [begin
         Sorted = lists:sort([Micros || {Micros, _} <- Calls]),
         Busy = length([busy || {_, busy} <- Calls]),
         At = fun(Q) -> lists:nth(max(1, round(Q * length(Sorted))), Sorted) end,
-        io:format("| ~-40s | ~7.1f | ~7.1f | ~7.1f | ~8.1f | ~5.1f% |~n",
+        io:format("| ~-46s | ~7.1f | ~7.1f | ~7.1f | ~8.1f | ~5.1f% |~n",
             [Call ++ When, At(0.5), At(0.99), At(0.999), lists:last(Sorted),
                 100 * Busy / length(Calls)])
     end || {When, Rows} <- [{"", Quiet}, {", beside a batch writer", Contended}],

@@ -369,29 +369,24 @@ open(StoreMsg) ->
             open_embedded(StoreMsg)
     end.
 
+%% An option given with a value it cannot have is refused, naming it: a
+%% `<<"sync">> => 1' taken for the default would silently skip the fsync
+%% its writer asked for.
 open_embedded(StoreMsg) ->
-    case name(StoreMsg) of
-        Name when is_binary(Name), byte_size(Name) > 0 ->
+    Options = [option(StoreMsg, <<"read-only">>, false), option(StoreMsg, <<"sync">>, false),
+        compression(StoreMsg), block_cache_bytes(StoreMsg)],
+    case {name(StoreMsg), [Bad || {error, _} = Bad <- Options]} of
+        {Name, []} when is_binary(Name), byte_size(Name) > 0 ->
+            [ReadOnly, Sync, Compression, BlockCache] = [V || {ok, V} <- Options],
             guarded(
-                fun(N) ->
-                    hbstore_nif:open(
-                        N,
-                        option(StoreMsg, <<"read-only">>, false),
-                        is_sync(StoreMsg),
-                        compression(StoreMsg),
-                        case maps:get(<<"block-cache-bytes">>, StoreMsg, nil) of
-                            Bytes when is_integer(Bytes), Bytes >= 0 -> Bytes;
-                            _ -> nil
-                        end
-                    )
-                end,
+                fun(N) -> hbstore_nif:open(N, ReadOnly, Sync, Compression, BlockCache) end,
                 Name
             );
+        {Name, [Bad | _]} when is_binary(Name), byte_size(Name) > 0 ->
+            Bad;
         _ ->
             {error, {badarg, <<"a store message needs a name (its directory) or a cluster">>}}
     end.
-
-is_sync(StoreMsg) -> option(StoreMsg, <<"sync">>, false).
 
 %% A key of the store message, for a store message that may not be a map.
 store_option(StoreMsg, Key, Default) when is_map(StoreMsg) ->
@@ -401,19 +396,25 @@ store_option(_StoreMsg, _Key, Default) ->
 
 option(StoreMsg, Key, Default) ->
     case maps:get(Key, StoreMsg, Default) of
-        true -> true;
-        <<"true">> -> true;
-        false -> false;
-        <<"false">> -> false;
-        _ -> Default
+        B when B == true; B == <<"true">> -> {ok, true};
+        B when B == false; B == <<"false">> -> {ok, false};
+        Other -> {error, {badarg, {Key, Other}}}
     end.
 
 compression(StoreMsg) ->
     case maps:get(<<"compression">>, StoreMsg, tiered) of
-        C when C == none; C == <<"none">> -> none;
-        C when C == lz4; C == <<"lz4">> -> lz4;
-        C when C == zstd; C == <<"zstd">> -> zstd;
-        _ -> tiered
+        C when C == none; C == <<"none">> -> {ok, none};
+        C when C == lz4; C == <<"lz4">> -> {ok, lz4};
+        C when C == zstd; C == <<"zstd">> -> {ok, zstd};
+        C when C == tiered; C == <<"tiered">> -> {ok, tiered};
+        Other -> {error, {badarg, {<<"compression">>, Other}}}
+    end.
+
+block_cache_bytes(StoreMsg) ->
+    case maps:get(<<"block-cache-bytes">>, StoreMsg, nil) of
+        nil -> {ok, nil};
+        Bytes when is_integer(Bytes), Bytes >= 0 -> {ok, Bytes};
+        Other -> {error, {badarg, {<<"block-cache-bytes">>, Other}}}
     end.
 
 %% Runs `Fun' on the store named by the message, opening it first if it is

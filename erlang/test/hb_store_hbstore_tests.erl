@@ -443,6 +443,11 @@ calls_on_an_open_store_never_wait_for_another_store_opening_test_() ->
         ok = ?M:stop(S, #{}, #{})
     end}}.
 
+an_option_with_a_value_it_cannot_have_is_refused_test() ->
+    [?assertMatch({error, {badarg, {Key, _}}}, ?M:start(store(#{Key => Value}), #{}, #{}))
+     || {Key, Value} <- [{<<"sync">>, 1}, {<<"read-only">>, <<"yes">>},
+            {<<"compression">>, <<"brotli">>}, {<<"block-cache-bytes">>, -1}]].
+
 scope_is_local_test() ->
     ?assertEqual(local, ?M:scope()),
     ?assertEqual(local, ?M:scope(store())).

@@ -63,7 +63,8 @@ pub enum Command {
     #[command(after_help = "Example:\n  hbstore --db /tmp/hb demo")]
     Demo,
 
-    /// Store a value (from VALUE, or standard input when VALUE is omitted or `-`).
+    /// Store a value (from VALUE, or standard input when VALUE is omitted or `-`);
+    /// a value or a link at PATH is replaced (the link, not its target).
     #[command(
         after_help = "Examples:\n  hbstore put messages/m1/body hello\n  hbstore put blobs/logo < logo.png"
     )]
@@ -93,7 +94,8 @@ pub enum Command {
     #[command(after_help = "Example:\n  hbstore mkgroup messages/ids")]
     Mkgroup { path: String },
 
-    /// Make NEW a link to EXISTING (which need not exist).
+    /// Make NEW a link to EXISTING (which need not exist); a link at NEW is
+    /// re-pointed, a value replaced.
     #[command(after_help = "Example:\n  hbstore link messages/m1 latest")]
     Link { existing: String, new: String },
 

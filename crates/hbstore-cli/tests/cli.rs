@@ -322,6 +322,33 @@ fn read_only_commands_and_backup_work_while_a_writer_holds_the_store() {
 }
 
 #[test]
+fn the_commands_the_demo_suggests_run_as_printed() {
+    let env = Env::new();
+    let demo = env.ok(&["demo"]);
+    let suggested: Vec<&str> = demo
+        .lines()
+        .skip_while(|line| !line.starts_with("Next, try:"))
+        .skip(1)
+        .filter(|line| line.starts_with("  "))
+        .collect();
+    assert_eq!(suggested.len(), 4, "{demo}");
+    for line in suggested {
+        let mut words = line.split_whitespace();
+        let program = words.next().expect("a program");
+        let output = std::process::Command::new(program)
+            .args(words)
+            .env_remove("HBSTORE_DB")
+            .output()
+            .unwrap_or_else(|e| panic!("{line:?} does not start: {e}"));
+        assert!(
+            output.status.success(),
+            "{line:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
 fn compact_and_demo_run() {
     let env = Env::new();
     let demo = env.ok(&["demo"]);

@@ -274,3 +274,116 @@ fn a_cluster_asking_for_a_password_gets_it_and_a_wrong_one_is_refused_at_once() 
         format!("redis://:***@{hosts}")
     );
 }
+
+/// The port of the primary serving `group`'s keys in namespace `ns`
+/// (every key of a group shares the hash tag `{NS:GROUP}`).
+fn primary_of_group(cluster: &LocalCluster, ns: &str, group: &str) -> u16 {
+    cluster
+        .primary_of(format!("{{{ns}:{group}}}").as_bytes())
+        .expect("the slot's primary")
+}
+
+/// Holds every write sent to the node on `port` for `millis`, answering
+/// none meanwhile (`CLIENT PAUSE ... WRITE`: every step that changes the
+/// store is a script that may write): a node that is up but silent. Reads
+/// still answer, so the pause can be lifted early.
+fn silence(cluster: &LocalCluster, port: u16, millis: u64) {
+    let pause = hbstore_cluster::Cmd::new("CLIENT")
+        .arg("PAUSE")
+        .arg(millis.to_string())
+        .arg("WRITE");
+    cluster.ask(port, &pause).expect("CLIENT PAUSE");
+}
+
+fn unsilence(cluster: &LocalCluster, port: u16) {
+    let unpause = hbstore_cluster::Cmd::new("CLIENT").arg("UNPAUSE");
+    cluster.ask(port, &unpause).expect("CLIENT UNPAUSE");
+}
+
+#[test]
+fn a_batch_on_a_silent_cluster_fails_within_one_deadline() {
+    let cluster = LocalCluster::start_with(3, 0).expect("a local cluster");
+    let deadline = Duration::from_secs(2);
+    let store = open(&cluster, Options::default().deadline(deadline));
+    for i in 0..12 {
+        store.make_group(format!("g{i}")).unwrap();
+    }
+    // Every node silent (not down: a socket that accepts and never
+    // answers, the way a partitioned host behaves), for longer than the
+    // reply timeout (5 s): a call that trusted its own timeouts would wait
+    // that out, and again for every step of the undo.
+    for &port in cluster.ports() {
+        silence(&cluster, port, 15_000);
+    }
+    let mut batch = hbstore::Batch::new();
+    for i in 0..12 {
+        batch.write(format!("g{i}/new"), b"v").unwrap();
+    }
+    let started = Instant::now();
+    let e = store
+        .apply(&batch)
+        .expect_err("a silent cluster answers nothing");
+    let took = started.elapsed();
+    for &port in cluster.ports() {
+        unsilence(&cluster, port);
+    }
+    assert!(
+        took < deadline + Duration::from_millis(500),
+        "gave up after {took:?}: {e}"
+    );
+    for i in 0..12 {
+        assert_eq!(store.read(format!("g{i}/new")).unwrap(), None);
+    }
+    assert!(store.check().expect("check").is_sound());
+}
+
+#[test]
+fn a_batch_failing_on_one_silent_node_is_undone_within_the_same_deadline() {
+    let cluster = LocalCluster::start_with(3, 0).expect("a local cluster");
+    let deadline = Duration::from_secs(3);
+    let store = open(
+        &cluster,
+        Options::default().namespace("undo").deadline(deadline),
+    );
+    // Groups on the node to silence, and on the others.
+    let mut quiet = None;
+    let mut loud = Vec::new();
+    let silent_port = cluster.ports()[0];
+    for i in 0..200 {
+        let group = format!("g{i}");
+        store.make_group(group.as_str()).unwrap();
+        if primary_of_group(&cluster, "undo", &group) == silent_port {
+            quiet.get_or_insert(group);
+        } else if loud.len() < 8 {
+            loud.push(group);
+        }
+    }
+    let quiet = quiet.expect("a group on the node to silence");
+    // The batch writes into the loud groups first, then the quiet one.
+    let mut batch = hbstore::Batch::new();
+    for group in &loud {
+        batch.write(format!("{group}/new"), b"v").unwrap();
+    }
+    batch.write(format!("{quiet}/new"), b"v").unwrap();
+    silence(&cluster, silent_port, 15_000);
+    let started = Instant::now();
+    let e = store.apply(&batch).expect_err("one node never answers");
+    let took = started.elapsed();
+    unsilence(&cluster, silent_port);
+    assert!(
+        took < deadline + Duration::from_millis(500),
+        "gave up after {took:?}: {e}"
+    );
+    assert!(
+        !e.to_string().contains("partly applied"),
+        "the undo had time left: {e}"
+    );
+    for group in loud.iter().chain([&quiet]) {
+        assert_eq!(
+            store.read(format!("{group}/new")).unwrap(),
+            None,
+            "{group}/new was undone"
+        );
+    }
+    assert!(store.check().expect("check").is_sound());
+}

@@ -4,7 +4,6 @@ use hbstore::{Batch, ChildKind, EntryType, Error, Store, MAX_LINK_HOPS, MAX_PATH
 
 use super::support::{bytes, fails, names};
 
-/// A conformance case.
 pub fn string_and_list_forms_name_the_same_entry(s: &impl Store) {
     s.write(["a", "b", "c"], b"v").unwrap();
     assert_eq!(s.read("a/b/c").unwrap(), bytes("v"));
@@ -13,7 +12,6 @@ pub fn string_and_list_forms_name_the_same_entry(s: &impl Store) {
     assert_eq!(s.list(["a"]).unwrap(), names(&["b"]));
 }
 
-/// A conformance case.
 pub fn empty_segments_are_dropped(s: &impl Store) {
     s.write("/a//b/", b"v").unwrap();
     assert_eq!(s.read("a/b").unwrap(), bytes("v"));
@@ -21,7 +19,6 @@ pub fn empty_segments_are_dropped(s: &impl Store) {
     assert_eq!(s.resolve("//a///b//").unwrap(), "a/b");
 }
 
-/// A conformance case.
 pub fn invalid_segments_are_rejected_by_every_operation(s: &impl Store) {
     s.write("ok", b"v").unwrap();
     for bad in ["a/./b", "a/../b", "..", ".", "a/b\0c"] {
@@ -51,7 +48,6 @@ pub fn invalid_segments_are_rejected_by_every_operation(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn a_path_of_8_kib_is_accepted_and_one_byte_more_is_not(s: &impl Store) {
     let segment = "s".repeat(255);
     let mut path = vec![segment.clone(); MAX_PATH_BYTES / 256];
@@ -72,7 +68,6 @@ pub fn a_path_of_8_kib_is_accepted_and_one_byte_more_is_not(s: &impl Store) {
     ));
 }
 
-/// A conformance case.
 pub fn the_root_is_an_implicit_group(s: &impl Store) {
     assert_eq!(s.type_of("").unwrap(), Some(EntryType::Composite));
     assert_eq!(s.type_of("/").unwrap(), Some(EntryType::Composite));
@@ -88,7 +83,6 @@ pub fn the_root_is_an_implicit_group(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn the_root_is_never_written_linked_or_deleted(s: &impl Store) {
     s.write("a", b"v").unwrap();
     assert!(matches!(
@@ -107,13 +101,11 @@ pub fn the_root_is_never_written_linked_or_deleted(s: &impl Store) {
     assert_eq!(s.read("a").unwrap(), bytes("v"), "nothing was lost");
 }
 
-/// A conformance case.
 pub fn write_then_read(s: &impl Store) {
     s.write("key", b"value").unwrap();
     assert_eq!(s.read("key").unwrap(), bytes("value"));
 }
 
-/// A conformance case.
 pub fn write_replaces_a_value(s: &impl Store) {
     s.write("key", b"one").unwrap();
     s.write("key", b"two").unwrap();
@@ -121,7 +113,6 @@ pub fn write_replaces_a_value(s: &impl Store) {
     assert_eq!(s.list("").unwrap(), names(&["key"]));
 }
 
-/// A conformance case.
 pub fn read_of_a_missing_path_is_nothing(s: &impl Store) {
     assert_eq!(s.read("missing").unwrap(), None);
     assert_eq!(s.read("missing/deeper/still").unwrap(), None);
@@ -129,13 +120,11 @@ pub fn read_of_a_missing_path_is_nothing(s: &impl Store) {
     assert_eq!(s.read("v/under/a/value").unwrap(), None);
 }
 
-/// A conformance case.
 pub fn read_of_a_group_is_nothing(s: &impl Store) {
     s.make_group("g").unwrap();
     assert_eq!(s.read("g").unwrap(), None);
 }
 
-/// A conformance case.
 pub fn write_creates_missing_ancestors_as_groups(s: &impl Store) {
     s.write("a/b/c/d", b"v").unwrap();
     for group in ["a", "a/b", "a/b/c"] {
@@ -148,7 +137,6 @@ pub fn write_creates_missing_ancestors_as_groups(s: &impl Store) {
     assert_eq!(s.list("a/b").unwrap(), names(&["c"]));
 }
 
-/// A conformance case.
 pub fn write_on_a_group_is_is_group(s: &impl Store) {
     s.write("g/child", b"v").unwrap();
     assert!(matches!(fails(s.write("g", b"x")), Error::IsGroup { path } if path == "g"));
@@ -159,7 +147,6 @@ pub fn write_on_a_group_is_is_group(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn write_under_a_value_is_not_a_group(s: &impl Store) {
     s.write("v", b"x").unwrap();
     let e = fails(s.write("v/a/b", b"y"));
@@ -171,7 +158,6 @@ pub fn write_under_a_value_is_not_a_group(s: &impl Store) {
     assert_eq!(s.list("").unwrap(), names(&["v"]));
 }
 
-/// A conformance case.
 pub fn values_may_be_empty_or_binary(s: &impl Store) {
     s.write("empty", b"").unwrap();
     assert_eq!(s.read("empty").unwrap(), Some(Vec::new()));
@@ -181,7 +167,6 @@ pub fn values_may_be_empty_or_binary(s: &impl Store) {
     assert_eq!(s.read("bin").unwrap(), Some(binary));
 }
 
-/// A conformance case.
 pub fn type_tells_simple_composite_or_nothing(s: &impl Store) {
     s.write("g/v", b"x").unwrap();
     assert_eq!(s.type_of("g/v").unwrap(), Some(EntryType::Simple));
@@ -190,7 +175,6 @@ pub fn type_tells_simple_composite_or_nothing(s: &impl Store) {
     assert_eq!(s.type_of("g/v/under").unwrap(), None);
 }
 
-/// A conformance case.
 pub fn list_is_sorted_by_byte_order(s: &impl Store) {
     for name in ["b", "a", "B", "ä", "a0", "a-", "_", "10", "9"] {
         s.write(["g", name], b"x").unwrap();
@@ -200,7 +184,6 @@ pub fn list_is_sorted_by_byte_order(s: &impl Store) {
     assert_eq!(s.list("g").unwrap(), names(&expected));
 }
 
-/// A conformance case.
 pub fn list_names_values_groups_and_links_alike(s: &impl Store) {
     s.write("g/value", b"abc").unwrap();
     s.make_group("g/group").unwrap();
@@ -225,7 +208,6 @@ pub fn list_names_values_groups_and_links_alike(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn list_holds_children_not_grandchildren(s: &impl Store) {
     s.write("a/b/c/d", b"x").unwrap();
     s.write("a/e", b"x").unwrap();
@@ -235,13 +217,11 @@ pub fn list_holds_children_not_grandchildren(s: &impl Store) {
     assert_eq!(s.list("a/b").unwrap(), names(&["c"]));
 }
 
-/// A conformance case.
 pub fn list_of_a_missing_path_is_nothing(s: &impl Store) {
     assert_eq!(s.list("missing").unwrap(), None);
     assert_eq!(s.list("missing/deeper").unwrap(), None);
 }
 
-/// A conformance case.
 pub fn list_of_a_value_is_not_a_group(s: &impl Store) {
     s.write("v", b"x").unwrap();
     let e = fails(s.list("v"));
@@ -251,7 +231,6 @@ pub fn list_of_a_value_is_not_a_group(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn list_of_the_root_lists_the_top_level(s: &impl Store) {
     s.write("z/deep", b"x").unwrap();
     s.write("a", b"x").unwrap();
@@ -263,7 +242,6 @@ pub fn list_of_the_root_lists_the_top_level(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn make_group_creates_every_level(s: &impl Store) {
     s.make_group("messages/ids/items").unwrap();
     assert_eq!(s.list("messages").unwrap(), names(&["ids"]));
@@ -275,7 +253,6 @@ pub fn make_group_creates_every_level(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn make_group_on_a_group_keeps_its_contents(s: &impl Store) {
     s.write("g/a", b"1").unwrap();
     s.make_group("g").unwrap();
@@ -283,14 +260,12 @@ pub fn make_group_on_a_group_keeps_its_contents(s: &impl Store) {
     assert_eq!(s.read("g/a").unwrap(), bytes("1"));
 }
 
-/// A conformance case.
 pub fn make_group_on_a_value_is_not_a_group(s: &impl Store) {
     s.write("v", b"x").unwrap();
     assert!(matches!(fails(s.make_group("v")), Error::NotAGroup { .. }));
     assert_eq!(s.read("v").unwrap(), bytes("x"));
 }
 
-/// A conformance case.
 pub fn make_group_under_a_value_is_not_a_group(s: &impl Store) {
     s.write("v", b"x").unwrap();
     assert!(
@@ -298,7 +273,6 @@ pub fn make_group_under_a_value_is_not_a_group(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn make_link_reads_through_to_the_target(s: &impl Store) {
     s.write("data/x", b"payload").unwrap();
     s.make_link("data/x", "alias").unwrap();
@@ -306,7 +280,6 @@ pub fn make_link_reads_through_to_the_target(s: &impl Store) {
     assert_eq!(s.type_of("alias").unwrap(), Some(EntryType::Simple));
 }
 
-/// A conformance case.
 pub fn make_link_stores_the_target_in_canonical_form(s: &impl Store) {
     s.make_link("/data//x/", "l").unwrap();
     let children = s.list_children("").unwrap().unwrap();
@@ -318,7 +291,6 @@ pub fn make_link_stores_the_target_in_canonical_form(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn make_link_to_a_missing_target_is_allowed(s: &impl Store) {
     s.make_link("no/such/target", "dangling").unwrap();
     assert_eq!(s.read("dangling").unwrap(), None);
@@ -328,20 +300,17 @@ pub fn make_link_to_a_missing_target_is_allowed(s: &impl Store) {
     assert_eq!(s.list("").unwrap(), names(&["dangling"]));
 }
 
-/// A conformance case.
 pub fn make_link_with_the_same_path_on_both_sides_stores_nothing(s: &impl Store) {
     s.make_link("a/b", "/a//b").unwrap();
     assert_eq!(s.list("").unwrap(), names(&[]));
 }
 
-/// A conformance case.
 pub fn make_link_again_to_the_same_target_succeeds(s: &impl Store) {
     s.make_link("t", "l").unwrap();
     s.make_link("/t/", "l").unwrap();
     assert_eq!(s.resolve("l").unwrap(), "t");
 }
 
-/// A conformance case.
 pub fn make_link_over_a_group_is_already_exists_and_changes_nothing(s: &impl Store) {
     s.write("g/child", b"x").unwrap();
     s.make_group("empty").unwrap();
@@ -356,7 +325,6 @@ pub fn make_link_over_a_group_is_already_exists_and_changes_nothing(s: &impl Sto
     assert_eq!(s.read("g/child").unwrap(), bytes("x"));
 }
 
-/// A conformance case.
 pub fn make_link_over_a_link_re_points_it(s: &impl Store) {
     s.write("t1", b"one").unwrap();
     s.write("t2", b"two").unwrap();
@@ -373,7 +341,6 @@ pub fn make_link_over_a_link_re_points_it(s: &impl Store) {
     assert_eq!(s.list("").unwrap(), names(&["l", "t1", "t2"]));
 }
 
-/// A conformance case.
 pub fn make_link_over_a_value_replaces_it(s: &impl Store) {
     s.write("g/v", b"x").unwrap();
     s.write("t", b"target").unwrap();
@@ -384,14 +351,12 @@ pub fn make_link_over_a_value_replaces_it(s: &impl Store) {
     assert_eq!(children[0].kind, ChildKind::Link { target: "t".into() });
 }
 
-/// A conformance case.
 pub fn make_link_creates_the_parent_groups(s: &impl Store) {
     s.make_link("t", "a/b/l").unwrap();
     assert_eq!(s.type_of("a/b").unwrap(), Some(EntryType::Composite));
     assert_eq!(s.list("a/b").unwrap(), names(&["l"]));
 }
 
-/// A conformance case.
 pub fn make_link_resolves_the_parent_but_not_the_final_segment(s: &impl Store) {
     s.make_group("g").unwrap();
     s.make_link("g", "lg").unwrap();
@@ -411,7 +376,6 @@ pub fn make_link_resolves_the_parent_but_not_the_final_segment(s: &impl Store) {
     assert_eq!(s.list("somewhere").unwrap(), names(&[]));
 }
 
-/// A conformance case.
 pub fn make_link_under_a_value_is_not_a_group(s: &impl Store) {
     s.write("v", b"x").unwrap();
     assert!(matches!(
@@ -420,7 +384,6 @@ pub fn make_link_under_a_value_is_not_a_group(s: &impl Store) {
     ));
 }
 
-/// A conformance case.
 pub fn resolve_follows_links_in_the_middle_of_a_path(s: &impl Store) {
     s.write("real/b/c", b"x").unwrap();
     s.make_link("real", "a").unwrap();
@@ -430,21 +393,18 @@ pub fn resolve_follows_links_in_the_middle_of_a_path(s: &impl Store) {
     assert_eq!(s.read("x/y/c").unwrap(), bytes("x"));
 }
 
-/// A conformance case.
 pub fn resolve_follows_the_final_segment(s: &impl Store) {
     s.write("t", b"x").unwrap();
     s.make_link("t", "l").unwrap();
     assert_eq!(s.resolve("l").unwrap(), "t");
 }
 
-/// A conformance case.
 pub fn resolve_keeps_absent_segments(s: &impl Store) {
     s.make_link("g", "l").unwrap();
     assert_eq!(s.resolve("l/no/such").unwrap(), "g/no/such");
     assert_eq!(s.resolve("not/there").unwrap(), "not/there");
 }
 
-/// A conformance case.
 pub fn resolve_follows_chains_of_links(s: &impl Store) {
     s.write("msg/slot", b"7").unwrap();
     s.make_link("msg", "chain1").unwrap();
@@ -455,7 +415,6 @@ pub fn resolve_follows_chains_of_links(s: &impl Store) {
     assert_eq!(s.read("c3").unwrap(), bytes("7"));
 }
 
-/// A conformance case.
 pub fn a_link_to_the_root_resolves_to_the_root(s: &impl Store) {
     s.write("a", b"x").unwrap();
     s.make_link("", "top").unwrap();
@@ -469,7 +428,6 @@ pub fn a_link_to_the_root_resolves_to_the_root(s: &impl Store) {
     assert_eq!(s.read("a").unwrap(), bytes("x"));
 }
 
-/// A conformance case.
 pub fn link_loops_fail_with_link_loop_and_never_hang(s: &impl Store) {
     // A loop of length 1: the parent of `lg/self` resolves to `g`, so the
     // link lands at `g/self` and points at itself.
@@ -505,7 +463,6 @@ pub fn link_loops_fail_with_link_loop_and_never_hang(s: &impl Store) {
     assert_eq!(s.read("b").unwrap(), None, "b now dangles");
 }
 
-/// A conformance case.
 pub fn forty_hops_resolve_and_forty_one_do_not(s: &impl Store) {
     s.write("end", b"x").unwrap();
     let hops = MAX_LINK_HOPS as usize;
@@ -522,7 +479,6 @@ pub fn forty_hops_resolve_and_forty_one_do_not(s: &impl Store) {
     assert!(matches!(e, Error::LinkLoop { .. }), "{e:?}");
 }
 
-/// A conformance case.
 pub fn write_through_a_link_to_a_group_lands_in_the_group(s: &impl Store) {
     s.make_group("g").unwrap();
     s.make_link("g", "l").unwrap();
@@ -532,7 +488,8 @@ pub fn write_through_a_link_to_a_group_lands_in_the_group(s: &impl Store) {
     assert_eq!(s.list("").unwrap(), names(&["g", "l"]));
 }
 
-/// A conformance case.
+/// HyperBEAM's content-addressed area: many messages link to one
+/// `data/<hash>`, which a write at one message's field must not change.
 pub fn write_over_a_link_to_a_value_replaces_the_link_not_the_target(s: &impl Store) {
     s.write("data/h", b"shared").unwrap();
     s.make_link("data/h", "m1/body").unwrap();
@@ -544,7 +501,6 @@ pub fn write_over_a_link_to_a_value_replaces_the_link_not_the_target(s: &impl St
     assert_eq!(s.resolve("m1/body").unwrap(), "m1/body", "a value now");
 }
 
-/// A conformance case.
 pub fn write_over_a_dangling_link_replaces_the_link(s: &impl Store) {
     s.make_link("no/such", "l").unwrap();
     s.write("l", b"v").unwrap();
@@ -552,7 +508,6 @@ pub fn write_over_a_dangling_link_replaces_the_link(s: &impl Store) {
     assert_eq!(s.type_of("no").unwrap(), None, "nothing made at the target");
 }
 
-/// A conformance case.
 pub fn write_over_a_link_to_a_group_replaces_the_link(s: &impl Store) {
     s.write("g/x", b"1").unwrap();
     s.make_link("g", "l").unwrap();
@@ -561,7 +516,6 @@ pub fn write_over_a_link_to_a_group_replaces_the_link(s: &impl Store) {
     assert_eq!(s.list("g").unwrap(), names(&["x"]));
 }
 
-/// A conformance case.
 pub fn a_batch_can_re_point_and_replace_links(s: &impl Store) {
     s.make_link("t1", "l").unwrap();
     s.make_link("t1", "k").unwrap();
@@ -594,7 +548,6 @@ pub fn a_batch_can_re_point_and_replace_links(s: &impl Store) {
     assert_eq!(s.type_of("g").unwrap(), None);
 }
 
-/// A conformance case.
 pub fn type_and_list_follow_links(s: &impl Store) {
     s.write("g/v", b"x").unwrap();
     s.make_link("g", "lg").unwrap();
@@ -605,7 +558,6 @@ pub fn type_and_list_follow_links(s: &impl Store) {
     assert!(matches!(fails(s.list("lv")), Error::NotAGroup { value_at, .. } if value_at == "g/v"));
 }
 
-/// A conformance case.
 pub fn delete_removes_a_value_and_says_so(s: &impl Store) {
     s.write("g/v", b"x").unwrap();
     assert!(s.delete("g/v").unwrap());
@@ -613,7 +565,6 @@ pub fn delete_removes_a_value_and_says_so(s: &impl Store) {
     assert_eq!(s.list("g").unwrap(), names(&[]), "the parent group stays");
 }
 
-/// A conformance case.
 pub fn delete_of_a_missing_path_removes_nothing(s: &impl Store) {
     assert!(!s.delete("missing").unwrap());
     assert!(!s.delete_recursive("missing/deeper").unwrap());
@@ -621,7 +572,6 @@ pub fn delete_of_a_missing_path_removes_nothing(s: &impl Store) {
     assert!(!s.delete("v/under").unwrap());
 }
 
-/// A conformance case.
 pub fn delete_of_a_link_removes_the_link_not_the_target(s: &impl Store) {
     s.write("t", b"x").unwrap();
     s.make_group("g").unwrap();
@@ -634,7 +584,6 @@ pub fn delete_of_a_link_removes_the_link_not_the_target(s: &impl Store) {
     assert_eq!(s.list("").unwrap(), names(&["g", "t"]));
 }
 
-/// A conformance case.
 pub fn delete_of_a_non_empty_group_is_not_empty_unless_recursive(s: &impl Store) {
     s.write("g/a/b", b"x").unwrap();
     let e = fails(s.delete("g"));
@@ -648,7 +597,6 @@ pub fn delete_of_a_non_empty_group_is_not_empty_unless_recursive(s: &impl Store)
     assert_eq!(s.type_of("empty").unwrap(), None);
 }
 
-/// A conformance case.
 pub fn delete_recursive_removes_the_whole_subtree(s: &impl Store) {
     s.write("g/a/b/c", b"x").unwrap();
     s.write("g/d", b"x").unwrap();
@@ -666,7 +614,6 @@ pub fn delete_recursive_removes_the_whole_subtree(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn delete_resolves_the_parent(s: &impl Store) {
     s.write("g/x", b"v").unwrap();
     s.make_link("g", "l").unwrap();
@@ -674,7 +621,6 @@ pub fn delete_resolves_the_parent(s: &impl Store) {
     assert_eq!(s.list("g").unwrap(), names(&[]));
 }
 
-/// A conformance case.
 pub fn reset_empties_the_store_and_it_stays_usable(s: &impl Store) {
     s.write("a/b", b"x").unwrap();
     s.make_link("a", "l").unwrap();
@@ -687,7 +633,6 @@ pub fn reset_empties_the_store_and_it_stays_usable(s: &impl Store) {
     assert_eq!(s.list("n").unwrap(), names(&["m"]));
 }
 
-/// A conformance case.
 pub fn path_and_add_path_join_without_the_store(s: &impl Store) {
     assert_eq!(s.path(["a", "b"]).unwrap(), "a/b");
     assert_eq!(s.path("/a//b").unwrap(), "a/b");
@@ -695,7 +640,6 @@ pub fn path_and_add_path_join_without_the_store(s: &impl Store) {
     assert_eq!(s.list("").unwrap(), names(&[]));
 }
 
-/// A conformance case.
 pub fn a_batch_is_all_or_nothing(s: &impl Store) {
     s.write("v", b"x").unwrap();
     let mut batch = Batch::new();
@@ -710,7 +654,6 @@ pub fn a_batch_is_all_or_nothing(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn a_batch_sees_its_earlier_operations(s: &impl Store) {
     let mut batch = Batch::new();
     batch
@@ -727,7 +670,6 @@ pub fn a_batch_sees_its_earlier_operations(s: &impl Store) {
     assert_eq!(s.read("alias").unwrap(), bytes("through the link"));
 }
 
-/// A conformance case.
 pub fn a_batch_can_delete_and_recreate(s: &impl Store) {
     s.write("g/old", b"x").unwrap();
     let mut batch = Batch::new();
@@ -741,7 +683,6 @@ pub fn a_batch_can_delete_and_recreate(s: &impl Store) {
     assert_eq!(s.list("").unwrap(), names(&["g"]));
 }
 
-/// A conformance case.
 pub fn a_group_replaced_by_a_value_in_a_batch_is_a_value_afterwards(s: &impl Store) {
     s.write("c/a", b"x").unwrap();
     let mut batch = Batch::new();
@@ -759,13 +700,11 @@ pub fn a_group_replaced_by_a_value_in_a_batch_is_a_value_afterwards(s: &impl Sto
     assert!(matches!(fails(s.make_group("c")), Error::NotAGroup { .. }));
 }
 
-/// A conformance case.
 pub fn an_empty_batch_does_nothing(s: &impl Store) {
     s.apply(&Batch::new()).unwrap();
     assert_eq!(s.list("").unwrap(), names(&[]));
 }
 
-/// A conformance case.
 pub fn errors_name_the_path(s: &impl Store) {
     s.write("some/value", b"x").unwrap();
     let messages = [

@@ -4,25 +4,21 @@ use hbstore::{EntryType, Store};
 
 use super::support::{bytes, names};
 
-/// A conformance case.
 pub fn a_written_key_reads_back(s: &impl Store) {
     s.write("test-key", b"test-value").unwrap();
     assert_eq!(s.read("test-key").unwrap(), bytes("test-value"));
 }
 
-/// A conformance case.
 pub fn a_missing_key_reads_as_nothing(s: &impl Store) {
     assert_eq!(s.read("non-existent-key").unwrap(), None);
 }
 
-/// A conformance case.
 pub fn reads_follow_a_link(s: &impl Store) {
     s.write("original", b"data").unwrap();
     s.make_link("original", "link").unwrap();
     assert_eq!(s.read("link").unwrap(), bytes("data"));
 }
 
-/// A conformance case.
 pub fn reads_follow_a_chain_of_two_links(s: &impl Store) {
     s.write("base", b"chained").unwrap();
     s.make_link("base", "link1").unwrap();
@@ -30,7 +26,6 @@ pub fn reads_follow_a_chain_of_two_links(s: &impl Store) {
     assert_eq!(s.read("link2").unwrap(), bytes("chained"));
 }
 
-/// A conformance case.
 pub fn a_file_reads_through_a_link_to_its_group(s: &impl Store) {
     s.make_group("dir").unwrap();
     s.write("dir/file", b"inside").unwrap();
@@ -39,14 +34,12 @@ pub fn a_file_reads_through_a_link_to_its_group(s: &impl Store) {
     assert_eq!(s.read(["dir-link", "file"]).unwrap(), bytes("inside"));
 }
 
-/// A conformance case.
 pub fn writing_a_message_key_creates_its_group(s: &impl Store) {
     s.write("messages/key1", b"m1").unwrap();
     assert_eq!(s.type_of("messages").unwrap(), Some(EntryType::Composite));
     assert_eq!(s.list("messages").unwrap(), names(&["key1"]));
 }
 
-/// A conformance case.
 pub fn make_group_creates_each_level_and_each_lists_its_child(s: &impl Store) {
     s.make_group("messages/ids/items").unwrap();
     assert_eq!(s.list("messages").unwrap(), names(&["ids"]));
@@ -55,7 +48,6 @@ pub fn make_group_creates_each_level_and_each_lists_its_child(s: &impl Store) {
     assert_eq!(s.list("messages/ids/items").unwrap(), names(&["one"]));
 }
 
-/// A conformance case.
 pub fn make_group_on_a_non_empty_group_keeps_it(s: &impl Store) {
     s.write("group/a", b"1").unwrap();
     s.write("group/b", b"2").unwrap();
@@ -63,7 +55,6 @@ pub fn make_group_on_a_non_empty_group_keeps_it(s: &impl Store) {
     assert_eq!(s.list("group").unwrap(), names(&["a", "b"]));
 }
 
-/// A conformance case.
 pub fn type_through_links_is_the_target_type(s: &impl Store) {
     s.make_group("g").unwrap();
     s.write("v", b"x").unwrap();
@@ -73,7 +64,6 @@ pub fn type_through_links_is_the_target_type(s: &impl Store) {
     assert_eq!(s.type_of("to-value").unwrap(), Some(EntryType::Simple));
 }
 
-/// A conformance case.
 pub fn resolve_of_a_path_written_under_a_link_is_physical(s: &impl Store) {
     s.make_group("real").unwrap();
     s.make_link("real", "alias").unwrap();
@@ -82,7 +72,6 @@ pub fn resolve_of_a_path_written_under_a_link_is_physical(s: &impl Store) {
     assert_eq!(s.read("real/key").unwrap(), bytes("v"));
 }
 
-/// A conformance case.
 pub fn reset_empties_the_store(s: &impl Store) {
     s.write("a", b"1").unwrap();
     s.write("b/c", b"2").unwrap();
@@ -91,7 +80,7 @@ pub fn reset_empties_the_store(s: &impl Store) {
     assert_eq!(s.list("").unwrap(), names(&[]));
 }
 
-/// A conformance case. HyperBEAM's location cache links a scheduler's
+/// HyperBEAM's location cache links a scheduler's
 /// latest location again whenever it moves (`ok = hb_store:link(...)`).
 pub fn a_link_made_again_points_at_the_new_target(s: &impl Store) {
     s.write("location/v1", b"node-a").unwrap();
@@ -99,16 +88,4 @@ pub fn a_link_made_again_points_at_the_new_target(s: &impl Store) {
     s.make_link("location/v1", "scheduler/latest").unwrap();
     s.make_link("location/v2", "scheduler/latest").unwrap();
     assert_eq!(s.read("scheduler/latest").unwrap(), bytes("node-b"));
-}
-
-/// A conformance case. In HyperBEAM's content-addressed area many messages
-/// link to one `data/<hash>`: a write at one message's field must not
-/// change what the others read.
-pub fn a_write_over_a_link_leaves_the_shared_value(s: &impl Store) {
-    s.write("data/hash", b"shared").unwrap();
-    s.make_link("data/hash", "msg1/body").unwrap();
-    s.make_link("data/hash", "msg2/body").unwrap();
-    s.write("msg1/body", b"changed").unwrap();
-    assert_eq!(s.read("msg2/body").unwrap(), bytes("shared"));
-    assert_eq!(s.read("msg1/body").unwrap(), bytes("changed"));
 }

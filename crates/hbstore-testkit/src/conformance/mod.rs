@@ -10,8 +10,12 @@
 //!
 //! [`conformance_suite!`]: crate::conformance_suite
 
+// A case's name is a sentence of the contract, and its documentation.
+#[allow(missing_docs)]
 pub mod contract;
+#[allow(missing_docs)]
 pub mod hyperbeam;
+#[allow(missing_docs)]
 pub mod queries;
 pub mod support;
 
@@ -137,8 +141,7 @@ macro_rules! conformance_suite {
                 type_through_links_is_the_target_type,
                 resolve_of_a_path_written_under_a_link_is_physical,
                 reset_empties_the_store,
-                a_link_made_again_points_at_the_new_target,
-                a_write_over_a_link_leaves_the_shared_value
+                a_link_made_again_points_at_the_new_target
             ]
         );
     };

@@ -28,14 +28,12 @@ fn abcde(s: &impl Store) {
     }
 }
 
-/// A conformance case.
 pub fn list_range_from_is_inclusive_going_up(s: &impl Store) {
     abcde(s);
     let up = page(Some("c"), None, Direction::Ascending);
     assert_eq!(names(s.list_range("g", &up).unwrap()), ["c", "d", "e"]);
 }
 
-/// A conformance case.
 pub fn list_range_from_is_inclusive_going_down(s: &impl Store) {
     abcde(s);
     let down = page(Some("c"), None, Direction::Descending);
@@ -47,7 +45,6 @@ pub fn list_range_from_is_inclusive_going_down(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn list_range_from_need_not_exist(s: &impl Store) {
     abcde(s);
     let up = page(Some("bb"), None, Direction::Ascending);
@@ -66,7 +63,6 @@ pub fn list_range_from_need_not_exist(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn list_range_limit_caps_the_page(s: &impl Store) {
     abcde(s);
     let two = page(Some("b"), Some(2), Direction::Ascending);
@@ -80,7 +76,6 @@ pub fn list_range_limit_caps_the_page(s: &impl Store) {
     assert_eq!(names(s.list_range("g", &more).unwrap()).len(), 5);
 }
 
-/// A conformance case.
 pub fn list_range_pages_walk_a_group_in_both_directions(s: &impl Store) {
     let all: Vec<String> = (0..1_500).map(|i| format!("k{i:05}")).collect();
     let mut batch = Batch::new();
@@ -114,7 +109,6 @@ pub fn list_range_pages_walk_a_group_in_both_directions(s: &impl Store) {
     }
 }
 
-/// A conformance case.
 pub fn list_range_of_an_empty_group_is_empty_and_of_nothing_is_nothing(s: &impl Store) {
     s.make_group("empty").unwrap();
     for direction in [Direction::Ascending, Direction::Descending] {
@@ -127,7 +121,6 @@ pub fn list_range_of_an_empty_group_is_empty_and_of_nothing_is_nothing(s: &impl 
     }
 }
 
-/// A conformance case.
 pub fn list_range_follows_links_and_reports_link_children(s: &impl Store) {
     s.write("msg/a", b"1").unwrap();
     s.make_link("data/x", "msg/b").unwrap();
@@ -154,7 +147,6 @@ pub fn list_range_follows_links_and_reports_link_children(s: &impl Store) {
     assert_eq!(names(s.list_range("alias", &down).unwrap()), ["b", "a"]);
 }
 
-/// A conformance case.
 pub fn list_range_of_a_value_is_not_a_group(s: &impl Store) {
     s.write("v", b"x").unwrap();
     for direction in [Direction::Ascending, Direction::Descending] {
@@ -166,7 +158,6 @@ pub fn list_range_of_a_value_is_not_a_group(s: &impl Store) {
     }
 }
 
-/// A conformance case.
 pub fn read_entry_of_a_value_is_its_bytes(s: &impl Store) {
     s.write("a/v", b"bytes").unwrap();
     assert_eq!(
@@ -176,7 +167,6 @@ pub fn read_entry_of_a_value_is_its_bytes(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn read_entry_of_a_group_gives_children_with_small_values_and_link_targets(s: &impl Store) {
     s.write("m/big", &[7u8; 100]).unwrap();
     s.write("m/small", b"hi").unwrap();
@@ -216,7 +206,6 @@ pub fn read_entry_of_a_group_gives_children_with_small_values_and_link_targets(s
     assert_eq!(all[0].bytes.as_deref(), Some(&[7u8; 100][..]), "100 <= 100");
 }
 
-/// A conformance case.
 pub fn read_entry_follows_links_and_of_nothing_is_nothing(s: &impl Store) {
     s.write("msg/body", b"hello").unwrap();
     s.make_link("msg", "latest").unwrap();
@@ -235,7 +224,6 @@ pub fn read_entry_follows_links_and_of_nothing_is_nothing(s: &impl Store) {
     assert_eq!(s.read_entry("dangling", 16).unwrap(), None);
 }
 
-/// A conformance case.
 pub fn read_entry_of_an_empty_group_and_of_the_root(s: &impl Store) {
     s.make_group("g").unwrap();
     assert_eq!(
@@ -265,7 +253,6 @@ fn found(s: &impl Store, pairs: &[(&str, &str)]) -> Vec<String> {
     s.match_links(pairs, None).unwrap()
 }
 
-/// A conformance case.
 pub fn match_finds_groups_whose_child_links_to_the_target(s: &impl Store) {
     message(s, "m1", &[("process", "p1"), ("slot", "s1")]);
     message(s, "m2", &[("process", "p1"), ("slot", "s2")]);
@@ -279,7 +266,6 @@ pub fn match_finds_groups_whose_child_links_to_the_target(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn match_with_two_pairs_intersects(s: &impl Store) {
     message(s, "m1", &[("process", "p1"), ("slot", "s1")]);
     message(s, "m2", &[("process", "p1"), ("slot", "s2")]);
@@ -294,13 +280,11 @@ pub fn match_with_two_pairs_intersects(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn match_with_no_pair_matches_nothing(s: &impl Store) {
     message(s, "m1", &[("process", "p1")]);
     assert_eq!(found(s, &[]), Vec::<String>::new());
 }
 
-/// A conformance case.
 pub fn match_with_a_pair_nobody_has_matches_nothing(s: &impl Store) {
     message(s, "m1", &[("process", "p1")]);
     assert_eq!(
@@ -310,7 +294,6 @@ pub fn match_with_a_pair_nobody_has_matches_nothing(s: &impl Store) {
     assert_eq!(found(s, &[("nobody", "data/p1")]), Vec::<String>::new());
 }
 
-/// A conformance case.
 pub fn match_follows_relinking(s: &impl Store) {
     message(s, "m1", &[("process", "p1")]);
     s.delete("m1/process").unwrap();
@@ -337,7 +320,6 @@ pub fn match_follows_relinking(s: &impl Store) {
     assert_eq!(found(s, &[("process", "data/p1")]), ["m1"]);
 }
 
-/// A conformance case.
 pub fn match_forgets_deleted_messages(s: &impl Store) {
     message(s, "m1", &[("process", "p1")]);
     message(s, "m2", &[("process", "p1")]);
@@ -359,7 +341,6 @@ pub fn match_forgets_deleted_messages(s: &impl Store) {
     assert_eq!(found(s, &[("process", "data/p1")]), Vec::<String>::new());
 }
 
-/// A conformance case.
 pub fn match_forgets_everything_after_reset(s: &impl Store) {
     message(s, "m1", &[("process", "p1")]);
     s.reset().unwrap();
@@ -368,7 +349,6 @@ pub fn match_forgets_everything_after_reset(s: &impl Store) {
     assert_eq!(found(s, &[("process", "data/p1")]), ["m2"]);
 }
 
-/// A conformance case.
 pub fn match_sees_links_made_in_batches_and_through_links(s: &impl Store) {
     s.make_group("real").unwrap();
     s.make_link("real", "alias").unwrap();
@@ -386,14 +366,12 @@ pub fn match_sees_links_made_in_batches_and_through_links(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn match_ignores_values_and_groups_named_like_the_key(s: &impl Store) {
     s.write("m1/process", b"data/p1").unwrap();
     s.make_group("m2/process").unwrap();
     assert_eq!(found(s, &[("process", "data/p1")]), Vec::<String>::new());
 }
 
-/// A conformance case.
 pub fn match_limit_caps_the_answer(s: &impl Store) {
     for i in 0..10 {
         message(s, &format!("m{i}"), &[("process", "p1")]);
@@ -408,7 +386,6 @@ pub fn match_limit_caps_the_answer(s: &impl Store) {
     );
 }
 
-/// A conformance case.
 pub fn match_keys_must_be_one_segment(s: &impl Store) {
     for key in ["", "a/b", "..", "x\0y"] {
         let e = fails(s.match_links(&[(key, "data/p1")], None));
@@ -420,7 +397,6 @@ pub fn match_keys_must_be_one_segment(s: &impl Store) {
     ));
 }
 
-/// A conformance case.
 pub fn match_follows_a_re_pointed_link(s: &impl Store) {
     message(s, "m1", &[("process", "p1")]);
     message(s, "m2", &[("process", "p1")]);
@@ -440,7 +416,6 @@ pub fn match_follows_a_re_pointed_link(s: &impl Store) {
     assert_eq!(found(s, &[("process", "data/p3")]), ["m2"]);
 }
 
-/// A conformance case.
 pub fn match_forgets_a_link_replaced_by_a_value(s: &impl Store) {
     message(s, "m1", &[("process", "p1"), ("slot", "s1")]);
     s.write("m1/process", b"inline now").unwrap();

@@ -8,9 +8,15 @@
 //!
 //! Why the knowledge is sound: one process writes a store (RocksDB's lock),
 //! every change goes through a transaction of this handle, and a
-//! transaction records here each child it adds to a fresh group while it
-//! still holds the child's lock, so a writer that asks about a child (under
-//! that child's lock) learns of every earlier addition. The one subtle case
+//! transaction records here each child it adds to a fresh group, before
+//! its write lands and while it holds the child's lock exclusively, so a
+//! writer that asks about a child (under that child's lock) learns of every
+//! earlier addition. (A record made by a write that then fails only costs
+//! a read.) Intermediate groups are created under a *shared* lock, so a
+//! second writer may ask about such a group while its creator's write has
+//! landed and is not yet recorded in the group's parent; it then finds the
+//! group absent and writes it again, with the same bytes, plus only paths
+//! below it that it holds exclusively: harmless. The one subtle case
 //! is the group's creation: two writers may both find it absent and both
 //! create it (creating a group takes only a shared lock), and then neither
 //! alone knows all its children; and once the group is in the database,

@@ -404,6 +404,17 @@ impl<'a> Txn<'a> {
             }
         }
         let mut creations = self.register_creations()?;
+        // Children are recorded in their fresh groups before the write
+        // lands: should it fail (or a panic cut in between), a child is
+        // believed present that is not, which only costs a read later; the
+        // other way round, a child that is there could be believed absent.
+        for (path, change) in self.pending.iter() {
+            if change.is_some() {
+                if let Some((parent, name)) = path.rsplit_once('/') {
+                    self.caches.fresh.add_child(parent, name);
+                }
+            }
+        }
         let committed = match self.pending.len() {
             0 => Ok(()),
             // The common write (parent already there, no link involved) is
@@ -439,11 +450,6 @@ impl<'a> Txn<'a> {
         committed.map_err(Error::rocks("committing a write"))?;
         creations.landed = true;
         for (path, change) in self.pending.iter() {
-            if change.is_some() {
-                if let Some((parent, name)) = path.rsplit_once('/') {
-                    self.caches.fresh.add_child(parent, name);
-                }
-            }
             match change
                 .as_deref()
                 .map(|bytes| codec::decode_entry(path, bytes))
