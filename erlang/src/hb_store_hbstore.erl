@@ -395,14 +395,14 @@ store_option(_StoreMsg, _Key, Default) ->
     Default.
 
 option(StoreMsg, Key, Default) ->
-    case maps:get(Key, StoreMsg, Default) of
+    case store_option(StoreMsg, Key, Default) of
         B when B == true; B == <<"true">> -> {ok, true};
         B when B == false; B == <<"false">> -> {ok, false};
         Other -> {error, {badarg, {Key, Other}}}
     end.
 
 compression(StoreMsg) ->
-    case maps:get(<<"compression">>, StoreMsg, tiered) of
+    case store_option(StoreMsg, <<"compression">>, tiered) of
         C when C == none; C == <<"none">> -> {ok, none};
         C when C == lz4; C == <<"lz4">> -> {ok, lz4};
         C when C == zstd; C == <<"zstd">> -> {ok, zstd};
@@ -411,7 +411,7 @@ compression(StoreMsg) ->
     end.
 
 block_cache_bytes(StoreMsg) ->
-    case maps:get(<<"block-cache-bytes">>, StoreMsg, nil) of
+    case store_option(StoreMsg, <<"block-cache-bytes">>, nil) of
         nil -> {ok, nil};
         Bytes when is_integer(Bytes), Bytes >= 0 -> {ok, Bytes};
         Other -> {error, {badarg, {<<"block-cache-bytes">>, Other}}}
