@@ -448,6 +448,52 @@ an_option_with_a_value_it_cannot_have_is_refused_test() ->
      || {Key, Value} <- [{<<"sync">>, 1}, {<<"read-only">>, <<"yes">>},
             {<<"compression">>, <<"brotli">>}, {<<"block-cache-bytes">>, -1}]].
 
+%% H2 of the December review: a call on a normal scheduler never waits for
+%% a batch (which holds every writer off for its whole transaction); it
+%% answers `busy' at once, and hb_store_hbstore repeats it on a dirty one.
+normal_scheduler_writes_never_wait_for_a_batch_test_() ->
+    {"normal-scheduler writes never wait for a batch", {timeout, 120, fun() ->
+        S = store(),
+        Name = maps:get(<<"name">>, S),
+        ok = w(S, #{<<"k">> => <<"v">>}),
+        Parent = self(),
+        Batch = fun(Round) -> maps:from_list(
+            [{iolist_to_binary(["b/", integer_to_list(Round), "/", integer_to_list(J)]), <<"v">>}
+             || J <- lists:seq(1, 20000)]) end,
+        Writer = spawn_link(fun() -> batches(S, Batch, Parent, 0, []) end),
+        receive batching -> ok end,
+        Calls = [begin
+            T0 = erlang:monotonic_time(microsecond),
+            Answer = hbstore_nif:write(Name, [{<<"single/", (integer_to_binary(I))/binary>>, <<"v">>}]),
+            {erlang:monotonic_time(microsecond) - T0, Answer}
+        end || I <- lists:seq(1, 20000)],
+        Writer ! stop,
+        Batches = receive {batches, Took} -> Took after 60000 -> error(batches_never_ended) end,
+        Busy = length([busy || {_, busy} <- Calls]),
+        ?assert(Busy > 0),
+        ?assertEqual([], [A || {_, A} <- Calls, A =/= ok, A =/= busy]),
+        Sorted = lists:sort([Us || {Us, _} <- Calls]),
+        P99 = lists:nth(length(Sorted) * 99 div 100, Sorted),
+        % Had a call waited for a batch, it would take as long as one.
+        ?assert(P99 < lists:min(Batches)),
+        % Through the module, every write lands, busy or not.
+        ?assertEqual(ok, w(S, #{<<"after">> => <<"v">>})),
+        ok = ?M:stop(S, #{}, #{})
+    end}}.
+
+%% Applies batches back to back until told to stop, then reports how long
+%% each took; says `batching' once the first is done.
+batches(S, Batch, Parent, Round, Took) ->
+    T0 = erlang:monotonic_time(microsecond),
+    ok = w(S, Batch(Round)),
+    All = [erlang:monotonic_time(microsecond) - T0 | Took],
+    Round == 0 andalso (Parent ! batching),
+    receive
+        stop -> Parent ! {batches, All}
+    after 0 ->
+        batches(S, Batch, Parent, Round + 1, All)
+    end.
+
 scope_is_local_test() ->
     ?assertEqual(local, ?M:scope()),
     ?assertEqual(local, ?M:scope(store())).

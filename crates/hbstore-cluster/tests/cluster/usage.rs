@@ -421,3 +421,26 @@ fn a_failing_batch_racing_another_writer_never_undoes_its_writes() {
     let report = shared.check().unwrap();
     assert!(report.is_sound(), "{:?}", report.problems);
 }
+
+#[test]
+fn a_tree_thousands_of_levels_deep_is_deleted_whole() {
+    // A path of 2,000 levels (4 KiB). Deleting it recursively must
+    // not take a stack frame per level (a dirty scheduler's stack is
+    // small), nor give up because the tree is large.
+    let s = store();
+    let depth = 2_000;
+    let deep = vec!["d"; depth].join("/");
+    s.write(deep.as_str(), b"bottom").unwrap();
+    s.write("d/side/value", b"beside").unwrap();
+    let deleted = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn_scoped(scope, || s.delete_recursive("d"))
+            .unwrap()
+            .join()
+            .expect("no stack overflow")
+    });
+    assert!(deleted.unwrap());
+    assert_eq!(s.list("").unwrap(), Some(Vec::new()));
+    assert!(s.check().expect("check").is_sound());
+}
