@@ -2,7 +2,7 @@
 %%! +S 2
 %%% HyperBEAM's store benchmark workloads, through hb_store_hbstore from
 %%% Erlang, each beside the same workload called directly in Rust (the rows
-%%% of `hbstore bench`, whose JSON is the argument), so that the ratio shows
+%%% of `hbstore-bench`, whose JSON is the argument), so that the ratio shows
 %%% what the NIF costs. Run it as `./dev bench-erlang`.
 -mode(compile).
 
@@ -47,7 +47,7 @@ print({Name, Erlang, Rust, Target}) ->
         end,
     io:format("| ~-44s | ~12B | ~12s | ~7s | ~-10s |~n", [Name, round(Erlang), RustText, RatioText, TargetText]).
 
-%% The figures of `hbstore bench --json`, by workload name.
+%% The figures of `hbstore-bench --json`, by workload name.
 rust_rows(Json) ->
     {match, Found} = re:run(Json,
         "\"workload\": \"([^\"]+)\",\\s*\"unit\": \"[^\"]+\",\\s*\"hbstore\": ([0-9.eE+-]+)",

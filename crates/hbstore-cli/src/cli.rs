@@ -240,89 +240,6 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
-
-    /// Benchmark HyperBEAM's store workloads against raw RocksDB and LMDB.
-    ///
-    /// Works in fresh temporary stores (not in --db); prints ops/s and bytes on disk for
-    /// hbstore, raw RocksDB with the same options, and LMDB in hb_store_lmdb's layout,
-    /// with hbstore's ratio to each.
-    #[command(
-        after_help = "Examples:\n  hbstore bench\n  hbstore bench --quick --json > bench.json"
-    )]
-    Bench(BenchArgs),
-}
-
-/// The benchmark's arguments.
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    /// A fraction of the work, for smoke runs.
-    #[arg(long)]
-    pub quick: bool,
-    /// Runs per workload (the median is reported); default 3, 1 with --quick.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    pub repeats: Option<u64>,
-    /// Where to create the temporary stores (default: the system's temporary directory).
-    #[arg(long)]
-    pub dir: Option<PathBuf>,
-    /// Run only these workloads (numbered from 1, comma-separated; see the table).
-    #[arg(long, value_delimiter = ',', value_parser = workload_number)]
-    pub only: Vec<u8>,
-    /// Block compression of hbstore and raw RocksDB (tiered, the default: LZ4, and ZSTD
-    /// with a trained dictionary on the last level).
-    #[arg(long, value_enum, default_value = "tiered")]
-    pub compression: BenchCompression,
-    /// The run at a node's size instead: messages written in rounds up to --entries,
-    /// random reads after each, resident memory and bytes per round, then the
-    /// command-line tool timed on the store. Needs some 3 GB of disk per 10 million entries.
-    #[arg(long, conflicts_with_all = ["quick", "only", "repeats"])]
-    pub scale: bool,
-    /// How many fields --scale writes (default 20,000,000).
-    #[arg(long, requires = "scale", value_parser = clap::value_parser!(u64).range(20..))]
-    pub entries: Option<u64>,
-    /// Internal: one store of a --scale run, in its own process (--dir is its store).
-    #[arg(long, hide = true, value_enum, requires = "dir")]
-    pub scale_worker: Option<ScaleStore>,
-    #[command(flatten)]
-    pub json: JsonFlag,
-}
-
-/// The stores a `bench --scale` run compares, each in a worker process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ScaleStore {
-    Hbstore,
-    Raw,
-    Lmdb,
-}
-
-/// The compression choices of `bench --compression`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum BenchCompression {
-    None,
-    Lz4,
-    Zstd,
-    Tiered,
-}
-
-impl BenchCompression {
-    pub fn name(self) -> &'static str {
-        match self {
-            BenchCompression::None => "no",
-            BenchCompression::Lz4 => "LZ4",
-            BenchCompression::Zstd => "ZSTD",
-            BenchCompression::Tiered => "tiered (LZ4, ZSTD + dictionary on the last level)",
-        }
-    }
-}
-
-impl From<BenchCompression> for hbstore::Compression {
-    fn from(c: BenchCompression) -> Self {
-        match c {
-            BenchCompression::None => hbstore::Compression::None,
-            BenchCompression::Lz4 => hbstore::Compression::Lz4,
-            BenchCompression::Zstd => hbstore::Compression::Zstd,
-            BenchCompression::Tiered => hbstore::Compression::Tiered,
-        }
-    }
 }
 
 /// `KEY=TARGET`, split at the first `=` (a target may hold more).
@@ -330,15 +247,6 @@ fn match_pair(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, target)) if !key.is_empty() => Ok((key.to_owned(), target.to_owned())),
         _ => Err(format!("{text:?} is not KEY=TARGET")),
-    }
-}
-
-/// A workload number, checked against the benchmark's own list.
-fn workload_number(text: &str) -> Result<u8, String> {
-    let count = crate::bench::WORKLOADS;
-    match text.parse::<u8>() {
-        Ok(n) if (1..=count).contains(&n) => Ok(n),
-        _ => Err(format!("workloads are numbered 1 to {count}")),
     }
 }
 

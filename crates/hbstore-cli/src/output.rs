@@ -13,10 +13,10 @@ use std::io::{IsTerminal, Write};
 
 use crate::error::{CliError, CliResult};
 
-/// Prints a value as JSON on standard output.
-pub fn print_json(value: &impl serde::Serialize) -> CliResult {
+/// Prints a value as JSON on `out`.
+pub fn print_json(out: &mut dyn Write, value: &impl serde::Serialize) -> CliResult {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Failed(e.to_string()))?;
-    writeln!(std::io::stdout().lock(), "{text}")?;
+    writeln!(out, "{text}")?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use hbstore_cluster::LocalCluster;
+use hbstore_testkit::LocalCluster;
 
 mod support;
 
@@ -300,21 +300,4 @@ fn hostile_cluster_addresses_are_usage_errors_and_silence_is_a_failure() {
     );
     let run = run_on(&["--replicas", "1"], &["ls"], None);
     assert_eq!(run.code, 2, "--replicas needs --cluster: {}", run.stderr);
-}
-
-#[test]
-fn bench_on_a_local_cluster_prints_both_columns() {
-    let run = run_on(
-        &["--cluster", &cluster().address()],
-        &["bench", "--quick", "--json"],
-        None,
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let rows = run.json();
-    let rows = rows.as_array().expect("rows");
-    assert_eq!(rows.len(), 12, "4 workloads x 3 thread counts");
-    for row in rows {
-        assert!(row["hbstore_ops"].as_f64().unwrap() > 0.0, "{row}");
-        assert!(row["plain_ops"].as_f64().unwrap() > 0.0, "{row}");
-    }
 }

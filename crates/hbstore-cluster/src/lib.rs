@@ -113,8 +113,7 @@ mod deadline;
 mod delete;
 mod error;
 mod journal;
-pub mod layout;
-pub mod local;
+mod layout;
 mod mutate;
 mod read;
 mod resolve;
@@ -128,8 +127,8 @@ pub use address::{redacted, Address};
 pub use check::ClusterCheck;
 pub use client::{Credentials, Redirects, Timeouts};
 pub use error::ClusterError;
-pub use local::LocalCluster;
-pub use resp::{Cmd, Reply};
+pub use layout::Layout;
+pub use resp::{read as read_reply, Cmd, Reply};
 pub use store::{ClusterStore, Options};
 
 /// The hash slot of a key, as the cluster computes it.

@@ -58,7 +58,7 @@ impl<'a> Hops<'a> {
     pub fn hop(&mut self) -> Result<()> {
         self.count += 1;
         if self.count > MAX_LINK_HOPS {
-            return Err(Error::link_loop(self.origin));
+            return Err(Error::link_loop(self.origin.as_str()));
         }
         Ok(())
     }

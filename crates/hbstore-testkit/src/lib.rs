@@ -8,7 +8,9 @@
 //!   the model-based property test and the differential fuzz target (with
 //!   proptest strategies behind the `proptest` feature);
 //! - [`fuzz`]: what the fuzz targets check, replayed by a regular test;
-//! - [`conformance`]: the conformance suite, for every backend.
+//! - [`conformance`]: the conformance suite, for every backend;
+//! - `local_cluster`: a real Redis cluster on 127.0.0.1 for the cluster
+//!   backend's tests and the benchmark (the `cluster` feature).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -16,8 +18,12 @@
 pub mod conformance;
 mod dump;
 pub mod fuzz;
+#[cfg(feature = "cluster")]
+pub mod local_cluster;
 pub mod ops;
 mod rng;
 
 pub use dump::{dump, Dumped};
+#[cfg(feature = "cluster")]
+pub use local_cluster::LocalCluster;
 pub use rng::Rng;

@@ -91,7 +91,7 @@ fn depth_bytes(depth: usize) -> [u8; 2] {
 
 /// An entry key, on the stack for the usual short paths: every operation
 /// builds one per RocksDB get or put (a heap allocation each costs
-/// `hbstore bench --only 1`'s key write and key read rows several percent).
+/// `hbstore-bench --only 1`'s key write and key read rows several percent).
 pub(crate) type EntryKey = SmallVec<[u8; 128]>;
 
 /// The key of the entry at a canonical, non-root path.

@@ -5,6 +5,19 @@
 
 use std::path::PathBuf;
 
+/// How much of an offending path an error message quotes.
+const QUOTED_PATH_CHARS: usize = 200;
+
+/// Cuts a hostile path down to something an error message can carry.
+pub(crate) fn quote(raw: &str) -> String {
+    if raw.chars().count() <= QUOTED_PATH_CHARS {
+        raw.to_owned()
+    } else {
+        let head: String = raw.chars().take(QUOTED_PATH_CHARS).collect();
+        format!("{head}… ({} bytes)", raw.len())
+    }
+}
+
 /// The result type of every fallible hbstore operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -183,12 +196,13 @@ impl Error {
         }
     }
 
-    /// `LinkLoop` for resolving `origin`: backends other than this crate's
-    /// give up after [`crate::MAX_LINK_HOPS`] hops with the same error.
-    pub fn link_loop(origin: &crate::StorePath) -> Self {
+    /// `LinkLoop` for resolving `origin` (a canonical path): backends
+    /// other than this crate's give up after [`crate::MAX_LINK_HOPS`] hops
+    /// with the same error.
+    pub fn link_loop(origin: &str) -> Self {
         Error::LinkLoop {
-            path: crate::path::quote(origin.as_str()),
-            max: crate::MAX_LINK_HOPS,
+            path: quote(origin),
+            max: crate::limits::MAX_LINK_HOPS,
         }
     }
 
@@ -196,30 +210,6 @@ impl Error {
     /// so that every backend refuses it in the same words.
     pub fn root(action: &str) -> Self {
         Error::invalid_path("", format!("the root cannot be {action}"))
-    }
-
-    /// Like [`Error::rocks`], with a context that is formatted only when
-    /// there is an error (these calls sit on the hottest paths).
-    pub(crate) fn rocks_lazy(
-        context: impl FnOnce() -> String,
-    ) -> impl FnOnce(rocksdb::Error) -> Self {
-        move |source| Error::from_rocks(context(), source)
-    }
-
-    pub(crate) fn rocks(context: &'static str) -> impl FnOnce(rocksdb::Error) -> Self {
-        move |source| Error::from_rocks(context.to_owned(), source)
-    }
-
-    /// RocksDB's error, or its refusal to wait when the call asked for
-    /// that (see `backend/rocks/nowait.rs`).
-    fn from_rocks(context: String, source: rocksdb::Error) -> Self {
-        if crate::backend::rocks::nowait::is_refusal(&source) {
-            return Error::WouldWait { operation: context };
-        }
-        Error::RocksDb {
-            context,
-            source: source.into(),
-        }
     }
 
     /// [`Error::WouldWait`] for `operation`.

@@ -45,6 +45,7 @@
 mod backend;
 mod codec;
 mod error;
+mod limits;
 mod path;
 mod store;
 mod sync;

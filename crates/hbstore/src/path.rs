@@ -8,13 +8,8 @@
 
 use std::fmt;
 
-use crate::error::{Error, Result};
-
-/// The longest canonical path accepted, in bytes.
-pub const MAX_PATH_BYTES: usize = 8 * 1024;
-
-/// How much of an offending path an error message quotes.
-const QUOTED_PATH_CHARS: usize = 200;
+use crate::error::{quote, Error, Result};
+pub use crate::limits::MAX_PATH_BYTES;
 
 /// A validated path in canonical form: segments joined by `/`, no empty
 /// segment, no `.` or `..`, no NUL, at most [`MAX_PATH_BYTES`]. The empty
@@ -178,16 +173,6 @@ pub fn check_resolved_len(origin: &StorePath, resolved: &str) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// Cuts a hostile path down to something an error message can carry.
-pub(crate) fn quote(raw: &str) -> String {
-    if raw.chars().count() <= QUOTED_PATH_CHARS {
-        raw.to_owned()
-    } else {
-        let head: String = raw.chars().take(QUOTED_PATH_CHARS).collect();
-        format!("{head}… ({} bytes)", raw.len())
-    }
 }
 
 /// `a` + `/` + `b` for canonical strings, either of which may be the root.

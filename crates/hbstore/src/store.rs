@@ -4,11 +4,8 @@
 //! the operation of that page it implements.
 
 use crate::error::Result;
+pub use crate::limits::MAX_LINK_HOPS;
 use crate::path::{IntoStorePath, StorePath};
-
-/// Resolution gives up after this many link hops with
-/// [`Error::LinkLoop`](crate::Error::LinkLoop), so a cycle never hangs.
-pub const MAX_LINK_HOPS: u32 = 40;
 
 /// What `type` answers, in hb_store's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

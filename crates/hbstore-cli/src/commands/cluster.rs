@@ -13,11 +13,16 @@ use crate::error::{CliError, CliResult};
 use crate::migrate::ClusterAccess;
 use crate::output::{counted, counts, escaped, print_json};
 
-pub fn run(address: &str, access: ClusterAccess, command: Command) -> CliResult {
+pub fn run(
+    address: &str,
+    access: ClusterAccess,
+    command: Command,
+    out: &mut dyn Write,
+) -> CliResult {
     let open = || crate::migrate::open_cluster(std::path::Path::new(address), access);
     match command {
-        Command::Stats { exact: _, json } => stats(&open()?, json.json),
-        Command::Check { json } => check(&open()?, json.json),
+        Command::Stats { exact: _, json } => stats(&open()?, json.json, out),
+        Command::Check { json } => check(&open()?, json.json, out),
         Command::Upgrade | Command::Backup { .. } | Command::Compact | Command::Gc { .. } => {
             Err(CliError::Invalid(format!(
                 "`{}` works on an embedded store's files (--db), not on a cluster: \
@@ -25,10 +30,9 @@ pub fn run(address: &str, access: ClusterAccess, command: Command) -> CliResult 
                 name(&command)
             )))
         }
-        Command::Bench(args) => crate::bench::cluster::run(address, &args),
         command => {
             let location = format!("--cluster {}", hbstore_cluster::redacted(address));
-            super::on_any_store(&open()?, &location, command)
+            super::on_any_store(&open()?, &location, command, out)
         }
     }
 }
@@ -56,21 +60,23 @@ struct ClusterStats<'a> {
 }
 
 /// `stats`: exact counts from a read of the whole namespace.
-fn stats(store: &ClusterStore, json: bool) -> CliResult {
+fn stats(store: &ClusterStore, json: bool, out: &mut dyn Write) -> CliResult {
     let report = store.check()?;
     if json {
-        return print_json(&ClusterStats {
-            exact: true,
-            namespace: store.namespace(),
-            values: report.values,
-            groups: report.groups,
-            links: report.links,
-            value_bytes: report.value_bytes,
-            stale_index_members: report.stale_index_members,
-            primaries: store.primaries(),
-        });
+        return print_json(
+            out,
+            &ClusterStats {
+                exact: true,
+                namespace: store.namespace(),
+                values: report.values,
+                groups: report.groups,
+                links: report.links,
+                value_bytes: report.value_bytes,
+                stale_index_members: report.stale_index_members,
+                primaries: store.primaries(),
+            },
+        );
     }
-    let mut out = std::io::stdout().lock();
     writeln!(
         out,
         "{} in namespace {:?} on {} ({} of values)",
@@ -93,19 +99,21 @@ struct ClusterCheckJson<'a> {
 }
 
 /// `check`: the layout's rules over the whole namespace; exit 4 if broken.
-fn check(store: &ClusterStore, json: bool) -> CliResult {
+fn check(store: &ClusterStore, json: bool, out: &mut dyn Write) -> CliResult {
     let report = store.check()?;
     if json {
-        print_json(&ClusterCheckJson {
-            sound: report.is_sound(),
-            values: report.values,
-            groups: report.groups,
-            links: report.links,
-            stale_index_members: report.stale_index_members,
-            problems: &report.problems,
-        })?;
+        print_json(
+            out,
+            &ClusterCheckJson {
+                sound: report.is_sound(),
+                values: report.values,
+                groups: report.groups,
+                links: report.links,
+                stale_index_members: report.stale_index_members,
+                problems: &report.problems,
+            },
+        )?;
     } else {
-        let mut out = std::io::stdout().lock();
         for problem in &report.problems {
             writeln!(out, "problem: {}", escaped(problem))?;
         }

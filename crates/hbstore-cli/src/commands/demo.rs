@@ -15,7 +15,7 @@ const IDS: [&str; 3] = [
 
 /// `location` is how the next commands name the store (`--db DIR` or
 /// `--cluster URL`).
-pub fn run(store: &impl Store, location: &str) -> CliResult {
+pub fn run(store: &impl Store, location: &str, out: &mut dyn Write) -> CliResult {
     store.delete_recursive("demo")?;
     // One batch: the whole demo tree appears at once or not at all.
     let mut batch = Batch::new();
@@ -34,14 +34,11 @@ pub fn run(store: &impl Store, location: &str) -> CliResult {
     batch.make_link("demo/no/such/message", "demo/dangling")?;
     store.apply(&batch)?;
 
-    let mut out = std::io::stdout().lock();
     writeln!(
         out,
         "Wrote a message-shaped tree under demo/ in the store at {location}:\n"
     )?;
-    drop(out);
-    super::listing::tree(store, "demo", None, false)?;
-    let mut out = std::io::stdout().lock();
+    super::listing::tree(store, "demo", None, false, out)?;
     writeln!(out, "\nReads, following links:")?;
     for path in [
         "demo/latest/body",

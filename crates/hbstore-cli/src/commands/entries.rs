@@ -21,10 +21,9 @@ pub fn put(store: &impl Store, path: &str, value: Option<String>) -> CliResult {
     Ok(())
 }
 
-pub fn get(store: &impl Store, path: &str) -> CliResult {
+pub fn get(store: &impl Store, path: &str, out: &mut dyn Write) -> CliResult {
     match store.read(path)? {
         Some(bytes) => {
-            let mut out = std::io::stdout().lock();
             out.write_all(&bytes)?;
             out.flush()?;
             Ok(())
@@ -46,15 +45,18 @@ struct TypeAnswer<'a> {
     kind: &'static str,
 }
 
-pub fn type_of(store: &impl Store, path: &str, json: bool) -> CliResult {
+pub fn type_of(store: &impl Store, path: &str, json: bool, out: &mut dyn Write) -> CliResult {
     let kind = store.type_of(path)?.ok_or_else(|| not_found(path))?;
     if json {
-        return print_json(&TypeAnswer {
-            path,
-            kind: kind.as_str(),
-        });
+        return print_json(
+            out,
+            &TypeAnswer {
+                path,
+                kind: kind.as_str(),
+            },
+        );
     }
-    writeln!(std::io::stdout().lock(), "{}", kind.as_str())?;
+    writeln!(out, "{}", kind.as_str())?;
     Ok(())
 }
 
@@ -64,12 +66,12 @@ struct ResolveAnswer<'a> {
     resolved: String,
 }
 
-pub fn resolve(store: &impl Store, path: &str, json: bool) -> CliResult {
+pub fn resolve(store: &impl Store, path: &str, json: bool, out: &mut dyn Write) -> CliResult {
     let resolved = store.resolve(path)?;
     if json {
-        return print_json(&ResolveAnswer { path, resolved });
+        return print_json(out, &ResolveAnswer { path, resolved });
     }
-    writeln!(std::io::stdout().lock(), "{resolved}")?;
+    writeln!(out, "{resolved}")?;
     Ok(())
 }
 

@@ -104,9 +104,16 @@ impl<W: Write> LsPrinter<W> {
 
 /// `ls`: the children on `page`, read a page of `LS_PAGE` at a time and
 /// printed as they come (a group of millions starts printing at once).
-pub fn ls(store: &impl Store, path: &str, page: &Page, long: bool, json: bool) -> CliResult {
+pub fn ls(
+    store: &impl Store,
+    path: &str,
+    page: &Page,
+    long: bool,
+    json: bool,
+    out: &mut dyn Write,
+) -> CliResult {
     let mut printer = LsPrinter {
-        out: std::io::BufWriter::new(std::io::stdout().lock()),
+        out: std::io::BufWriter::new(&mut *out),
         long,
         json,
         printed: 0,
@@ -227,19 +234,28 @@ struct JsonTree {
     counts: Counts,
 }
 
-pub fn tree(store: &impl Store, path: &str, depth: Option<u64>, json: bool) -> CliResult {
+pub fn tree(
+    store: &impl Store,
+    path: &str,
+    depth: Option<u64>,
+    json: bool,
+    out: &mut dyn Write,
+) -> CliResult {
     let canonical = hbstore::path(path).map_err(CliError::from)?;
     let max_depth = depth.map(|d| usize::try_from(d).unwrap_or(usize::MAX));
     let mut counts = Counts::default();
     let nodes = read_tree(store, &canonical, 1, max_depth, &mut counts)?;
     if json {
-        return print_json(&JsonTree {
-            path: canonical,
-            children: to_json(&nodes),
-            counts,
-        });
+        return print_json(
+            out,
+            &JsonTree {
+                path: canonical,
+                children: to_json(&nodes),
+                counts,
+            },
+        );
     }
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(&mut *out);
     let top = if canonical.is_empty() {
         ".".into()
     } else {
@@ -264,12 +280,13 @@ pub fn matching(
     pairs: &[(String, String)],
     limit: Option<usize>,
     json: bool,
+    out: &mut dyn Write,
 ) -> CliResult {
     let groups = store.match_links(pairs, limit)?;
     if json {
-        print_json(&groups)?;
+        print_json(out, &groups)?;
     } else {
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let mut out = std::io::BufWriter::new(&mut *out);
         let terminal = stdout_is_terminal();
         for group in &groups {
             if terminal {

@@ -56,7 +56,7 @@ struct Stats {
     rocksdb: std::collections::BTreeMap<&'static str, Option<u64>>,
 }
 
-pub fn stats(store: &RocksStore, exact: bool, json: bool) -> CliResult {
+pub fn stats(store: &RocksStore, exact: bool, json: bool, out: &mut dyn Write) -> CliResult {
     let mut rocksdb = std::collections::BTreeMap::new();
     for &name in ROCKS_PROPERTIES {
         rocksdb.insert(name, store.property(name)?);
@@ -94,10 +94,9 @@ pub fn stats(store: &RocksStore, exact: bool, json: bool) -> CliResult {
         rocksdb,
     };
     if json {
-        return print_json(&stats);
+        return print_json(out, &stats);
     }
     let about = if exact { "" } else { "≈ " };
-    let mut out = std::io::stdout().lock();
     writeln!(
         out,
         "{:<34} {:>14}",
@@ -163,19 +162,21 @@ struct JsonCheck<'a> {
     warnings: Vec<JsonFinding<'a>>,
 }
 
-pub fn check(store: &RocksStore, json: bool) -> CliResult {
+pub fn check(store: &RocksStore, json: bool, out: &mut dyn Write) -> CliResult {
     let report = check_with_progress(store, "checking")?;
     if json {
-        print_json(&JsonCheck {
-            sound: report.is_sound(),
-            values: report.values,
-            groups: report.groups,
-            links: report.links,
-            problems: findings(&report.problems),
-            warnings: findings(&report.warnings),
-        })?;
+        print_json(
+            out,
+            &JsonCheck {
+                sound: report.is_sound(),
+                values: report.values,
+                groups: report.groups,
+                links: report.links,
+                problems: findings(&report.problems),
+                warnings: findings(&report.warnings),
+            },
+        )?;
     } else {
-        let mut out = std::io::stdout().lock();
         for f in &report.problems {
             writeln!(
                 out,
@@ -212,7 +213,7 @@ pub fn check(store: &RocksStore, json: bool) -> CliResult {
     }
 }
 
-pub fn backup(db: &Path, dest: &Path) -> CliResult {
+pub fn backup(db: &Path, dest: &Path, out: &mut dyn Write) -> CliResult {
     // A writer's handle can checkpoint; when another process is the writer,
     // a read-only handle copies from a snapshot instead.
     let store = match RocksStore::open(db, Options::default().create_if_missing(false)) {
@@ -229,22 +230,18 @@ pub fn backup(db: &Path, dest: &Path) -> CliResult {
             format!("{records} records copied from a snapshot (another process is writing)")
         }
     };
-    writeln!(
-        std::io::stdout().lock(),
-        "backup written to {}: {how}",
-        dest.display()
-    )?;
+    writeln!(out, "backup written to {}: {how}", dest.display())?;
     Ok(())
 }
 
-pub fn compact(store: &RocksStore) -> CliResult {
+pub fn compact(store: &RocksStore, out: &mut dyn Write) -> CliResult {
     let bar = progress::bar("compacting", None);
     let result = store.compact();
     bar.finish_and_clear();
     result?;
     let size = dir_size(store.dir())?;
     writeln!(
-        std::io::stdout().lock(),
+        out,
         "compacted: {} on disk",
         crate::output::human_bytes(size)
     )?;
@@ -261,21 +258,30 @@ struct JsonGc {
     disk_bytes: u64,
 }
 
-pub fn gc(store: &RocksStore, prefix: &str, dry_run: bool, json: bool) -> CliResult {
+pub fn gc(
+    store: &RocksStore,
+    prefix: &str,
+    dry_run: bool,
+    json: bool,
+    out: &mut dyn Write,
+) -> CliResult {
     let bar = progress::bar("sweeping: values examined", None);
     let report = store.gc(prefix, dry_run, &mut |n| bar.set_position(n));
     bar.finish_and_clear();
     let report = report?;
     let disk_bytes = dir_size(store.dir())?;
     if json {
-        return print_json(&JsonGc {
-            prefix: prefix.to_owned(),
-            dry_run,
-            examined: report.examined,
-            removed: report.removed,
-            bytes: report.bytes,
-            disk_bytes,
-        });
+        return print_json(
+            out,
+            &JsonGc {
+                prefix: prefix.to_owned(),
+                dry_run,
+                examined: report.examined,
+                removed: report.removed,
+                bytes: report.bytes,
+                disk_bytes,
+            },
+        );
     }
     let (verb, dry) = if dry_run {
         ("would be removed", " (dry run: nothing removed)")
@@ -283,7 +289,7 @@ pub fn gc(store: &RocksStore, prefix: &str, dry_run: bool, json: bool) -> CliRes
         ("removed", "")
     };
     writeln!(
-        std::io::stdout().lock(),
+        out,
         "{} under {}; {} that no link reaches {verb} ({} of values){dry}; {} on disk",
         counted(report.examined, "value", "values"),
         escaped(prefix),
@@ -296,7 +302,7 @@ pub fn gc(store: &RocksStore, prefix: &str, dry_run: bool, json: bool) -> CliRes
 
 /// `upgrade`: opens the store for writing (which upgrades an older format
 /// in place) and says which format it holds now.
-pub fn upgrade(db: &Path) -> CliResult {
+pub fn upgrade(db: &Path, out: &mut dyn Write) -> CliResult {
     let was = RocksStore::open_read_only(db);
     let upgraded = matches!(was, Err(Error::NeedsUpgrade { .. }));
     drop(was);
@@ -312,10 +318,6 @@ pub fn upgrade(db: &Path) -> CliResult {
     } else {
         "already in the current format; nothing to do"
     };
-    writeln!(
-        std::io::stdout().lock(),
-        "{}: {message}",
-        store.dir().display()
-    )?;
+    writeln!(out, "{}: {message}", store.dir().display())?;
     Ok(())
 }

@@ -9,6 +9,7 @@ mod listing;
 mod maintenance;
 mod transfer;
 
+use std::io::Write;
 use std::path::Path;
 
 use hbstore::{Direction, Options, Page, RocksStore, Store};
@@ -46,23 +47,24 @@ fn writes(command: &Command) -> bool {
     )
 }
 
-pub fn run(cli: Cli) -> CliResult {
+/// Runs one command line, writing what it prints to `out`.
+pub fn run(cli: Cli, out: &mut dyn Write) -> CliResult {
     if let Some(address) = &cli.cluster {
         let access = crate::migrate::ClusterAccess {
             replicas: cli.replicas,
             deadline: cli.deadline,
         };
-        return cluster::run(address, access, cli.command);
+        return cluster::run(address, access, cli.command, out);
     }
     let db = cli.db.as_path();
     match cli.command {
-        Command::Upgrade => maintenance::upgrade(db),
+        Command::Upgrade => maintenance::upgrade(db, out),
         Command::Stats { exact, json } => {
-            maintenance::stats(&open_for_reading(db)?, exact, json.json)
+            maintenance::stats(&open_for_reading(db)?, exact, json.json, out)
         }
-        Command::Check { json } => maintenance::check(&open_for_reading(db)?, json.json),
-        Command::Backup { dest } => maintenance::backup(db, &dest),
-        Command::Compact => maintenance::compact(&open_for_writing(db, cli.sync)?),
+        Command::Check { json } => maintenance::check(&open_for_reading(db)?, json.json, out),
+        Command::Backup { dest } => maintenance::backup(db, &dest, out),
+        Command::Compact => maintenance::compact(&open_for_writing(db, cli.sync)?, out),
         Command::Gc {
             prefix,
             dry_run,
@@ -73,29 +75,33 @@ pub fn run(cli: Cli) -> CliResult {
             } else {
                 open_for_writing(db, cli.sync)?
             };
-            maintenance::gc(&store, &prefix, dry_run, json.json)
+            maintenance::gc(&store, &prefix, dry_run, json.json, out)
         }
-        Command::Bench(args) => crate::bench::run(&args),
         command if writes(&command) => {
             let location = format!("--db {}", db.display());
-            on_any_store(&open_for_writing(db, cli.sync)?, &location, command)
+            on_any_store(&open_for_writing(db, cli.sync)?, &location, command, out)
         }
         command => {
             let location = format!("--db {}", db.display());
-            on_any_store(&open_for_reading(db)?, &location, command)
+            on_any_store(&open_for_reading(db)?, &location, command, out)
         }
     }
 }
 
 /// The commands that work through the `Store` contract alone, on any
 /// backend. `location` names the store as the command line does.
-fn on_any_store(store: &impl Store, location: &str, command: Command) -> CliResult {
+fn on_any_store(
+    store: &impl Store,
+    location: &str,
+    command: Command,
+    out: &mut dyn Write,
+) -> CliResult {
     match command {
-        Command::Demo => demo::run(store, location),
+        Command::Demo => demo::run(store, location, out),
         Command::Put { path, value } => entries::put(store, &path, value),
-        Command::Get { path } => entries::get(store, &path),
-        Command::Type { path, json } => entries::type_of(store, &path, json.json),
-        Command::Resolve { path, json } => entries::resolve(store, &path, json.json),
+        Command::Get { path } => entries::get(store, &path, out),
+        Command::Type { path, json } => entries::type_of(store, &path, json.json, out),
+        Command::Resolve { path, json } => entries::resolve(store, &path, json.json, out),
         Command::Mkgroup { path } => entries::mkgroup(store, &path),
         Command::Link { existing, new } => entries::link(store, &existing, &new),
         Command::Rm { path, recursive } => entries::rm(store, &path, recursive),
@@ -116,18 +122,70 @@ fn on_any_store(store: &impl Store, location: &str, command: Command) -> CliResu
                     Direction::Ascending
                 },
             };
-            listing::ls(store, &path, &page, long, json.json)
+            listing::ls(store, &path, &page, long, json.json, out)
         }
-        Command::Match { pairs, limit, json } => listing::matching(store, &pairs, limit, json.json),
-        Command::Tree { path, depth, json } => listing::tree(store, &path, depth, json.json),
-        Command::Import { from, dir, json } => transfer::import(store, from, &dir, json.json),
-        Command::Export { to, dir, json } => transfer::export(store, to, &dir, json.json),
+        Command::Match { pairs, limit, json } => {
+            listing::matching(store, &pairs, limit, json.json, out)
+        }
+        Command::Tree { path, depth, json } => listing::tree(store, &path, depth, json.json, out),
+        Command::Import { from, dir, json } => transfer::import(store, from, &dir, json.json, out),
+        Command::Export { to, dir, json } => transfer::export(store, to, &dir, json.json, out),
         Command::Upgrade
         | Command::Stats { .. }
         | Command::Check { .. }
         | Command::Backup { .. }
         | Command::Compact
-        | Command::Gc { .. }
-        | Command::Bench(_) => unreachable!("dispatched by the caller, per backend"),
+        | Command::Gc { .. } => unreachable!("dispatched by the caller, per backend"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    /// Runs one command line in process, on `db`, and what it printed.
+    fn run_here(db: &Path, args: &[&str]) -> (CliResult, String) {
+        let line = ["hbstore", "--db"]
+            .into_iter()
+            .chain(db.to_str())
+            .chain(args.iter().copied());
+        let mut out = Vec::new();
+        let result = run(Cli::parse_from(line), &mut out);
+        (result, String::from_utf8(out).expect("UTF-8 output"))
+    }
+
+    fn ok(db: &Path, args: &[&str]) -> String {
+        let (result, printed) = run_here(db, args);
+        assert!(
+            result.is_ok(),
+            "{args:?}: {:?}",
+            result.err().map(|e| e.to_string())
+        );
+        printed
+    }
+
+    #[test]
+    fn commands_print_to_the_writer_they_are_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db");
+        assert_eq!(ok(&db, &["put", "m/body", "hello"]), "");
+        assert_eq!(ok(&db, &["link", "m", "latest"]), "");
+        assert_eq!(ok(&db, &["get", "latest/body"]), "hello");
+        assert_eq!(ok(&db, &["resolve", "latest/body"]), "m/body\n");
+        assert_eq!(ok(&db, &["type", "m"]), "composite\n");
+        assert_eq!(ok(&db, &["ls", "m"]), "body\n");
+        assert_eq!(ok(&db, &["link", "data/h", "m/ref"]), "");
+        assert_eq!(ok(&db, &["match", "ref=data/h"]), "m\n");
+        let json: serde_json::Value =
+            serde_json::from_str(&ok(&db, &["ls", "-l", "m", "--json"])).unwrap();
+        assert_eq!(json[0]["name"], "body");
+        assert!(ok(&db, &["tree"]).contains("latest -> m"));
+        assert!(ok(&db, &["check"]).contains("0 problems"));
+        assert!(ok(&db, &["demo"]).contains("Next, try:"));
+        let (missing, printed) = run_here(&db, &["get", "nothing"]);
+        assert!(matches!(missing, Err(crate::error::CliError::NotFound(_))));
+        assert_eq!(printed, "");
     }
 }

@@ -4,7 +4,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 use hbstore::Store;
-use hbstore_cluster::{ClusterStore, LocalCluster, Options};
+use hbstore_cluster::{ClusterStore, Options};
+use hbstore_testkit::LocalCluster;
 
 /// The cluster every test of this binary shares, started on first use; its
 /// servers stop when the test process ends.

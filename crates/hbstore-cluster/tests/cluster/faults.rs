@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hbstore::Store;
-use hbstore_cluster::{ClusterStore, LocalCluster, Options};
+use hbstore_cluster::{ClusterStore, Options};
+use hbstore_testkit::LocalCluster;
 
 fn open(cluster: &LocalCluster, options: Options) -> Arc<ClusterStore> {
     Arc::new(ClusterStore::open(&cluster.address(), options).expect("open"))
@@ -77,7 +78,7 @@ fn a_killed_primary_loses_no_write_that_waited_for_its_replica() {
 
     // The primary of the group the first writer fills.
     let victim = cluster
-        .primary_of(&hbstore_cluster::layout::Layout::new("hb").entries("w0"))
+        .primary_of(&hbstore_cluster::Layout::new("hb").entries("w0"))
         .expect("who serves w0");
     cluster.kill(victim).expect("kill -9 a primary");
     let killed_at = Instant::now();

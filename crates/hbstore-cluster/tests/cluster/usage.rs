@@ -189,9 +189,9 @@ fn hostile_addresses_and_namespaces_are_refused_with_the_reason() {
 fn foreign_bytes_under_hbstores_keys_are_corrupt_not_a_panic() {
     let s = store();
     s.write("g/ok", b"fine").unwrap();
-    let layout = hbstore_cluster::layout::Layout::new(s.namespace());
+    let layout = hbstore_cluster::Layout::new(s.namespace());
     let port = cluster().primary_of(&layout.entries("g")).unwrap();
-    let reply = hbstore_cluster::local::ask(
+    let reply = hbstore_testkit::local_cluster::ask(
         port,
         &Cmd::new("HSET")
             .arg(layout.entries("g"))
@@ -200,7 +200,7 @@ fn foreign_bytes_under_hbstores_keys_are_corrupt_not_a_panic() {
     )
     .unwrap();
     assert_eq!(reply, hbstore_cluster::Reply::Int(1));
-    hbstore_cluster::local::ask(
+    hbstore_testkit::local_cluster::ask(
         port,
         &Cmd::new("ZADD").arg(layout.names("g")).arg("0").arg("bad"),
     )
@@ -215,7 +215,7 @@ fn foreign_bytes_under_hbstores_keys_are_corrupt_not_a_panic() {
         report.problems
     );
     // A key of the namespace holding the wrong type is an error too.
-    hbstore_cluster::local::ask(
+    hbstore_testkit::local_cluster::ask(
         cluster().primary_of(&layout.entries("h")).unwrap(),
         &Cmd::new("SET").arg(layout.entries("h")).arg("x"),
     )

@@ -88,7 +88,7 @@ fn resolve(map: &Map, origin: &StorePath, path: &str, hops: &mut u32) -> Result<
                 *hops += 1;
                 if *hops > MAX_LINK_HOPS {
                     return Err(Error::LinkLoop {
-                        path: crate::path::quote(origin.as_str()),
+                        path: crate::error::quote(origin.as_str()),
                         max: MAX_LINK_HOPS,
                     });
                 }

@@ -32,7 +32,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::cache::{Cached, PathCache};
+use super::path_cache::{Cached, PathCache};
 use crate::sync;
 
 /// The children of a fresh group, by name.

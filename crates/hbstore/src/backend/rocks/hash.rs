@@ -1,7 +1,7 @@
 //! FNV-1a, the hash of the lock stripes, the cache shards, the caches' maps
 //! and the link filter. Paths are short, and nobody gains from making two
 //! collide (a collision costs a wait or a slower lookup, never a wrong
-//! answer), so a fast hash beats SipHash: with SipHash, `hbstore bench
+//! answer), so a fast hash beats SipHash: with SipHash, `hbstore-bench
 //! --only 1`'s key write row loses several percent.
 
 use std::hash::{BuildHasherDefault, Hasher};

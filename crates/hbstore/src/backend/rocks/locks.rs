@@ -39,7 +39,7 @@ pub(crate) struct LockTable {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct LockPlan {
     /// `(stripe, exclusive)`; inline for the usual few (a heap allocation
-    /// per write costs `hbstore bench --only 1`'s key write row).
+    /// per write costs `hbstore-bench --only 1`'s key write row).
     stripes: SmallVec<[(u32, bool); 8]>,
 }
 

@@ -106,7 +106,12 @@ fn check_format(
                 dir: dir.to_path_buf(),
                 found: codec::UPGRADABLE_FORMAT,
             }),
-            Ok(codec::UPGRADABLE_FORMAT) => upgrade::to_current(db, dir, progress),
+            // The index first, the format record last (synced): an
+            // interrupted upgrade simply runs again.
+            Ok(codec::UPGRADABLE_FORMAT) => {
+                upgrade::to_current(db, dir, progress)?;
+                write_format_record(db)
+            }
             found => Err(Error::UnsupportedFormat {
                 dir: dir.to_path_buf(),
                 found: match found {
@@ -141,7 +146,7 @@ fn check_format(
 
 /// Records that the database holds the current format, synced: it is the
 /// last step of creating or upgrading a store.
-pub(super) fn write_format_record(db: &DB) -> Result<()> {
+fn write_format_record(db: &DB) -> Result<()> {
     let mut w = WriteOptions::default();
     w.set_sync(true);
     db.put_opt(codec::FORMAT_KEY, codec::encode_format_version(), &w)

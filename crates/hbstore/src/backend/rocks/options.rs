@@ -17,7 +17,7 @@ pub enum Compression {
     /// most of a large store's bytes end up and are rewritten least often,
     /// ZSTD with a dictionary trained on each file's own blocks (small
     /// values share their words across blocks that way). On a node-shaped
-    /// store it takes 0.57 of LZ4's bytes once compacted (`hbstore bench`
+    /// store it takes 0.57 of LZ4's bytes once compacted (`hbstore-bench`
     /// workload 11 and the README give the figures).
     #[default]
     Tiered,
@@ -250,7 +250,7 @@ impl Options {
     /// a writer's look-up of a new path never misses on them. Partitioned
     /// filters were measured and dropped: each look-up of an absent path
     /// pays a search of the partitions' index first, and writes at 4
-    /// million entries (`hbstore bench --scale --entries 4000000`) were
+    /// million entries (`hbstore-bench --scale --entries 4000000`) were
     /// 0.28-0.47 of raw RocksDB's with them, 0.37-0.69 without.
     fn table_options(&self) -> BlockBasedOptions {
         let mut table = BlockBasedOptions::default();

@@ -76,7 +76,7 @@ fn follow<L: Lookup>(
     *hops += 1;
     if *hops > MAX_LINK_HOPS {
         return Err(Error::LinkLoop {
-            path: crate::path::quote(origin),
+            path: crate::error::quote(origin),
             max: MAX_LINK_HOPS,
         });
     }

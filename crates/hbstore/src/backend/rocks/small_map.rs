@@ -1,6 +1,6 @@
 //! A map from paths, for a transaction's reads and pending changes: most
 //! operations touch a handful of paths, for which a short inline list beats
-//! a tree's allocations (without it `hbstore bench --only 1,3`'s write rows
+//! a tree's allocations (without it `hbstore-bench --only 1,3`'s write rows
 //! lose several percent); a large batch touches many, and the map moves to a
 //! `BTreeMap`.
 

@@ -1,6 +1,6 @@
 //! The in-place upgrade from format 1 to the current format: format 1 had
 //! no link index, so the upgrade reads every entry once and writes an index
-//! record for each link, then the new version record.
+//! record for each link; `open.rs` then writes the new version record.
 //!
 //! It is safe to interrupt: the version record is written last, so a store
 //! whose upgrade was cut short is still format 1, and the next writable
@@ -10,7 +10,6 @@ use std::path::Path;
 
 use rocksdb::{WriteBatch, DB};
 
-use super::open::write_format_record;
 use super::scan;
 use crate::codec::{self, Entry};
 use crate::error::{Error, Result};
@@ -56,5 +55,5 @@ pub(super) fn to_current(db: &DB, dir: &Path, progress: &mut dyn FnMut(u64)) -> 
     )?;
     db.write(batch).map_err(failed("writing the link index"))?;
     progress(seen);
-    write_format_record(db)
+    Ok(())
 }

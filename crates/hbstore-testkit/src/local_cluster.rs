@@ -1,5 +1,5 @@
-//! A real Redis cluster on this machine, for the tests, the benchmark and
-//! trying hbstore out: Debian's `redis-server` processes on 127.0.0.1 only
+//! A real Redis cluster on this machine, for the tests and the benchmark
+//! (behind the `cluster` feature, so that nothing that ships links it): Debian's `redis-server` processes on 127.0.0.1 only
 //! (three primaries and a replica each, by default), joined with
 //! `redis-cli --cluster create`, stopped and removed on drop.
 //!
@@ -14,8 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::error::ClusterError;
-use crate::resp::{self, Cmd, Reply};
+use hbstore_cluster::{key_slot, read_reply, ClusterError, Cmd, Reply};
 
 /// A running local cluster.
 pub struct LocalCluster {
@@ -56,13 +55,13 @@ pub fn ask_as(port: u16, password: Option<&str>, cmd: &Cmd) -> Result<Reply, Clu
             .write_to(&mut writer)
             .map_err(io)?;
         writer.flush().map_err(io)?;
-        if let Reply::Error(e) = resp::read(&mut reader).map_err(io)? {
+        if let Reply::Error(e) = read_reply(&mut reader).map_err(io)? {
             return Err(launch(format!("127.0.0.1:{port}: AUTH: {e}")));
         }
     }
     cmd.write_to(&mut writer).map_err(io)?;
     writer.flush().map_err(io)?;
-    resp::read(&mut reader).map_err(io)
+    read_reply(&mut reader).map_err(io)
 }
 
 fn info_field(cluster: &LocalCluster, port: u16, section: &str, field: &str) -> Option<String> {
@@ -290,7 +289,7 @@ impl LocalCluster {
 
     /// The port of the primary serving `key` now.
     pub fn primary_of(&self, key: &[u8]) -> Result<u16, ClusterError> {
-        let slot = crate::slot::of(key);
+        let slot = key_slot(key);
         for &port in &self.ports {
             let Ok(reply) = self.ask(port, &Cmd::new("CLUSTER").arg("SLOTS")) else {
                 continue;

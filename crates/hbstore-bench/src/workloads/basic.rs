@@ -1,235 +1,14 @@
-//! The workloads. Each runs on hbstore, on raw RocksDB (same options) and
-//! on LMDB in `hb_store_lmdb`'s layout, in fresh directories, and returns
-//! its rows; `run_all` repeats them and keeps the medians.
+//! The workloads on plain keys, groups and links: each runs on hbstore, on
+//! raw RocksDB (same options) and on LMDB in `hb_store_lmdb`'s layout, in
+//! fresh directories, and returns its rows.
 
-use std::time::Duration;
-
-use hbstore::{Options, RocksStore, Store};
+use hbstore::{RocksStore, Store};
 use hbstore_testkit::Rng;
 
-use super::raw::Raw;
-use super::report::{Figures, Row, Target, Unit};
-use super::{median, ops_per_sec, store_bytes, timed, Scratch, Sizes};
 use crate::error::{CliError, CliResult};
+use crate::harness::{expect, lmdb_writes, run, timed, Ctx, Stores, Writes, LMDB_BUFFERED};
 use crate::hb_lmdb::{Commit, HbLmdb};
-
-/// How many workloads there are, numbered from 1.
-pub const COUNT: u8 = 11;
-
-/// How many writes HyperBEAM's LMDB store buffers in one transaction.
-pub const LMDB_BUFFERED: usize = 5_000;
-
-/// The most an LMDB map may grow to in the bench: address space only
-/// (the file grows with what is written).
-const LMDB_MAP_BYTES: usize = 64 << 30;
-
-/// One timed run of a store, boxed so the runs of one row can be timed in
-/// turn.
-type Run<'a> = Box<dyn FnOnce() -> CliResult + 'a>;
-
-/// Boxes a run whose error any of the stores' errors may be.
-pub(super) fn run<'a, E>(f: impl FnOnce() -> Result<(), E> + 'a) -> Run<'a>
-where
-    CliError: From<E>,
-{
-    Box::new(move || f().map_err(CliError::from))
-}
-
-/// The stores of one workload, fresh.
-pub struct Stores {
-    pub hbstore: RocksStore,
-    pub raw: Raw,
-    /// LMDB written a transaction per acknowledged write; reads use it.
-    pub lmdb: HbLmdb,
-    /// LMDB written as HyperBEAM does, `LMDB_BUFFERED` writes per
-    /// transaction (for the second row of each write measurement).
-    pub lmdb_buffered: HbLmdb,
-}
-
-/// A write measurement: its name, how many acknowledged writes it makes,
-/// and its targets.
-pub(super) struct Writes<'a> {
-    pub name: &'a str,
-    pub ops: usize,
-    pub targets: &'a [Target],
-}
-
-/// What one workload of one repeat works with.
-pub struct Ctx<'a> {
-    pub(super) sizes: &'a Sizes,
-    scratch: &'a Scratch,
-    pub(super) rng: Rng,
-    /// Which store a repeat times first, in turn: whichever runs later
-    /// finds the CPU caches and the page cache warmer (another store's
-    /// data was touched last), a bias the median evens out only if every
-    /// order is in it.
-    turn: usize,
-    /// The workload's number, which every row it measures carries.
-    number: u8,
-    /// The options every store of the bench is opened with.
-    options: &'a Options,
-}
-
-impl Ctx<'_> {
-    /// Fresh stores, hbstore and raw RocksDB opened with the bench's
-    /// options (`sync` as asked), LMDB as HyperBEAM opens it (synced when
-    /// `sync` is, so that the durability is the same).
-    pub(super) fn open_stores(&self, sync: bool) -> CliResult<Stores> {
-        let options = self.options.clone().sync(sync);
-        Ok(Stores {
-            hbstore: RocksStore::open(self.scratch.fresh("hbstore"), options.clone())?,
-            raw: Raw::open(&self.scratch.fresh("raw"), &options)?,
-            lmdb: HbLmdb::create(&self.scratch.fresh("lmdb"), LMDB_MAP_BYTES, sync)?,
-            lmdb_buffered: HbLmdb::create(&self.scratch.fresh("lmdb"), LMDB_MAP_BYTES, sync)?,
-        })
-    }
-
-    /// A row of this workload.
-    pub(super) fn row(&self, name: &str, unit: Unit, figures: Figures, targets: &[Target]) -> Row {
-        Row::new(self.number, name, unit, figures, targets)
-    }
-
-    /// Runs each of `runs` once, starting with a different one each repeat,
-    /// and returns how long each took, in the order given.
-    fn in_turn(&self, runs: Vec<Run<'_>>) -> CliResult<Vec<Duration>> {
-        let n = runs.len();
-        let mut slots: Vec<Option<Run<'_>>> = runs.into_iter().map(Some).collect();
-        let mut took = vec![Duration::ZERO; n];
-        for k in 0..n {
-            let i = (k + self.turn) % n;
-            if let Some(run) = slots[i].take() {
-                let (result, t) = timed(run);
-                result?;
-                took[i] = t;
-            }
-        }
-        Ok(took)
-    }
-
-    /// Times the same work on the three stores, as a throughput row.
-    pub(super) fn compare(
-        &self,
-        name: &str,
-        ops: usize,
-        targets: &[Target],
-        hbstore: Run<'_>,
-        raw: Run<'_>,
-        lmdb: Run<'_>,
-    ) -> CliResult<Row> {
-        let took = self.in_turn(vec![hbstore, raw, lmdb])?;
-        let rate = |i: usize| ops_per_sec(ops, took[i]);
-        Ok(self.row(
-            name,
-            Unit::OpsPerSec,
-            Figures {
-                hbstore: rate(0),
-                raw: Some(rate(1)),
-                lmdb: Some(rate(2)),
-            },
-            targets,
-        ))
-    }
-
-    /// Times writes on the three stores, LMDB twice: a transaction per
-    /// acknowledged write (the durability hbstore's default gives: a
-    /// process kill loses nothing acknowledged), and HyperBEAM's buffered
-    /// transactions (nothing durable until one commits). Two rows.
-    pub(super) fn compare_writes(
-        &self,
-        Writes { name, ops, targets }: Writes<'_>,
-        stores: &Stores,
-        hbstore: Run<'_>,
-        raw: Run<'_>,
-        lmdb: impl Fn(&HbLmdb, Commit) -> CliResult,
-    ) -> CliResult<Vec<Row>> {
-        let lmdb = &lmdb;
-        let took = self.in_turn(vec![
-            hbstore,
-            raw,
-            Box::new(move || lmdb(&stores.lmdb, Commit::EachWrite)),
-            Box::new(move || lmdb(&stores.lmdb_buffered, Commit::Every(LMDB_BUFFERED))),
-        ])?;
-        let rate = |i: usize| ops_per_sec(ops, took[i]);
-        Ok(vec![
-            self.row(
-                &format!("{name} (lmdb: txn per write)"),
-                Unit::OpsPerSec,
-                Figures {
-                    hbstore: rate(0),
-                    raw: Some(rate(1)),
-                    lmdb: Some(rate(2)),
-                },
-                targets,
-            ),
-            self.row(
-                &format!("{name} (lmdb: 5,000 per txn, not durable)"),
-                Unit::OpsPerSec,
-                Figures {
-                    hbstore: rate(0),
-                    raw: None,
-                    lmdb: Some(rate(3)),
-                },
-                &[],
-            ),
-        ])
-    }
-
-    /// The bytes each store occupies once its memtable is flushed: RocksDB's
-    /// SST and log files; LMDB's data file, then the pages in use in it.
-    pub(super) fn bytes_rows(&self, stores: &Stores, targets: &[Target]) -> CliResult<Vec<Row>> {
-        stores.hbstore.flush()?;
-        stores.raw.flush()?;
-        let hbstore = store_bytes(stores.hbstore.dir())? as f64;
-        let raw = store_bytes(stores.raw.dir())? as f64;
-        let (file, used) = stores.lmdb.disk_bytes()?;
-        Ok(vec![
-            self.row(
-                "bytes on disk (lmdb: file size)",
-                Unit::Bytes,
-                Figures {
-                    hbstore,
-                    raw: Some(raw),
-                    lmdb: Some(file as f64),
-                },
-                targets,
-            ),
-            self.row(
-                "bytes on disk (lmdb: pages in use)",
-                Unit::Bytes,
-                Figures {
-                    hbstore,
-                    raw: Some(raw),
-                    lmdb: Some(used as f64),
-                },
-                &[],
-            ),
-        ])
-    }
-}
-
-/// Writes with a writer of `lmdb` committing as `commit` says, then
-/// commits the rest.
-pub(super) fn lmdb_writes(
-    lmdb: &HbLmdb,
-    commit: Commit,
-    work: impl FnOnce(&mut crate::hb_lmdb::Writer<'_>) -> CliResult,
-) -> CliResult {
-    let mut writer = lmdb.writer(commit);
-    work(&mut writer)?;
-    writer.finish()
-}
-
-/// Fails the benchmark when a store did not answer what it should: a
-/// figure from a store that answered wrongly would mean nothing.
-pub(super) fn expect(ok: bool, what: &str) -> CliResult {
-    if ok {
-        Ok(())
-    } else {
-        Err(CliError::Failed(format!(
-            "benchmark self-check failed: {what}"
-        )))
-    }
-}
+use crate::report::{Figures, Row, Target, Unit};
 
 const VALUE_43: &[u8; 43] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
 
@@ -267,7 +46,7 @@ fn value_writes<P: AsRef<str>>(
 }
 
 /// 1: `key-1..key-N`, then random reads of them.
-fn key_read_write(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
+pub fn key_read_write(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let s = cx.sizes;
     let stores = cx.open_stores(false)?;
     let Stores {
@@ -346,7 +125,7 @@ fn parallel(threads: usize, work: impl Fn(usize) -> CliResult + Sync) -> CliResu
 
 /// 2: groups with random ids, 10 values each; then `list` of random groups
 /// against a raw prefix scan of their 10 keys and `hb_store_lmdb`'s list.
-fn list(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
+pub fn list(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let s = cx.sizes;
     let stores = cx.open_stores(false)?;
     let Stores {
@@ -425,7 +204,7 @@ fn list(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
 }
 
 /// 3: values at depth 4, parents created on the way.
-fn deep(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
+pub fn deep(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let s = cx.sizes;
     let stores = cx.open_stores(false)?;
     let Stores {
@@ -476,7 +255,7 @@ fn deep(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
 
 /// 4: reads through one link, against raw reads of the targets and
 /// `hb_store_lmdb`'s reads through its `link:` values.
-fn links(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
+pub fn links(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let s = cx.sizes;
     let stores = cx.open_stores(false)?;
     let Stores {
@@ -521,7 +300,7 @@ fn links(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
 
 /// 5: one group of many children; the cost of the last writes against the
 /// first.
-fn big_group(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
+pub fn big_group(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let s = cx.sizes;
     let stores = cx.open_stores(false)?;
     let Stores {
@@ -622,7 +401,7 @@ fn first_and_last_window(
 /// 6: threads sharing one store: random reads from 2 and 4 threads, then
 /// synced writes from 1, 2 and 4 threads (RocksDB's group commit; LMDB
 /// commits one writer at a time).
-fn threads(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
+pub fn threads(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let s = cx.sizes;
     let mut out = Vec::new();
     let stores = cx.open_stores(false)?;
@@ -699,7 +478,7 @@ fn threads(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
 }
 
 /// 7: 1 MiB values written and read back.
-fn large_values(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
+pub fn large_values(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     let s = cx.sizes;
     let stores = cx.open_stores(false)?;
     let Stores {
@@ -745,82 +524,4 @@ fn large_values(cx: &mut Ctx<'_>) -> CliResult<Vec<Row>> {
     )?);
     rows.extend(cx.bytes_rows(&stores, &[])?);
     Ok(rows)
-}
-
-type Workload = fn(&mut Ctx<'_>) -> CliResult<Vec<Row>>;
-
-/// The workloads, in the order of their numbers (1 first).
-const WORKLOADS: [Workload; COUNT as usize] = [
-    key_read_write,
-    list,
-    deep,
-    links,
-    big_group,
-    threads,
-    large_values,
-    super::hyperbeam::messages_workload,
-    super::hyperbeam::match_workload,
-    super::hyperbeam::pages_workload,
-    super::node::node_workload,
-];
-
-/// Every chosen workload, `sizes.repeats` times; one row per measurement
-/// with the medians over the repeats. Each workload's stores are removed
-/// once it is done.
-pub fn run_all(
-    sizes: &Sizes,
-    options: &Options,
-    chosen: &[u8],
-    scratch: &Scratch,
-    tick: &dyn Fn(),
-) -> CliResult<Vec<Row>> {
-    let mut repeats: Vec<Vec<Row>> = Vec::new();
-    for repeat in 0..sizes.repeats {
-        let mut this_repeat = Vec::new();
-        for (number, workload) in (1..).zip(WORKLOADS) {
-            if !chosen.contains(&number) {
-                continue;
-            }
-            let mut cx = Ctx {
-                sizes,
-                scratch,
-                rng: Rng::new(0x5eed + repeat as u64 * 100 + u64::from(number)),
-                turn: repeat,
-                number,
-                options,
-            };
-            this_repeat.extend(workload(&mut cx)?);
-            scratch.clear()?;
-            tick();
-        }
-        repeats.push(this_repeat);
-    }
-    let first = repeats.first().map_or(&[][..], Vec::as_slice);
-    Ok(first
-        .iter()
-        .enumerate()
-        .map(|(i, row)| {
-            let figures = |pick: fn(Figures) -> Option<f64>| {
-                pick(row.figures()).map(|_| {
-                    median(
-                        repeats
-                            .iter()
-                            .filter_map(|r| pick(r[i].figures()))
-                            .collect(),
-                    )
-                })
-            };
-            Row::new(
-                row.number,
-                &row.workload,
-                row.unit,
-                Figures {
-                    hbstore: median(repeats.iter().map(|r| r[i].hbstore).collect()),
-                    raw: figures(|f| f.raw),
-                    lmdb: figures(|f| f.lmdb),
-                },
-                &row.targets(),
-            )
-        })
-        .collect())
 }

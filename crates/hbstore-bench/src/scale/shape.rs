@@ -4,8 +4,8 @@
 
 use hbstore_testkit::Rng;
 
-use super::super::hyperbeam::address;
-use super::super::node::{text, vocabulary};
+use crate::workloads::hyperbeam::address;
+use crate::workloads::node::{text, vocabulary};
 
 /// Every message's fields (HyperBEAM's message shape: `ID/field`).
 pub const FIELDS: [&str; 4] = ["data", "owner", "signature", "target"];

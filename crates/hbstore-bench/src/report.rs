@@ -4,7 +4,6 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::Sizes;
 use crate::error::CliResult;
 
 /// What a row must show to meet a target.
@@ -169,22 +168,32 @@ struct JsonReport<'a> {
     rows: &'a [Row],
 }
 
-pub fn print(rows: &[Row], sizes: &Sizes, quick: bool, compression: &str, json: bool) -> CliResult {
+/// Prints the rows of a run of `repeats` repeats (their medians).
+pub fn print(
+    rows: &[Row],
+    repeats: usize,
+    quick: bool,
+    compression: &str,
+    json: bool,
+) -> CliResult {
     if json {
-        return crate::output::print_json(&JsonReport {
-            quick,
-            repeats: sizes.repeats,
-            compression,
-            rows,
-        });
+        return crate::output::print_json(
+            &mut std::io::stdout().lock(),
+            &JsonReport {
+                quick,
+                repeats,
+                compression,
+                rows,
+            },
+        );
     }
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "hbstore bench{}: median of {} run(s); raw RocksDB opened with the same options \
+        "hbstore-bench{}: median of {} run(s); raw RocksDB opened with the same options \
          ({compression} compression); LMDB in hb_store_lmdb's layout, opened as HyperBEAM opens it",
         if quick { " --quick" } else { "" },
-        sizes.repeats
+        repeats
     )?;
     writeln!(out)?;
     writeln!(

@@ -13,11 +13,11 @@
 use hbstore::{ChildKind, Direction, EntryRead, Page, RocksStore, Store};
 use sha2::{Digest, Sha256};
 
-use super::raw::Raw;
-use super::report::{Figures, Row, Target, Unit};
-use super::workloads::{expect, lmdb_writes, run, Ctx, Stores, Writes, LMDB_BUFFERED};
 use crate::error::CliResult;
+use crate::harness::{expect, lmdb_writes, run, Ctx, Stores, Writes, LMDB_BUFFERED};
 use crate::hb_lmdb::{Commit, HbLmdb, Writer};
+use crate::raw::Raw;
+use crate::report::{Figures, Row, Target, Unit};
 
 /// How many distinct `process` values the messages share: a `match` on one
 /// finds a message in this many.
@@ -29,7 +29,7 @@ const PAGE: usize = 100;
 
 /// sha256 in base64url without padding: 43 characters, the shape of
 /// HyperBEAM's content addresses.
-pub(super) fn address(bytes: &[u8]) -> String {
+pub fn address(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let digest = Sha256::digest(bytes);
     let mut out = String::with_capacity(43);
@@ -43,7 +43,7 @@ pub(super) fn address(bytes: &[u8]) -> String {
 }
 
 /// One message: its id, and its fields as (path below the id, value).
-pub(super) struct Message {
+pub struct Message {
     pub id: String,
     pub fields: Vec<(String, Vec<u8>)>,
 }
@@ -176,7 +176,7 @@ fn read_lmdb(lmdb: &HbLmdb, id: &str) -> CliResult<usize> {
 
 /// Writes every message on the three stores (a batch, a write batch, an
 /// acknowledged LMDB write each): workloads 8 and 11.
-pub(super) fn message_writes(
+pub fn message_writes(
     cx: &Ctx<'_>,
     writes: Writes<'_>,
     stores: &Stores,
@@ -193,7 +193,7 @@ pub(super) fn message_writes(
 
 /// Reads each picked message whole on the three stores, each of which
 /// must find `fields` values: workloads 8 and 11.
-pub(super) fn whole_message_reads(
+pub fn whole_message_reads(
     cx: &Ctx<'_>,
     name: &str,
     targets: &[Target],

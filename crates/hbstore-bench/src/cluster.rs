@@ -11,12 +11,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use hbstore::{Batch, Store};
-use hbstore_cluster::{ClusterStore, Cmd, LocalCluster, Options, Reply};
+use hbstore_cluster::{ClusterStore, Cmd, Options, Reply};
+use hbstore_testkit::LocalCluster;
 use hbstore_testkit::Rng;
 use serde::Serialize;
 
-use crate::cli::BenchArgs;
+use crate::args::BenchArgs;
 use crate::error::{CliError, CliResult};
+use crate::harness::median;
 use crate::output::print_json;
 
 /// Client threads each workload runs with.
@@ -270,7 +272,7 @@ pub fn run(address: &str, args: &BenchArgs) -> CliResult {
                     }
                 }
             }
-            let (hbstore_ops, plain_ops) = (super::median(ours), super::median(theirs));
+            let (hbstore_ops, plain_ops) = (median(ours), median(theirs));
             rows.push(Row {
                 workload: workload.name(),
                 plain: workload.plain(),
@@ -287,8 +289,8 @@ pub fn run(address: &str, args: &BenchArgs) -> CliResult {
     let pattern = format!("{}*", bench.plain_prefix);
     drop_plain(&store, &pattern)?;
 
-    if args.json.json {
-        return print_json(&rows);
+    if args.json {
+        return print_json(&mut std::io::stdout().lock(), &rows);
     }
     print(&rows, messages, ops, repeats);
     Ok(())

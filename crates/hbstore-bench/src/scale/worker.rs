@@ -1,4 +1,4 @@
-//! One store of the scale run, in a process of its own (`hbstore bench
+//! One store of the scale run, in a process of its own (`hbstore-bench
 //! --scale-worker STORE --dir DIR --entries N`), so that its resident
 //! memory is its own. It does a round each time the driver sends a line
 //! on its standard input and answers with the round's figures, one JSON
@@ -10,13 +10,12 @@ use std::path::Path;
 use hbstore::{Batch, ChildKind, EntryRead, Options, RocksStore, Store};
 use hbstore_testkit::Rng;
 
-use super::super::raw::Raw;
-use super::super::workloads::LMDB_BUFFERED;
-use super::super::{ops_per_sec, store_bytes, timed};
 use super::shape::{Shape, FIELDS, VALUE_BYTES};
 use super::{reads, RoundFigures, ScaleStore, ROUNDS};
 use crate::error::{CliError, CliResult};
+use crate::harness::{ops_per_sec, store_bytes, timed, LMDB_BUFFERED};
 use crate::hb_lmdb::{Commit, HbLmdb};
+use crate::raw::Raw;
 
 /// The longest a round waits for RocksDB's background work to settle.
 const SETTLE_AT_MOST: std::time::Duration = std::time::Duration::from_secs(60);

@@ -9,9 +9,9 @@
 use hbstore_testkit::Rng;
 
 use super::hyperbeam::{message_writes, whole_message_reads, Message};
-use super::report::{Row, Target};
-use super::workloads::{Ctx, Writes};
 use crate::error::CliResult;
+use crate::harness::{Ctx, Writes};
+use crate::report::{Row, Target};
 
 const FIELDS: [&str; 6] = ["body", "data", "owner", "signature", "tags", "target"];
 /// Words the text is made of: English's most common words first, then
@@ -40,7 +40,7 @@ fn unit(rng: &mut Rng) -> f64 {
 }
 
 /// The vocabulary: the common words, then made-up ones.
-pub(super) fn vocabulary(rng: &mut Rng) -> Vec<String> {
+pub fn vocabulary(rng: &mut Rng) -> Vec<String> {
     let mut words: Vec<String> = COMMON_WORDS.split_whitespace().map(str::to_owned).collect();
     while words.len() < VOCABULARY {
         let len = 3 + rng.below(8);
@@ -56,7 +56,7 @@ pub(super) fn vocabulary(rng: &mut Rng) -> Vec<String> {
 /// Text of `len` bytes: words picked as natural language picks them (the
 /// k-th most common about 1/k as often as the first), now and then a
 /// number.
-pub(super) fn text(rng: &mut Rng, words: &[String], len: usize) -> Vec<u8> {
+pub fn text(rng: &mut Rng, words: &[String], len: usize) -> Vec<u8> {
     let ln_words = (words.len() as f64).ln();
     let mut out = Vec::with_capacity(len + 16);
     while out.len() < len {

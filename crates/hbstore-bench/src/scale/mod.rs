@@ -1,4 +1,4 @@
-//! `hbstore bench --scale`: a store at a node's size, not a memtable's.
+//! `hbstore-bench --scale`: a store at a node's size, not a memtable's.
 //!
 //! HyperBEAM-shaped messages (`ID/field`, 43-character content-address
 //! ids, 4 fields of 100 bytes of text) are written in rounds up to
@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::Scratch;
-use crate::cli::{BenchArgs, ScaleStore};
+use crate::args::{BenchArgs, ScaleStore};
 use crate::error::{CliError, CliResult};
+use crate::harness::Scratch;
 use crate::output::print_json;
 use crate::progress;
 
@@ -102,7 +102,7 @@ impl Worker {
             .map(|value| value.get_name().to_owned())
             .unwrap_or_default();
         let mut child = Command::new(std::env::current_exe()?)
-            .args(["bench", "--scale", "--scale-worker", store.name()])
+            .args(["--scale", "--scale-worker", store.name()])
             .arg("--dir")
             .arg(dir)
             .args(["--entries", &entries.to_string()])
@@ -159,8 +159,19 @@ struct CommandTimes {
     ls_root_lines: u64,
 }
 
+/// The `hbstore` tool, run on the store: the binary beside this one (cargo
+/// builds both into one directory; `./dev bench` builds both).
 fn hbstore_command(dir: &Path, args: &[&str]) -> CliResult<Command> {
-    let mut command = Command::new(std::env::current_exe()?);
+    let tool =
+        std::env::current_exe()?.with_file_name(format!("hbstore{}", std::env::consts::EXE_SUFFIX));
+    if !tool.exists() {
+        return Err(CliError::Failed(format!(
+            "bench --scale times the command-line tool, and {} is not there \
+             (`cargo build -p hbstore-cli` builds it)",
+            tool.display()
+        )));
+    }
+    let mut command = Command::new(tool);
     command.arg("--db").arg(dir).args(args);
     command.stdin(Stdio::null()).stderr(Stdio::inherit());
     Ok(command)
@@ -282,8 +293,8 @@ pub fn run(args: &BenchArgs) -> CliResult {
         commands,
         memory_budget: options.memory_budget() as u64,
     };
-    if args.json.json {
-        return print_json(&report);
+    if args.json {
+        return print_json(&mut std::io::stdout().lock(), &report);
     }
     print_report(&report)
 }
@@ -333,7 +344,7 @@ fn print_report(report: &ScaleReport) -> CliResult {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "hbstore bench --scale --entries {}: {} rounds of messages of 4 fields of 100 bytes, \
+        "hbstore-bench --scale --entries {}: {} rounds of messages of 4 fields of 100 bytes, \
          half of each round a write per field, half a message per write; then {} random field \
          reads and {} whole-message reads once RocksDB's background work has settled; hbstore \
          and raw RocksDB ({} compression) and LMDB (5,000 writes per transaction, as HyperBEAM \

@@ -1,0 +1,137 @@
+//! `hbstore-bench` end to end, on the built binary: the scale run at a
+//! small size (every figure there, the tool timed on the store, the
+//! scratch directory left empty), its bad arguments, the cluster run on a
+//! local cluster, and the help.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn bench() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hbstore-bench"))
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// The `hbstore` tool beside the benchmark, which `--scale` times: built
+/// if this test run did not build it already.
+fn ensure_the_tool_is_built() {
+    let tool = PathBuf::from(env!("CARGO_BIN_EXE_hbstore-bench"))
+        .with_file_name(format!("hbstore{}", std::env::consts::EXE_SUFFIX));
+    if tool.exists() {
+        return;
+    }
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", "hbstore-cli", "--bin", "hbstore"])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the hbstore tool");
+}
+
+#[test]
+fn scale_runs_small_and_refuses_bad_arguments() {
+    ensure_the_tool_is_built();
+    let scratch = tempfile::tempdir().unwrap();
+    let output = bench()
+        .args(["--scale", "--entries", "2000", "--json", "--dir"])
+        .arg(scratch.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json(&output);
+    let rounds = report["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 5);
+    for round in rounds {
+        for store in round.as_array().unwrap() {
+            assert!(store["writes_per_sec"].as_f64().unwrap() > 0.0);
+            assert!(store["field_reads_per_sec"].as_f64().unwrap() > 0.0);
+            assert!(store["bytes"].as_u64().unwrap() > 0);
+        }
+    }
+    assert_eq!(rounds[4][0]["entries"], 2000);
+    assert_eq!(report["commands"]["ls_root_lines"], 500);
+    assert!(report["commands"]["get_ms"].as_f64().unwrap() > 0.0);
+    // The run cleans up after itself.
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0);
+
+    for bad in [
+        &["--scale", "--entries", "0"][..],
+        &["--entries", "1000"],
+        &["--scale", "--quick"],
+        &["--scale", "--entries", "many"],
+        &["--scale-worker", "hbstore"],
+        &["--scale-worker", "redis", "--dir", "x"],
+        &["--only", "0"],
+        &["--only", "99"],
+        &["--repeats", "0"],
+        &["--compression", "brotli"],
+    ] {
+        let output = bench().args(bad).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+    }
+}
+
+#[test]
+fn the_small_bench_prints_every_chosen_workload() {
+    let scratch = tempfile::tempdir().unwrap();
+    let output = bench()
+        .args(["--quick", "--only", "1,2", "--json", "--dir"])
+        .arg(scratch.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json(&output);
+    let rows = report["rows"].as_array().expect("rows");
+    assert!(!rows.is_empty());
+    for row in rows {
+        let workload = row["number"].as_u64().unwrap();
+        assert!(workload == 1 || workload == 2, "{row}");
+        assert!(row["hbstore"].as_f64().unwrap() > 0.0, "{row}");
+    }
+}
+
+#[test]
+fn on_a_local_cluster_it_prints_both_columns() {
+    let cluster = hbstore_testkit::LocalCluster::start()
+        .expect("a local Redis cluster (./dev test installs redis-server)");
+    let output = bench()
+        .args(["--cluster", &cluster.address(), "--quick", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows = json(&output);
+    let rows = rows.as_array().expect("rows");
+    assert_eq!(rows.len(), 12, "4 workloads x 3 thread counts");
+    for row in rows {
+        assert!(row["hbstore_ops"].as_f64().unwrap() > 0.0, "{row}");
+        assert!(row["plain_ops"].as_f64().unwrap() > 0.0, "{row}");
+    }
+}
+
+#[test]
+fn help_has_examples() {
+    let output = bench().arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("Example"), "{text}");
+    assert!(text.contains("--scale"), "{text}");
+}
