@@ -87,10 +87,7 @@ fn resolve(map: &Map, origin: &StorePath, path: &str, hops: &mut u32) -> Result<
             Some(Node::Link(target)) => {
                 *hops += 1;
                 if *hops > MAX_LINK_HOPS {
-                    return Err(Error::LinkLoop {
-                        path: crate::error::quote(origin.as_str()),
-                        max: MAX_LINK_HOPS,
-                    });
+                    return Err(Error::link_loop(origin.as_str()));
                 }
                 resolve(map, origin, target, hops)?
             }

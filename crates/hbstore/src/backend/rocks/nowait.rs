@@ -24,7 +24,7 @@
 
 use std::cell::Cell;
 
-use rocksdb::{ReadOptions, ReadTier};
+use rocksdb::{DBPinnableSlice, ReadOptions, ReadTier, Snapshot, DB};
 
 /// The largest value a call that must not wait copies out.
 pub const VALUE_BYTES: usize = 64 << 10;
@@ -64,6 +64,27 @@ pub(crate) fn read_options() -> ReadOptions {
         options.set_read_tier(ReadTier::BlockCache);
     }
     options
+}
+
+/// The bytes under `key`: the snapshot's when there is one, else the live
+/// database's; from memory only in a call that must not wait. Every point
+/// read of the backend goes through here.
+pub(crate) fn get<'v>(
+    db: &'v DB,
+    snapshot: Option<&'v Snapshot<'v>>,
+    key: &[u8],
+) -> Result<Option<DBPinnableSlice<'v>>, rocksdb::Error> {
+    if refusing() {
+        let options = read_options();
+        return match snapshot {
+            Some(s) => s.get_pinned_opt(key, options),
+            None => db.get_pinned_opt(key, &options),
+        };
+    }
+    match snapshot {
+        Some(s) => s.get_pinned(key),
+        None => db.get_pinned(key),
+    }
 }
 
 /// Whether RocksDB's error is its refusal to wait (cache-only read tier,

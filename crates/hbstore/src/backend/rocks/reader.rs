@@ -10,10 +10,10 @@
 //!   the read is done again on an explicit snapshot;
 //! - `list` scans with one iterator, which is an implicit snapshot.
 
-use rocksdb::{DBPinnableSlice, DBRawIterator, Snapshot, DB};
+use rocksdb::{DBRawIterator, Snapshot, DB};
 
 use super::cache::Links;
-use super::nowait;
+use super::nowait::{self, get};
 use super::resolve::{resolve, Lookup, Probe};
 use super::scan;
 use crate::codec::{self, Entry};
@@ -44,26 +44,6 @@ pub(crate) struct ReadView<'a> {
     /// ones are not copied at all.
     keep_up_to: Keep,
     key: codec::EntryKey,
-}
-
-/// The bytes under `key` in a view: the snapshot's when there is one, else
-/// the live database's (from memory only, in a call that must not wait).
-fn get<'v>(
-    db: &'v DB,
-    snapshot: Option<&'v Snapshot<'v>>,
-    key: &[u8],
-) -> Result<Option<DBPinnableSlice<'v>>, rocksdb::Error> {
-    if nowait::refusing() {
-        let options = nowait::read_options();
-        return match snapshot {
-            Some(s) => s.get_pinned_opt(key, options),
-            None => db.get_pinned_opt(key, &options),
-        };
-    }
-    match snapshot {
-        Some(s) => s.get_pinned(key),
-        None => db.get_pinned(key),
-    }
 }
 
 impl Lookup for ReadView<'_> {

@@ -75,10 +75,7 @@ fn follow<L: Lookup>(
 ) -> Result<(String, Probe)> {
     *hops += 1;
     if *hops > MAX_LINK_HOPS {
-        return Err(Error::LinkLoop {
-            path: crate::error::quote(origin),
-            max: MAX_LINK_HOPS,
-        });
+        return Err(Error::link_loop(origin));
     }
     let (path, at) = resolve_from(look, origin, &target, hops, Last::Follow)?;
     let path = match path {

@@ -11,7 +11,7 @@ use rocksdb::{WriteBatch, WriteOptions, DB};
 use super::cache::Caches;
 use super::fresh::Children;
 use super::locks::LockPlan;
-use super::nowait;
+use super::nowait::get;
 use super::resolve::{locate_last, resolve, Lookup, Probe};
 use super::scan;
 use super::small_map::SmallMap;
@@ -56,14 +56,6 @@ fn probe_bytes(path: &str, bytes: &[u8]) -> Result<Probe> {
     })
 }
 
-/// The bytes under `key` (from memory only, in a call that must not wait).
-fn get<'d>(db: &'d DB, key: &[u8]) -> Result<Option<rocksdb::DBPinnableSlice<'d>>, rocksdb::Error> {
-    if nowait::refusing() {
-        return db.get_pinned_opt(key, &nowait::read_options());
-    }
-    db.get_pinned(key)
-}
-
 impl Lookup for Txn<'_> {
     const PROBE_WHOLE_FIRST: bool = false;
 
@@ -97,8 +89,8 @@ impl Txn<'_> {
             }
         }
         codec::entry_key_into(&mut self.key, path);
-        let stored =
-            get(self.db, &self.key).map_err(Error::rocks_lazy(|| format!("reading {path:?}")))?;
+        let stored = get(self.db, None, &self.key)
+            .map_err(Error::rocks_lazy(|| format!("reading {path:?}")))?;
         let probe = match stored {
             None => Probe::Absent,
             Some(bytes) => probe_bytes(path, &bytes)?,
@@ -341,7 +333,7 @@ impl<'a> Txn<'a> {
             }
             self.caches.creations.begin(group);
             guard.groups.push(group.to_owned());
-            let stored = get(self.db, &codec::entry_key(group))
+            let stored = get(self.db, None, &codec::entry_key(group))
                 .map_err(Error::rocks_lazy(|| format!("reading {group:?}")))?;
             if stored.is_none() {
                 let children = self.children_pending(group);
