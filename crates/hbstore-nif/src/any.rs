@@ -30,6 +30,10 @@ impl Store for AnyStore {
         delegate!(self, s => s.read_at(path))
     }
 
+    fn read_message_at(&self, path: &StorePath, inline_up_to: usize) -> Result<Option<EntryRead>> {
+        delegate!(self, s => s.read_message_at(path, inline_up_to))
+    }
+
     fn read_up_to_at(&self, path: &StorePath, max: usize) -> Result<Option<Vec<u8>>> {
         delegate!(self, s => s.read_up_to_at(path, max))
     }

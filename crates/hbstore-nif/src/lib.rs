@@ -74,9 +74,7 @@ mod terms;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
-use hbstore::{
-    Batch, ChildKind, Compression, Direction, EntryRead, EntryType, Options, Page, Store,
-};
+use hbstore::{Batch, Compression, Direction, EntryRead, EntryType, Options, Page, Store};
 use rustler::{Atom, Binary, Encoder, Env, Term};
 
 use registry::Unusable;
@@ -294,25 +292,23 @@ fn group_read<'a>(
     path: &hbstore::StorePath,
     inline_up_to: Option<u64>,
 ) -> Answer<'a> {
-    let limit = inline_up_to.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
-    match store.read_entry_at(path, limit.unwrap_or(0))? {
+    let read = match inline_up_to {
+        // Names only: one scan.
+        None => store.read_entry_at(path, 0)?,
+        // A whole message: its small values and its links' small targets,
+        // read together (see `Store::read_message_at`).
+        Some(n) => store.read_message_at(path, usize::try_from(n).unwrap_or(usize::MAX))?,
+    };
+    match read {
         None => Ok(not_found(env)),
         Some(EntryRead::Value(bytes)) => Ok((terms::ok(), binary(env, &bytes)).encode(env)),
         Some(EntryRead::Group(children)) => {
             let mut out = Vec::with_capacity(children.len());
             for child in children {
                 let name = binary(env, child.name.as_bytes());
-                let bytes = match (limit, child.kind, child.bytes) {
-                    (Some(_), ChildKind::Value { .. }, Some(bytes)) => Some(bytes),
-                    // Only a value small enough to inline is copied out.
-                    (Some(max), ChildKind::Link { target }, _) => {
-                        store.read_up_to_at(&hbstore::StorePath::parse(&target)?, max)?
-                    }
-                    _ => None,
-                };
-                out.push(match bytes {
-                    Some(bytes) => (name, binary(env, &bytes)).encode(env),
-                    None => name,
+                out.push(match (inline_up_to, child.bytes) {
+                    (Some(_), Some(bytes)) => (name, binary(env, &bytes)).encode(env),
+                    _ => name,
                 });
             }
             Ok((terms::composite(), out).encode(env))

@@ -53,7 +53,8 @@ mod walk;
 
 pub use backend::memory::MemoryStore;
 pub use backend::rocks::{
-    BackupMethod, CheckReport, Compression, Estimate, Finding, GcReport, Options, RocksStore,
+    BackupMethod, CheckReport, Compression, Estimate, Finding, GcReport, MemoryBudget, Options,
+    RocksStore,
 };
 pub use error::{Error, Result};
 pub use path::{

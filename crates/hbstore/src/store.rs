@@ -115,7 +115,8 @@ pub struct ChildRead {
     pub name: String,
     /// What the child is.
     pub kind: ChildKind,
-    /// A value child's bytes, when at most the size asked for.
+    /// A value child's bytes, when at most the size asked for; from
+    /// [`Store::read_message_at`], a link child's target's bytes too.
     pub bytes: Option<Vec<u8>>,
 }
 
@@ -273,6 +274,28 @@ pub trait Store: Send + Sync {
         Scope::Local
     }
 
+    /// A whole message in one call: [`Store::read_entry`], and for each
+    /// link child whose target (followed as `read` follows it) is a value
+    /// of at most `inline_up_to` bytes, that value's bytes in its
+    /// [`ChildRead::bytes`] too (HyperBEAM's message fields link to
+    /// `data/<hash>` values). The default reads each target on its own; a
+    /// backend may read them together (the RocksDB backend: the entry
+    /// cache, then one batched read).
+    fn read_message_at(&self, path: &StorePath, inline_up_to: usize) -> Result<Option<EntryRead>> {
+        let Some(entry) = self.read_entry_at(path, inline_up_to)? else {
+            return Ok(None);
+        };
+        let EntryRead::Group(mut children) = entry else {
+            return Ok(Some(entry));
+        };
+        for child in &mut children {
+            if let ChildKind::Link { target } = &child.kind {
+                child.bytes = self.read_up_to_at(&StorePath::parse(target)?, inline_up_to)?;
+            }
+        }
+        Ok(Some(EntryRead::Group(children)))
+    }
+
     /// `read` of a value no larger than `max` bytes: `None` for a larger
     /// one too, which a backend need not copy (a message read inlines its
     /// small linked values and leaves the large ones to be read on their
@@ -348,6 +371,18 @@ pub trait Store: Send + Sync {
         Self: Sized,
     {
         self.read_entry_at(&path.into_store_path()?, inline_up_to)
+    }
+
+    /// A whole message: see [`Store::read_message_at`].
+    fn read_message(
+        &self,
+        path: impl IntoStorePath,
+        inline_up_to: usize,
+    ) -> Result<Option<EntryRead>>
+    where
+        Self: Sized,
+    {
+        self.read_message_at(&path.into_store_path()?, inline_up_to)
     }
 
     /// hb_store's `match`: the groups `g` (physical paths, in byte order)

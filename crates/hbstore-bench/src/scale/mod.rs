@@ -291,7 +291,7 @@ pub fn run(args: &BenchArgs) -> CliResult {
         stores: ScaleStore::ALL.map(ScaleStore::name),
         rounds,
         commands,
-        memory_budget: options.memory_budget() as u64,
+        memory_budget: options.memory_budget().total() as u64,
     };
     if args.json {
         return print_json(&mut std::io::stdout().lock(), &report);

@@ -111,6 +111,7 @@ macro_rules! conformance_suite {
                 read_entry_of_a_group_gives_children_with_small_values_and_link_targets,
                 read_entry_follows_links_and_of_nothing_is_nothing,
                 read_entry_of_an_empty_group_and_of_the_root,
+                read_message_inlines_the_small_values_its_links_point_at,
                 match_finds_groups_whose_child_links_to_the_target,
                 match_with_two_pairs_intersects,
                 match_with_no_pair_matches_nothing,

@@ -424,3 +424,63 @@ pub fn match_forgets_a_link_replaced_by_a_value(s: &impl Store) {
     s.make_link("data/p1", "m1/process").unwrap();
     assert_eq!(found(s, &[("process", "data/p1")]), ["m1"]);
 }
+
+pub fn read_message_inlines_the_small_values_its_links_point_at(s: &impl Store) {
+    s.write("data/a", b"A").unwrap();
+    s.write("data/big", b"too big").unwrap();
+    s.write("data/g/x", b"X").unwrap();
+    s.make_link("data", "alias").unwrap();
+    let mut batch = Batch::new();
+    batch
+        .write("m/own", b"own")
+        .unwrap()
+        .make_link("data/a", "m/a")
+        .unwrap()
+        .make_link("data/big", "m/big")
+        .unwrap()
+        .make_link("data/g", "m/group")
+        .unwrap()
+        .make_link("alias/g/x", "m/through")
+        .unwrap()
+        .make_link("m/a", "m/chain")
+        .unwrap()
+        .make_link("nowhere", "m/dangling")
+        .unwrap();
+    s.apply(&batch).unwrap();
+    let Some(EntryRead::Group(children)) = s.read_message("m", 4).unwrap() else {
+        panic!("m is a group");
+    };
+    let bytes: Vec<(&str, Option<&[u8]>)> = children
+        .iter()
+        .map(|c| (c.name.as_str(), c.bytes.as_deref()))
+        .collect();
+    assert_eq!(
+        bytes,
+        [
+            ("a", Some(&b"A"[..])),
+            ("big", None),
+            ("chain", Some(&b"A"[..])),
+            ("dangling", None),
+            ("group", None),
+            ("own", Some(&b"own"[..])),
+            ("through", Some(&b"X"[..])),
+        ]
+    );
+    assert!(matches!(
+        &children[0].kind,
+        ChildKind::Link { target } if target == "data/a"
+    ));
+    // A value reads as itself; nothing as nothing; a loop as an error.
+    assert_eq!(
+        s.read_message("data/a", 4).unwrap(),
+        Some(EntryRead::Value(b"A".to_vec()))
+    );
+    assert_eq!(s.read_message("absent", 4).unwrap(), None);
+    s.make_link("loop2", "loop1").unwrap();
+    s.make_link("loop1", "loop2").unwrap();
+    s.make_link("loop1", "m/looping").unwrap();
+    assert!(matches!(
+        fails(s.read_message("m", 4)),
+        Error::LinkLoop { .. }
+    ));
+}

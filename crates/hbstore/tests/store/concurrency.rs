@@ -307,3 +307,54 @@ fn racing_creators_of_a_group_never_lose_a_child() {
     }
     assert!(store.check(|_| {}).unwrap().is_sound());
 }
+
+/// The entry cache (`entries.rs`) must never answer an entry older than
+/// the last acknowledged write: readers check every answer against what
+/// the writer had acknowledged before the read began, while the writer
+/// rewrites, deletes, re-points and replaces the same few paths.
+#[test]
+fn cached_reads_are_never_older_than_an_acknowledged_write() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let t = TempRocks::new();
+    let store = &t.store;
+    let acked: Vec<AtomicU64> = (0..4).map(|_| AtomicU64::new(0)).collect();
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for i in 1..=100_000u64 {
+                let k = (i % 4) as usize;
+                let path = format!("k{k}");
+                match i % 5 {
+                    // Through a link to a value of its own, or a value.
+                    0 => {
+                        store.write(format!("t/{i}"), &i.to_be_bytes()).unwrap();
+                        store.make_link(format!("t/{i}"), path.as_str()).unwrap();
+                    }
+                    _ => store.write(path.as_str(), &i.to_be_bytes()).unwrap(),
+                }
+                acked[k].store(i, Ordering::Release);
+            }
+            done.store(true, Ordering::Release);
+        });
+        for _ in 0..2 {
+            scope.spawn(|| {
+                let mut reads = 0u64;
+                while !done.load(Ordering::Acquire) || reads < 1_000 {
+                    for (k, acked) in acked.iter().enumerate() {
+                        let before = acked.load(Ordering::Acquire);
+                        let Some(bytes) = store.read(format!("k{k}")).unwrap() else {
+                            assert_eq!(before, 0, "k{k} vanished after write {before}");
+                            continue;
+                        };
+                        let seen = u64::from_be_bytes(bytes.try_into().expect("8 bytes"));
+                        assert!(
+                            seen >= before,
+                            "k{k}: read {seen} after {before} was acknowledged"
+                        );
+                        reads += 1;
+                    }
+                }
+            });
+        }
+    });
+}

@@ -123,8 +123,53 @@ fn a_small_store_is_counted_exactly_by_the_estimate() {
 fn options_report_their_memory_budget() {
     let options = Options::default()
         .block_cache_bytes(100 << 20)
+        .entry_cache_bytes(50 << 20)
         .group_cache_bytes(1 << 20)
         .link_cache_bytes(1 << 20);
     // The caches and RocksDB's two memtables of 64 MiB.
-    assert_eq!(options.memory_budget(), (100 + 1 + 1 + 128) << 20);
+    assert_eq!(
+        options.memory_budget().total(),
+        (100 + 50 + 1 + 1 + 128) << 20
+    );
+    // A budget is split: the memtables and the small caches first, then
+    // two fifths of the rest to the block cache and three to the entries.
+    let budget = Options::default()
+        .memory_budget_bytes(1 << 30)
+        .group_cache_bytes(16 << 20)
+        .link_cache_bytes(16 << 20)
+        .memory_budget();
+    let rest = (1 << 30) - (128 << 20) - (32 << 20);
+    assert_eq!(budget.block_cache, rest / 5 * 2);
+    assert_eq!(budget.entry_cache, rest / 5 * 3);
+    assert!(budget.total() <= 1 << 30);
+    // The block cache never gets less than 64 MiB.
+    let small = Options::default().memory_budget_bytes(0).memory_budget();
+    assert_eq!(small.block_cache, 64 << 20);
+    assert_eq!(small.entry_cache, 0);
+}
+
+#[test]
+fn the_entry_cache_stays_within_its_budget_and_a_read_only_open_has_none() {
+    let t = TempRocks::with_options(Options::default().entry_cache_bytes(1 << 20));
+    for chunk in 0..20 {
+        let mut batch = hbstore::Batch::new();
+        for i in 0..1_000 {
+            batch.write(format!("m{chunk}/f{i}"), &[7u8; 100]).unwrap();
+        }
+        t.store.apply(&batch).unwrap();
+    }
+    assert!(
+        t.store.entry_cache_usage() <= 1 << 20,
+        "{}",
+        t.store.entry_cache_usage()
+    );
+    assert!(
+        t.store.entry_cache_len() > 1_000,
+        "it caches: {}",
+        t.store.entry_cache_len()
+    );
+    let reader = hbstore::RocksStore::open_read_only(t.db_path()).unwrap();
+    assert_eq!(reader.read("m3/f5").unwrap(), Some(vec![7u8; 100]));
+    assert_eq!(reader.entry_cache_len(), 0);
+    assert_eq!(reader.memory_budget().entry_cache, 0);
 }

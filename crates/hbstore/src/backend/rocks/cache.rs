@@ -23,10 +23,11 @@
 //! Each is a bounded [`PathCache`] (`path_cache.rs`).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
 
+use super::entries::EntryCache;
 use super::fresh::{Creations, FreshGroups};
 use super::hash::{fnv, spread, FNV_OFFSET};
+use super::options::Options;
 use super::path_cache::PathCache;
 use super::recent::RecentWrites;
 
@@ -116,19 +117,29 @@ pub(crate) struct Caches {
     pub(crate) creations: Creations,
     /// The values written lately, which `gc` leaves alone (`recent.rs`).
     pub(crate) recent: RecentWrites,
+    /// Decoded entries by path, exact (`entries.rs`); none for a
+    /// read-only open.
+    pub(crate) entries: EntryCache,
 }
 
 /// The share of the group cache's bytes that goes to fresh groups.
 const FRESH_SHARE: usize = 4;
 
 impl Caches {
-    pub(crate) fn new(group_bytes: usize, link_bytes: usize, gc_grace: Duration) -> Self {
+    pub(crate) fn new(options: &Options) -> Self {
+        let group_bytes = options.group_cache_bytes;
+        let entry_bytes = if options.read_only {
+            0
+        } else {
+            options.memory_budget().entry_cache
+        };
         Caches {
             groups: GroupCache::new(group_bytes - group_bytes / FRESH_SHARE),
             fresh: FreshGroups::new(group_bytes / FRESH_SHARE),
             creations: Creations::default(),
-            links: Links::new(link_bytes),
-            recent: RecentWrites::new(gc_grace),
+            links: Links::new(options.link_cache_bytes),
+            recent: RecentWrites::new(options.gc_grace),
+            entries: EntryCache::new(entry_bytes, options.entry_value_bytes),
         }
     }
 

@@ -11,6 +11,7 @@
 mod backup;
 mod cache;
 mod check;
+mod entries;
 mod estimate;
 mod failure;
 mod fresh;
@@ -38,7 +39,7 @@ pub use backup::BackupMethod;
 pub use check::{CheckReport, Finding};
 pub use estimate::Estimate;
 pub use gc::GcReport;
-pub use options::{Compression, Options};
+pub use options::{Compression, MemoryBudget, Options};
 
 use self::cache::Caches;
 use self::locks::{LockPlan, LockTable};
@@ -107,11 +108,7 @@ impl RocksStore {
                 no_wait.set_no_slowdown(true);
                 no_wait
             },
-            caches: Caches::new(
-                options.group_cache_bytes,
-                options.link_cache_bytes,
-                options.gc_grace,
-            ),
+            caches: Caches::new(&options),
             locks: LockTable::new(),
             options,
             dir,
@@ -245,6 +242,27 @@ impl RocksStore {
         self.caches.groups.bytes() + self.caches.fresh.bytes()
     }
 
+    /// The memory held now by the entry cache, which
+    /// [`Options::memory_budget`] bounds.
+    pub fn entry_cache_usage(&self) -> usize {
+        self.caches.entries.bytes()
+    }
+
+    /// How many entries the entry cache holds now.
+    pub fn entry_cache_len(&self) -> usize {
+        self.caches.entries.len()
+    }
+
+    /// How this store spends its memory budget (see
+    /// [`Options::memory_budget`]).
+    pub fn memory_budget(&self) -> MemoryBudget {
+        let mut budget = self.options.memory_budget();
+        if self.options.read_only {
+            budget.entry_cache = 0;
+        }
+        budget
+    }
+
     /// The memory held now by the link cache, which
     /// [`Options::link_cache_bytes`] bounds (plus its fixed 128 KiB filter).
     pub fn link_cache_usage(&self) -> usize {
@@ -295,27 +313,31 @@ impl Drop for RocksStore {
 
 impl Store for RocksStore {
     fn read_at(&self, path: &StorePath) -> Result<Option<Vec<u8>>> {
-        reader::read(&self.db, &self.caches.links, path)
+        reader::read(&self.db, &self.caches, path)
+    }
+
+    fn read_message_at(&self, path: &StorePath, inline_up_to: usize) -> Result<Option<EntryRead>> {
+        reader::read_message(&self.db, &self.caches, path, inline_up_to)
     }
 
     fn read_up_to_at(&self, path: &StorePath, max: usize) -> Result<Option<Vec<u8>>> {
-        reader::read_up_to(&self.db, &self.caches.links, path, max)
+        reader::read_up_to(&self.db, &self.caches, path, max)
     }
 
     fn type_at(&self, path: &StorePath) -> Result<Option<EntryType>> {
-        reader::type_of(&self.db, &self.caches.links, path)
+        reader::type_of(&self.db, &self.caches, path)
     }
 
     fn list_at(&self, path: &StorePath) -> Result<Option<Vec<Child>>> {
-        reader::list(&self.db, &self.caches.links, path, &Page::default())
+        reader::list(&self.db, &self.caches, path, &Page::default())
     }
 
     fn list_range_at(&self, path: &StorePath, page: &Page) -> Result<Option<Vec<Child>>> {
-        reader::list(&self.db, &self.caches.links, path, page)
+        reader::list(&self.db, &self.caches, path, page)
     }
 
     fn read_entry_at(&self, path: &StorePath, inline_up_to: usize) -> Result<Option<EntryRead>> {
-        reader::read_entry(&self.db, &self.caches.links, path, inline_up_to)
+        reader::read_entry(&self.db, &self.caches, path, inline_up_to)
     }
 
     fn match_at(&self, pairs: &[(String, StorePath)], limit: Option<usize>) -> Result<Vec<String>> {
@@ -323,7 +345,7 @@ impl Store for RocksStore {
     }
 
     fn resolve_at(&self, path: &StorePath) -> Result<StorePath> {
-        reader::resolve_path(&self.db, &self.caches.links, path)
+        reader::resolve_path(&self.db, &self.caches, path)
     }
 
     fn write_at(&self, path: &StorePath, value: &[u8]) -> Result<()> {
@@ -369,14 +391,18 @@ impl Store for RocksStore {
         }
         let _alone = self.locks.lock_all();
         // The caches must never name an entry the database no longer has,
-        // so they are emptied before the removal lands (see cache.rs).
+        // so they are emptied before the removal lands (see cache.rs and
+        // entries.rs).
         self.caches.clear();
+        self.caches.entries.begin_all();
         let mut batch = WriteBatch::default();
         batch.delete_range(codec::ENTRIES_START, codec::ENTRIES_END);
         batch.delete_range(codec::LINK_INDEX_START, codec::LINK_INDEX_END);
-        self.db
+        let reset = self
+            .db
             .write_opt(batch, &self.write_options)
-            .map_err(Error::rocks("resetting the store"))?;
-        Ok(())
+            .map_err(Error::rocks("resetting the store"));
+        self.caches.entries.settle_all();
+        reset
     }
 }

@@ -87,6 +87,21 @@ pub(crate) fn get<'v>(
     }
 }
 
+/// The bytes under each of `keys` (sorted), in one batched read of the
+/// live database (from memory only, in a call that must not wait).
+pub(crate) fn get_many<'v, 'k>(
+    db: &'v DB,
+    keys: impl Iterator<Item = &'k [u8]>,
+) -> Vec<Result<Option<DBPinnableSlice<'v>>, rocksdb::Error>> {
+    let keys: Vec<&[u8]> = keys.collect();
+    match db.cf_handle(rocksdb::DEFAULT_COLUMN_FAMILY_NAME) {
+        Some(cf) => db.batched_multi_get_cf_opt(cf, keys, true, &read_options()),
+        // Every database has its default column family; were it missing,
+        // one get each answers the same.
+        None => keys.into_iter().map(|key| get(db, None, key)).collect(),
+    }
+}
+
 /// Whether RocksDB's error is its refusal to wait (cache-only read tier,
 /// `no_slowdown`), made while the call must not wait.
 pub(crate) fn is_refusal(error: &rocksdb::Error) -> bool {

@@ -35,17 +35,44 @@ const WINDOW_BITS: i32 = -14;
 const MEMTABLE_BYTES: usize = 64 << 20;
 const MEMTABLES: usize = 2;
 
-/// The block cache's default share of memory, and its least size.
-const BLOCK_CACHE_SHARE: u64 = 8;
-const BLOCK_CACHE_LEAST: u64 = 64 << 20;
+/// The memory budget's default share of the machine, and its least size.
+const BUDGET_SHARE: u64 = 4;
+const BUDGET_LEAST: u64 = 512 << 20;
+/// The least the block cache gets (its index and filter blocks live there).
+const BLOCK_CACHE_LEAST: usize = 64 << 20;
 
-/// An eighth of the memory this process may use: point reads on a store
-/// larger than its cache decompress a block each, so the cache is sized
-/// to the machine rather than to a small fixed figure (LMDB, the node's
-/// other store, uses all free memory as its page cache).
-fn default_block_cache_bytes() -> usize {
-    let share = usable_memory().map_or(BLOCK_CACHE_LEAST, |bytes| bytes / BLOCK_CACHE_SHARE);
-    usize::try_from(share.max(BLOCK_CACHE_LEAST)).unwrap_or(usize::MAX)
+/// A quarter of the memory this process may use (at least 512 MiB): the
+/// caches are sized to the machine rather than to a small fixed figure,
+/// since a node's store is its hot path and LMDB, the node's other store,
+/// uses all free memory as its page cache; a quarter leaves the node, its
+/// Erlang heaps and the OS page cache the rest.
+fn default_memory_budget() -> usize {
+    let share = usable_memory().map_or(BUDGET_LEAST, |bytes| bytes / BUDGET_SHARE);
+    usize::try_from(share.max(BUDGET_LEAST)).unwrap_or(usize::MAX)
+}
+
+/// How a store's memory budget is spent ([`Options::memory_budget`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryBudget {
+    /// RocksDB's memtables: the one being written and one being flushed.
+    pub memtables: usize,
+    /// RocksDB's block cache: blocks of the files, their index and filter
+    /// blocks, decompressed.
+    pub block_cache: usize,
+    /// hbstore's entry cache: decoded entries by path, read without any
+    /// RocksDB call (writable opens only).
+    pub entry_cache: usize,
+    /// The writers' cache of known groups (and fresh groups).
+    pub group_cache: usize,
+    /// The cache of links and their targets.
+    pub link_cache: usize,
+}
+
+impl MemoryBudget {
+    /// All of it.
+    pub fn total(&self) -> usize {
+        self.memtables + self.block_cache + self.entry_cache + self.group_cache + self.link_cache
+    }
 }
 
 /// The machine's memory (Linux: `/proc/meminfo`), or the cgroup's limit
@@ -89,12 +116,21 @@ pub struct Options {
     pub(crate) read_only: bool,
     pub(crate) sync: bool,
     pub(crate) compression: Compression,
-    pub(crate) block_cache_bytes: usize,
+    pub(crate) memory_budget_bytes: usize,
+    pub(crate) block_cache_bytes: Option<usize>,
+    pub(crate) entry_cache_bytes: Option<usize>,
+    pub(crate) entry_value_bytes: usize,
     pub(crate) bloom_bits_per_key: Option<f64>,
     pub(crate) group_cache_bytes: usize,
     pub(crate) link_cache_bytes: usize,
     pub(crate) gc_grace: std::time::Duration,
 }
+
+/// The largest value the entry cache keeps, by default.
+const ENTRY_VALUE_BYTES: usize = 16 << 10;
+/// What a block usually charges the block cache (RocksDB's 4 KiB blocks
+/// and their overhead), which HyperClockCache sizes its table by.
+const BLOCK_CHARGE: usize = 5 << 10;
 
 /// How long `gc` leaves a value alone after it was written.
 const GC_GRACE: std::time::Duration = std::time::Duration::from_secs(300);
@@ -106,7 +142,10 @@ impl Default for Options {
             read_only: false,
             sync: false,
             compression: Compression::default(),
-            block_cache_bytes: default_block_cache_bytes(),
+            memory_budget_bytes: default_memory_budget(),
+            block_cache_bytes: None,
+            entry_cache_bytes: None,
+            entry_value_bytes: ENTRY_VALUE_BYTES,
             bloom_bits_per_key: Some(10.0),
             group_cache_bytes: 16 << 20,
             link_cache_bytes: 16 << 20,
@@ -143,12 +182,36 @@ impl Options {
         self
     }
 
+    /// The memory the store may hold, split (see [`Options::memory_budget`])
+    /// between RocksDB's memtables, its block cache and hbstore's entry
+    /// cache (default: a quarter of the machine's memory, or of the
+    /// container's limit when lower, and at least 512 MiB).
+    pub fn memory_budget_bytes(mut self, bytes: usize) -> Self {
+        self.memory_budget_bytes = bytes;
+        self
+    }
+
     /// Size of RocksDB's block cache for reads, which also holds the
-    /// files' index and filter blocks (default: an eighth of the machine's
-    /// memory, or of the container's limit when lower, and at least
-    /// 64 MiB).
+    /// files' index and filter blocks, instead of its share of the memory
+    /// budget.
     pub fn block_cache_bytes(mut self, bytes: usize) -> Self {
-        self.block_cache_bytes = bytes;
+        self.block_cache_bytes = Some(bytes);
+        self
+    }
+
+    /// Size of the entry cache (decoded entries by path, read without any
+    /// RocksDB call) instead of its share of the memory budget; 0 turns it
+    /// off.
+    pub fn entry_cache_bytes(mut self, bytes: usize) -> Self {
+        self.entry_cache_bytes = Some(bytes);
+        self
+    }
+
+    /// The largest value the entry cache keeps (default 16 KiB: a
+    /// HyperBEAM message's fields are far smaller; a larger value is one
+    /// RocksDB read for its own bytes anyway).
+    pub fn entry_value_bytes(mut self, bytes: usize) -> Self {
+        self.entry_value_bytes = bytes;
         self
     }
 
@@ -188,14 +251,28 @@ impl Options {
         self
     }
 
-    /// The memory these settings allow the store to hold, besides a fixed
-    /// overhead: the block cache, the writers' group and link caches, and
-    /// RocksDB's memtables (the one being written and one being flushed).
-    pub fn memory_budget(&self) -> usize {
-        self.block_cache_bytes
-            + self.group_cache_bytes
-            + self.link_cache_bytes
-            + MEMTABLES * MEMTABLE_BYTES
+    /// How these settings spend the memory budget, besides a fixed
+    /// overhead: the memtables first, and the writers' small group and
+    /// link caches; of the rest, three fifths to the entry cache and two
+    /// to the block cache. The entry cache answers a read of a cached
+    /// entry without any RocksDB call; the block cache serves the rest
+    /// (and every scan) from decompressed blocks, and holds the index and
+    /// filter blocks every read of the disk needs, so it never gets less
+    /// than 64 MiB. An explicit block or entry cache size replaces its
+    /// share (the total then follows).
+    pub fn memory_budget(&self) -> MemoryBudget {
+        let memtables = MEMTABLES * MEMTABLE_BYTES;
+        let fixed = memtables + self.group_cache_bytes + self.link_cache_bytes;
+        let rest = self.memory_budget_bytes.saturating_sub(fixed);
+        MemoryBudget {
+            memtables,
+            block_cache: self
+                .block_cache_bytes
+                .unwrap_or((rest / 5 * 2).max(BLOCK_CACHE_LEAST)),
+            entry_cache: self.entry_cache_bytes.unwrap_or(rest / 5 * 3),
+            group_cache: self.group_cache_bytes,
+            link_cache: self.link_cache_bytes,
+        }
     }
 
     /// The RocksDB options these settings stand for. hbstore opens its
@@ -254,7 +331,12 @@ impl Options {
     /// 0.28-0.47 of raw RocksDB's with them, 0.37-0.69 without.
     fn table_options(&self) -> BlockBasedOptions {
         let mut table = BlockBasedOptions::default();
-        table.set_block_cache(&Cache::new_lru_cache(self.block_cache_bytes));
+        // HyperClockCache: lock-free look-ups, where the LRU cache takes a
+        // shard's mutex on every hit (reads from several threads).
+        table.set_block_cache(&Cache::new_hyper_clock_cache(
+            self.memory_budget().block_cache,
+            BLOCK_CHARGE,
+        ));
         table.set_cache_index_and_filter_blocks(true);
         table.set_cache_index_and_filter_blocks_with_high_priority(true);
         table.set_pin_l0_filter_and_index_blocks_in_cache(true);

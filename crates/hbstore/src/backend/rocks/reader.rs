@@ -12,7 +12,8 @@
 
 use rocksdb::{DBRawIterator, Snapshot, DB};
 
-use super::cache::Links;
+use super::cache::Caches;
+use super::entries::{Cached, Ticket};
 use super::nowait::{self, get};
 use super::resolve::{resolve, Lookup, Probe};
 use super::scan;
@@ -30,8 +31,9 @@ pub(crate) const NOTHING: Keep = None;
 /// or a snapshot.
 pub(crate) struct ReadView<'a> {
     db: &'a DB,
-    /// The link cache, on the live database only (a snapshot is older).
-    links: Option<&'a Links>,
+    /// The entry and link caches, on the live database only (a snapshot is
+    /// older).
+    caches: Option<&'a Caches>,
     snapshot: Option<Snapshot<'a>>,
     sequence: u64,
     /// Reads made so far (gets, cache lookups and iterators alike): one
@@ -54,36 +56,62 @@ impl Lookup for ReadView<'_> {
             return Ok(Probe::Absent);
         }
         self.reads += 1;
-        if let Some(target) = self.links.and_then(|l| l.get(path)) {
-            return Ok(Probe::Link(target.into()));
-        }
+        self.last_value = None;
+        let ticket = match self.caches {
+            Some(caches) => {
+                if let Some(cached) = caches.entries.get(path) {
+                    return Ok(match cached {
+                        Cached::Value(v) => {
+                            self.last_value = kept(self.keep_up_to, path, &v)?;
+                            Probe::Value
+                        }
+                        Cached::Group => Probe::Group,
+                        Cached::Link(t) => Probe::Link(t.as_ref().to_owned()),
+                    });
+                }
+                if let Some(target) = caches.links.get(path) {
+                    return Ok(Probe::Link(target.into()));
+                }
+                Some(caches.entries.ticket(path))
+            }
+            None => None,
+        };
         codec::entry_key_into(&mut self.key, path);
         let stored = get(self.db, self.snapshot.as_ref(), &self.key)
             .map_err(Error::rocks_lazy(|| format!("reading {path:?}")))?;
-        self.last_value = None;
-        let probe = match stored {
-            None => Probe::Absent,
-            Some(bytes) => match codec::decode_entry(path, &bytes)? {
-                Entry::Value(v) => {
-                    if self.keep_up_to.is_some_and(|max| v.len() <= max) {
-                        if v.len() > nowait::VALUE_BYTES && nowait::refusing() {
-                            return Err(Error::would_wait(format!("reading {path:?}")));
-                        }
-                        self.last_value = Some(v.to_vec());
-                    }
-                    Probe::Value
-                }
-                Entry::Group => Probe::Group,
-                Entry::Link(t) => Probe::Link(t.to_owned()),
-            },
+        let Some(bytes) = stored else {
+            return Ok(Probe::Absent);
         };
-        Ok(probe)
+        let entry = codec::decode_entry(path, &bytes)?;
+        if let (Some(caches), Some(ticket)) = (self.caches, ticket) {
+            caches.entries.fill(path, ticket, &entry);
+        }
+        Ok(match entry {
+            Entry::Value(v) => {
+                self.last_value = kept(self.keep_up_to, path, v)?;
+                Probe::Value
+            }
+            Entry::Group => Probe::Group,
+            Entry::Link(t) => Probe::Link(t.to_owned()),
+        })
     }
 }
 
+/// A copy of the value `v` found at `path`, when a view keeps values of
+/// its size.
+fn kept(keep_up_to: Keep, path: &str, v: &[u8]) -> Result<Option<Vec<u8>>> {
+    if keep_up_to.is_none_or(|max| v.len() > max) {
+        return Ok(None);
+    }
+    if v.len() > nowait::VALUE_BYTES && nowait::refusing() {
+        return Err(Error::would_wait(format!("reading {path:?}")));
+    }
+    Ok(Some(v.to_vec()))
+}
+
 impl<'a> ReadView<'a> {
-    fn live(db: &'a DB, links: &'a Links, keep_up_to: Keep) -> Self {
-        Self::new(db, Some(links), None, keep_up_to)
+    fn live(db: &'a DB, caches: &'a Caches, keep_up_to: Keep) -> Self {
+        Self::new(db, Some(caches), None, keep_up_to)
     }
 
     pub(crate) fn snapshot(db: &'a DB, keep_up_to: Keep) -> Self {
@@ -92,13 +120,13 @@ impl<'a> ReadView<'a> {
 
     fn new(
         db: &'a DB,
-        links: Option<&'a Links>,
+        caches: Option<&'a Caches>,
         snapshot: Option<Snapshot<'a>>,
         keep_up_to: Keep,
     ) -> Self {
         ReadView {
             db,
-            links,
+            caches,
             sequence: db.latest_sequence_number(),
             snapshot,
             reads: 0,
@@ -127,11 +155,11 @@ impl<'a> ReadView<'a> {
     /// on a snapshot.
     fn answer<T>(
         db: &'a DB,
-        links: &'a Links,
+        caches: &'a Caches,
         keep_up_to: Keep,
         read: impl Fn(&mut ReadView<'a>) -> Result<T>,
     ) -> Result<T> {
-        let mut live = ReadView::live(db, links, keep_up_to);
+        let mut live = ReadView::live(db, caches, keep_up_to);
         let answer = read(&mut live);
         if live.consistent() {
             return answer;
@@ -151,8 +179,8 @@ impl<'a> ReadView<'a> {
     }
 }
 
-pub(crate) fn read(db: &DB, links: &Links, path: &StorePath) -> Result<Option<Vec<u8>>> {
-    ReadView::answer(db, links, Some(usize::MAX), |view| {
+pub(crate) fn read(db: &DB, caches: &Caches, path: &StorePath) -> Result<Option<Vec<u8>>> {
+    ReadView::answer(db, caches, Some(usize::MAX), |view| {
         Ok(match resolve(view, path.as_str())? {
             (_, Probe::Value) => view.last_value.take(),
             _ => None,
@@ -164,11 +192,11 @@ pub(crate) fn read(db: &DB, links: &Links, path: &StorePath) -> Result<Option<Ve
 /// and answers nothing.
 pub(crate) fn read_up_to(
     db: &DB,
-    links: &Links,
+    caches: &Caches,
     path: &StorePath,
     max: usize,
 ) -> Result<Option<Vec<u8>>> {
-    ReadView::answer(db, links, Some(max), |view| {
+    ReadView::answer(db, caches, Some(max), |view| {
         Ok(match resolve(view, path.as_str())? {
             (_, Probe::Value) => view.last_value.take(),
             _ => None,
@@ -176,8 +204,8 @@ pub(crate) fn read_up_to(
     })
 }
 
-pub(crate) fn type_of(db: &DB, links: &Links, path: &StorePath) -> Result<Option<EntryType>> {
-    ReadView::answer(db, links, NOTHING, |view| {
+pub(crate) fn type_of(db: &DB, caches: &Caches, path: &StorePath) -> Result<Option<EntryType>> {
+    ReadView::answer(db, caches, NOTHING, |view| {
         Ok(match resolve(view, path.as_str())?.1 {
             Probe::Value => Some(EntryType::Simple),
             Probe::Group => Some(EntryType::Composite),
@@ -186,8 +214,8 @@ pub(crate) fn type_of(db: &DB, links: &Links, path: &StorePath) -> Result<Option
     })
 }
 
-pub(crate) fn resolve_path(db: &DB, links: &Links, path: &StorePath) -> Result<StorePath> {
-    ReadView::answer(db, links, NOTHING, |view| {
+pub(crate) fn resolve_path(db: &DB, caches: &Caches, path: &StorePath) -> Result<StorePath> {
+    ReadView::answer(db, caches, NOTHING, |view| {
         let (target, _) = resolve(view, path.as_str())?;
         Ok(StorePath::from_canonical(target.into_owned()))
     })
@@ -196,7 +224,7 @@ pub(crate) fn resolve_path(db: &DB, links: &Links, path: &StorePath) -> Result<S
 /// `list_range` (and `list`, the whole group in ascending order).
 pub(crate) fn list(
     db: &DB,
-    links: &Links,
+    caches: &Caches,
     path: &StorePath,
     page: &Page,
 ) -> Result<Option<Vec<Child>>> {
@@ -219,7 +247,7 @@ pub(crate) fn list(
     }
     if descending {
         drop(iter);
-        return ReadView::answer(db, links, NOTHING, |view| list_resolved(view, path, page));
+        return ReadView::answer(db, caches, NOTHING, |view| list_resolved(view, path, page));
     }
     // The same iterator (the same view) reads the group's own key: the
     // iterator is bounded above only, and a path's key sorts before its
@@ -244,7 +272,7 @@ pub(crate) fn list(
             iter.status()
                 .map_err(Error::rocks_lazy(|| format!("listing {path}")))?;
             drop(iter);
-            ReadView::answer(db, links, NOTHING, |view| list_resolved(view, path, page))
+            ReadView::answer(db, caches, NOTHING, |view| list_resolved(view, path, page))
         }
     }
 }
@@ -278,11 +306,11 @@ fn list_resolved(
 /// the small values among them, from one resolution and one scan.
 pub(crate) fn read_entry(
     db: &DB,
-    links: &Links,
+    caches: &Caches,
     path: &StorePath,
     inline_up_to: usize,
 ) -> Result<Option<EntryRead>> {
-    ReadView::answer(db, links, Some(usize::MAX), |view| {
+    ReadView::answer(db, caches, Some(usize::MAX), |view| {
         let (target, at) = resolve(view, path.as_str())?;
         match at {
             Probe::Value => Ok(view.last_value.take().map(EntryRead::Value)),
@@ -302,6 +330,70 @@ pub(crate) fn read_entry(
             Probe::Absent | Probe::Link(_) => Ok(None),
         }
     })
+}
+
+/// `read_message`: `read_entry`, then the values its link children point
+/// at, from the entry cache where it has them and otherwise in one batched
+/// read of the database (sorted keys, so RocksDB walks each file once); a
+/// target that is not a plain value at its own key (a link, or reached
+/// through a link) is followed on its own.
+pub(crate) fn read_message(
+    db: &DB,
+    caches: &Caches,
+    path: &StorePath,
+    inline_up_to: usize,
+) -> Result<Option<EntryRead>> {
+    let Some(entry) = read_entry(db, caches, path, inline_up_to)? else {
+        return Ok(None);
+    };
+    let EntryRead::Group(mut children) = entry else {
+        return Ok(Some(entry));
+    };
+    let mut batched: Vec<(codec::EntryKey, usize, Ticket)> = Vec::new();
+    let mut followed: Vec<usize> = Vec::new();
+    for (i, child) in children.iter_mut().enumerate() {
+        let ChildKind::Link { target } = &child.kind else {
+            continue;
+        };
+        match caches.entries.get(target) {
+            Some(Cached::Value(v)) => child.bytes = (v.len() <= inline_up_to).then(|| v.to_vec()),
+            Some(Cached::Group) => {}
+            Some(Cached::Link(_)) => followed.push(i),
+            None => batched.push((codec::entry_key(target), i, caches.entries.ticket(target))),
+        }
+    }
+    if !batched.is_empty() {
+        batched.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let found = nowait::get_many(db, batched.iter().map(|(key, _, _)| key.as_slice()));
+        for ((_, i, ticket), found) in batched.iter().zip(found) {
+            let ChildKind::Link { target } = &children[*i].kind else {
+                continue;
+            };
+            let bytes = found.map_err(Error::rocks_lazy(|| format!("reading {target:?}")))?;
+            match bytes {
+                Some(bytes) => {
+                    let entry = codec::decode_entry(target, &bytes)?;
+                    caches.entries.fill(target, *ticket, &entry);
+                    match entry {
+                        Entry::Value(v) => {
+                            children[*i].bytes = kept(Some(inline_up_to), target, v)?
+                        }
+                        Entry::Group => {}
+                        Entry::Link(_) => followed.push(*i),
+                    }
+                }
+                // Not at its own key: it may lie behind a link on its way.
+                None => followed.push(*i),
+            }
+        }
+    }
+    for i in followed {
+        if let ChildKind::Link { target } = &children[i].kind {
+            let target = StorePath::from_canonical(target.clone());
+            children[i].bytes = read_up_to(db, caches, &target, inline_up_to)?;
+        }
+    }
+    Ok(Some(EntryRead::Group(children)))
 }
 
 impl ReadView<'_> {

@@ -9,6 +9,7 @@
 use rocksdb::{WriteBatch, WriteOptions, DB};
 
 use super::cache::Caches;
+use super::entries::{Cached, EntryCache};
 use super::fresh::Children;
 use super::locks::LockPlan;
 use super::nowait::get;
@@ -82,6 +83,21 @@ impl Txn<'_> {
         }
         if self.groups_read.contains_key(path) || (ask_cache && self.caches.groups.contains(path)) {
             return Ok(Probe::Group);
+        }
+        // The entry cache holds what the database holds now (`entries.rs`).
+        if let Some(cached) = self.caches.entries.get(path) {
+            return Ok(match cached {
+                Cached::Value(_) => Probe::Value,
+                Cached::Group => {
+                    self.groups_read.insert(path.to_owned(), ());
+                    Probe::Group
+                }
+                Cached::Link(target) => {
+                    let target = target.as_ref().to_owned();
+                    self.links_read.insert(path.to_owned(), target.clone());
+                    Probe::Link(target)
+                }
+            });
         }
         if let Some((parent, name)) = path.rsplit_once('/') {
             if self.created.contains_key(parent) || self.caches.fresh.lacks(parent, name) {
@@ -407,6 +423,16 @@ impl<'a> Txn<'a> {
                 }
             }
         }
+        // The entry cache forgets every changed path until the change has
+        // landed (or failed): `entries.rs` has the argument.
+        let mut settling = Settling {
+            entries: &self.caches.entries,
+            pending: &self.pending,
+            landed: false,
+        };
+        for (path, _) in settling.pending.iter() {
+            settling.entries.begin(path);
+        }
         let committed = match self.pending.len() {
             0 => Ok(()),
             // The common write (parent already there, no link involved) is
@@ -441,6 +467,7 @@ impl<'a> Txn<'a> {
         };
         committed.map_err(Error::rocks("committing a write"))?;
         creations.landed = true;
+        settling.landed = true;
         for (path, change) in self.pending.iter() {
             match change
                 .as_deref()
@@ -451,6 +478,7 @@ impl<'a> Txn<'a> {
                 _ => {}
             }
         }
+        drop(settling);
         for (path, ()) in self.groups_read.iter() {
             if !self.pending.contains_key(path) {
                 self.caches.groups.insert(path, ());
@@ -462,6 +490,27 @@ impl<'a> Txn<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// The paths a committing transaction changes, begun in the entry cache;
+/// settled when dropped, with their new entries if the write landed and
+/// as absent otherwise (a failed write, or a panic in between).
+struct Settling<'a> {
+    entries: &'a EntryCache,
+    pending: &'a SmallMap<Option<Vec<u8>>>,
+    landed: bool,
+}
+
+impl Drop for Settling<'_> {
+    fn drop(&mut self) {
+        for (path, change) in self.pending.iter() {
+            let now = match change {
+                Some(bytes) if self.landed => codec::decode_entry(path, bytes).ok(),
+                _ => None,
+            };
+            self.entries.settle(path, now.as_ref());
+        }
     }
 }
 
