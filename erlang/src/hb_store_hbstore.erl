@@ -11,7 +11,9 @@
 %%% default `false', which survives a killed process), `compression'
 %%% (`none', `lz4', `zstd' or `tiered', atom or binary; default `tiered':
 %%% LZ4, and ZSTD with a trained dictionary on the last level),
-%%% `block-cache-bytes' (default an eighth of the machine's memory), and `read-values' (a group read
+%%% `memory-budget' (bytes: the store's caches and memtables together;
+%%% default a quarter of the machine's memory), `block-cache-bytes' (the
+%%% block cache alone, instead of its share of the budget), and `read-values' (a group read
 %%% returns a child whose value is at most this many bytes as `{Name, Value}',
 %%% following the child's link if it has one; `false' for names only;
 %%% default 4096).
@@ -374,12 +376,13 @@ open(StoreMsg) ->
 %% its writer asked for.
 open_embedded(StoreMsg) ->
     Options = [option(StoreMsg, <<"read-only">>, false), option(StoreMsg, <<"sync">>, false),
-        compression(StoreMsg), block_cache_bytes(StoreMsg)],
+        compression(StoreMsg), bytes(StoreMsg, <<"block-cache-bytes">>),
+        bytes(StoreMsg, <<"memory-budget">>)],
     case {name(StoreMsg), [Bad || {error, _} = Bad <- Options]} of
         {Name, []} when is_binary(Name), byte_size(Name) > 0 ->
-            [ReadOnly, Sync, Compression, BlockCache] = [V || {ok, V} <- Options],
+            [ReadOnly, Sync, Compression, BlockCache, Budget] = [V || {ok, V} <- Options],
             guarded(
-                fun(N) -> hbstore_nif:open(N, ReadOnly, Sync, Compression, BlockCache) end,
+                fun(N) -> hbstore_nif:open(N, ReadOnly, Sync, Compression, BlockCache, Budget) end,
                 Name
             );
         {Name, [Bad | _]} when is_binary(Name), byte_size(Name) > 0 ->
@@ -410,11 +413,12 @@ compression(StoreMsg) ->
         Other -> {error, {badarg, {<<"compression">>, Other}}}
     end.
 
-block_cache_bytes(StoreMsg) ->
-    case store_option(StoreMsg, <<"block-cache-bytes">>, nil) of
+%% A size in bytes, or `nil' when the message has none.
+bytes(StoreMsg, Key) ->
+    case store_option(StoreMsg, Key, nil) of
         nil -> {ok, nil};
         Bytes when is_integer(Bytes), Bytes >= 0 -> {ok, Bytes};
-        Other -> {error, {badarg, {<<"block-cache-bytes">>, Other}}}
+        Other -> {error, {badarg, {Key, Other}}}
     end.
 
 %% Runs `Fun' on the store named by the message, opening it first if it is

@@ -9,7 +9,7 @@
 %%% `write', `link') answer `remote' for a store on a cluster, whose calls
 %%% wait on the network: the caller then uses the dirty variant.
 -module(hbstore_nif).
--export([open/5, open_cluster/4, close/1]).
+-export([open/6, open_cluster/4, close/1]).
 -export([read/3, read_group/3, type/2, type_dirty/2, resolve/2, resolve_dirty/2, list/5]).
 -export([write/2, write_dirty/2, link/2, link_dirty/2, group/2, delete/3]).
 -export([match/3, reset/1]).
@@ -30,9 +30,10 @@ priv_dir() ->
     end.
 
 -spec open(binary(), boolean(), boolean(), none | lz4 | zstd | tiered,
-           non_neg_integer() | nil) ->
+           non_neg_integer() | nil, non_neg_integer() | nil) ->
     ok | {error, term()} | {failure, term()}.
-open(_Dir, _ReadOnly, _Sync, _Compression, _BlockCacheBytes) -> erlang:nif_error(nif_not_loaded).
+open(_Dir, _ReadOnly, _Sync, _Compression, _BlockCacheBytes, _MemoryBudget) ->
+    erlang:nif_error(nif_not_loaded).
 -spec open_cluster(binary(), binary(), non_neg_integer(), pos_integer() | nil) ->
     ok | {error, term()} | {failure, term()}.
 open_cluster(_Name, _Address, _Replicas, _DeadlineMs) -> erlang:nif_error(nif_not_loaded).

@@ -375,7 +375,8 @@ a_read_only_store_refuses_writes_test() ->
 
 options_are_read_and_unknown_ones_ignored_test() ->
     S = store(#{<<"sync">> => true, <<"compression">> => <<"zstd">>,
-        <<"block-cache-bytes">> => 8388608, <<"no-such-option">> => 42}),
+        <<"block-cache-bytes">> => 8388608, <<"memory-budget">> => 268435456,
+        <<"no-such-option">> => 42}),
     ?assertEqual(ok, w(S, #{<<"k">> => <<"synced">>})),
     ?assertEqual({ok, <<"synced">>}, r(S, <<"k">>)),
     ok = ?M:stop(S, #{}, #{}),
@@ -446,7 +447,8 @@ calls_on_an_open_store_never_wait_for_another_store_opening_test_() ->
 an_option_with_a_value_it_cannot_have_is_refused_test() ->
     [?assertMatch({error, {badarg, {Key, _}}}, ?M:start(store(#{Key => Value}), #{}, #{}))
      || {Key, Value} <- [{<<"sync">>, 1}, {<<"read-only">>, <<"yes">>},
-            {<<"compression">>, <<"brotli">>}, {<<"block-cache-bytes">>, -1}]].
+            {<<"compression">>, <<"brotli">>}, {<<"block-cache-bytes">>, -1},
+            {<<"memory-budget">>, <<"lots">>}]].
 
 %% H2 of the December review: a call on a normal scheduler never waits for
 %% a batch (which holds every writer off for its whole transaction); it

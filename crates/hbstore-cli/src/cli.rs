@@ -24,6 +24,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub sync: bool,
 
+    /// The memory the store may hold (its caches and memtables), in bytes or with a
+    /// K, M or G suffix (default: a quarter of the machine's memory).
+    #[arg(long, global = true, value_name = "BYTES", value_parser = byte_size)]
+    pub memory_budget: Option<usize>,
+
     /// Work on a store in a Redis cluster instead of --db:
     /// redis://HOST:PORT[,HOST:PORT...][/NAMESPACE] (any node will do; namespace `hb`
     /// by default).
@@ -240,6 +245,23 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
+}
+
+/// A size in bytes: a number, or one with a K, M or G suffix (powers of
+/// 1,024).
+fn byte_size(text: &str) -> Result<usize, String> {
+    let (digits, shift) = match text.trim().char_indices().last() {
+        Some((i, 'K' | 'k')) => (&text[..i], 10),
+        Some((i, 'M' | 'm')) => (&text[..i], 20),
+        Some((i, 'G' | 'g')) => (&text[..i], 30),
+        _ => (text, 0),
+    };
+    digits
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("{text:?} is not a size (bytes, or a number with K, M or G)"))
 }
 
 /// `KEY=TARGET`, split at the first `=` (a target may hold more).

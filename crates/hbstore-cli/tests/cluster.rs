@@ -213,8 +213,10 @@ fn a_copy_killed_mid_way_leaves_a_sound_store_and_finishes_when_run_again() {
     let db = dir.path().join("db");
     {
         let store = hbstore::RocksStore::open(&db, hbstore::Options::default()).unwrap();
+        // Enough that an import takes seconds on a fast machine, so that
+        // the kills below land mid-way.
         let mut batch = hbstore::Batch::new();
-        for m in 0..3_000 {
+        for m in 0..15_000 {
             for f in 0..4 {
                 batch
                     .write(format!("m{m}/f{f}"), format!("{m}.{f}").as_bytes())
@@ -226,7 +228,7 @@ fn a_copy_killed_mid_way_leaves_a_sound_store_and_finishes_when_run_again() {
     }
     let url = address("killed");
     let mut partial = Vec::new();
-    for delay in [1000, 2000, 3000] {
+    for delay in [200, 500, 1000] {
         let mut child = command(None)
             .args([
                 "--cluster",
@@ -249,7 +251,7 @@ fn a_copy_killed_mid_way_leaves_a_sound_store_and_finishes_when_run_again() {
         partial.push(check["values"].as_u64().unwrap_or(0));
     }
     // Killed mid-way: some of it had landed, not all of it.
-    assert!(partial.iter().any(|&v| v > 0 && v < 12_000), "{partial:?}");
+    assert!(partial.iter().any(|&v| v > 0 && v < 60_000), "{partial:?}");
     ok(
         on_cluster(&url, &["import", "--from", "hbstore", db.to_str().unwrap()]),
         "import",

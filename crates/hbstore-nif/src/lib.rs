@@ -142,8 +142,9 @@ fn not_found(env: Env<'_>) -> Term<'_> {
     (terms::error(), terms::not_found()).encode(env)
 }
 
-/// `open(Dir, ReadOnly, Sync, Compression, BlockCacheBytes)`: opens the
-/// store in `Dir`, under that name, unless it is open already.
+/// `open(Dir, ReadOnly, Sync, Compression, BlockCacheBytes, MemoryBudget)`:
+/// opens the store in `Dir`, under that name, unless it is open already
+/// (with the same settings; others are refused).
 #[rustler::nif(schedule = "DirtyIo")]
 fn open<'a>(
     env: Env<'a>,
@@ -152,6 +153,7 @@ fn open<'a>(
     sync: bool,
     compression: Atom,
     block_cache_bytes: Option<u64>,
+    memory_budget: Option<u64>,
 ) -> Term<'a> {
     answer(env, || {
         let dir = self::dir(&dir)?;
@@ -169,11 +171,15 @@ fn open<'a>(
         if let Some(bytes) = block_cache_bytes {
             options = options.block_cache_bytes(usize::try_from(bytes).unwrap_or(usize::MAX));
         }
+        if let Some(bytes) = memory_budget {
+            options = options.memory_budget_bytes(usize::try_from(bytes).unwrap_or(usize::MAX));
+        }
         let settings = registry::Settings::Embedded {
             read_only,
             sync,
             compression: compression_name(compression),
             block_cache_bytes,
+            memory_budget,
         };
         registry::open(&dir, options, settings).map_err(unusable)?;
         Ok(ok(env))

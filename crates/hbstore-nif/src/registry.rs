@@ -56,8 +56,10 @@ pub enum Settings {
         sync: bool,
         /// The compression, by name.
         compression: &'static str,
-        /// The block cache asked for (`None`: the default).
+        /// The block cache asked for (`None`: its share of the budget).
         block_cache_bytes: Option<u64>,
+        /// The memory budget asked for (`None`: the default).
+        memory_budget: Option<u64>,
     },
     /// A store on a Redis cluster.
     Cluster {
@@ -88,12 +90,14 @@ impl Settings {
                     sync,
                     compression,
                     block_cache_bytes,
+                    memory_budget,
                 },
                 Embedded {
                     read_only: r,
                     sync: s,
                     compression: c,
                     block_cache_bytes: b,
+                    memory_budget: m,
                 },
             ) => {
                 differ(
@@ -114,6 +118,12 @@ impl Settings {
                     "block-cache-bytes",
                     format!("{block_cache_bytes:?}"),
                     format!("{b:?}"),
+                );
+                differ(
+                    &mut found,
+                    "memory-budget",
+                    format!("{memory_budget:?}"),
+                    format!("{m:?}"),
                 );
             }
             (

@@ -11,7 +11,7 @@ use hbstore::{Batch, ChildKind, EntryRead, Options, RocksStore, Store};
 use hbstore_testkit::Rng;
 
 use super::shape::{Shape, FIELDS, VALUE_BYTES};
-use super::{reads, RoundFigures, ScaleStore, ROUNDS};
+use super::{reads, ReadCost, RoundFigures, ScaleStore, ROUNDS};
 use crate::error::{CliError, CliResult};
 use crate::harness::{ops_per_sec, store_bytes, timed, LMDB_BUFFERED};
 use crate::hb_lmdb::{Commit, HbLmdb};
@@ -174,7 +174,7 @@ impl Opened {
     /// every field came back.
     fn read_message(&self, id: &str) -> CliResult {
         let fields = match self {
-            Opened::Hbstore(store) => match store.read_entry(id, 4096)? {
+            Opened::Hbstore(store) => match store.read_message(id, 4096)? {
                 Some(EntryRead::Group(children)) => children
                     .iter()
                     .filter(|c| matches!(c.kind, ChildKind::Value { .. }) && c.bytes.is_some())
@@ -202,12 +202,51 @@ impl Opened {
         }
     }
 
+    /// Entry-cache hits so far (hbstore only).
+    fn entry_cache_hits(&self) -> u64 {
+        match self {
+            Opened::Hbstore(store) => store.entry_cache_hits_and_misses().0,
+            _ => 0,
+        }
+    }
+
     fn bytes(&self, dir: &Path) -> CliResult<u64> {
         match self {
             Opened::Lmdb(env) => Ok(env.disk_bytes()?.0),
             _ => store_bytes(dir),
         }
     }
+}
+
+/// A message's index from Zipf's law with s = 1 over the `written`
+/// messages by age, the newest the most likely: the rank `k` (from 1) has
+/// a chance of about 1/k, drawn as `written` to a uniform power, rounded
+/// down (the continuous law's inverse).
+fn zipf_recent(rng: &mut Rng, written: u64) -> u64 {
+    let unit = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let rank = (written as f64).powf(unit) as u64;
+    written - rank.clamp(1, written)
+}
+
+/// Runs `reads` reads of `work` with RocksDB's per-thread perf context
+/// counting, and what they cost per read (zeros for LMDB, which has none).
+fn costed<T>(reads: u64, work: impl FnOnce() -> T) -> (T, ReadCost) {
+    use rocksdb::perf::{set_perf_stats, PerfContext, PerfMetric, PerfStatsLevel};
+    set_perf_stats(PerfStatsLevel::EnableTimeExceptForMutex);
+    let mut context = PerfContext::default();
+    context.reset();
+    let answer = work();
+    let per = |metric| context.metric(metric) as f64 / reads.max(1) as f64;
+    let cost = ReadCost {
+        entry_cache_hits: 0.0,
+        block_cache_hits: per(PerfMetric::BlockCacheHitCount),
+        blocks_read: per(PerfMetric::BlockReadCount),
+        block_bytes_read: per(PerfMetric::BlockReadByte),
+        block_read_us: per(PerfMetric::BlockReadTime) / 1_000.0,
+        decompress_us: per(PerfMetric::BlockDecompressTime) / 1_000.0,
+    };
+    set_perf_stats(PerfStatsLevel::Disable);
+    (answer, cost)
 }
 
 /// The process's resident memory, and the part of it that is not mapped
@@ -258,6 +297,8 @@ pub fn serve(store: ScaleStore, dir: &Path, entries: u64, options: &Options) -> 
         let settle_seconds = opened.settle()?;
 
         // The same random reads on every store: the seed is the round's.
+        // Uniform over every message written; then skewed as a node's
+        // reads are, recent messages hottest (Zipf, s = 1, by age).
         let mut rng = Rng::new(round * 7_919);
         let paths: Vec<String> = (0..field_reads)
             .map(|_| Shape::field_path(rng.next_u64() % written, rng.below(FIELDS.len())))
@@ -265,11 +306,26 @@ pub fn serve(store: ScaleStore, dir: &Path, entries: u64, options: &Options) -> 
         let ids: Vec<String> = (0..message_reads)
             .map(|_| Shape::id(rng.next_u64() % written))
             .collect();
-        let (read, read_time) = timed(|| paths.iter().try_for_each(|p| opened.read_field(p)));
+        let skewed: Vec<String> = (0..field_reads)
+            .map(|_| Shape::field_path(zipf_recent(&mut rng, written), rng.below(FIELDS.len())))
+            .collect();
+        let hits_before = opened.entry_cache_hits();
+        let ((read, read_time), field_cost) = costed(field_reads, || {
+            timed(|| paths.iter().try_for_each(|p| opened.read_field(p)))
+        });
         read?;
-        let (read, message_time) = timed(|| ids.iter().try_for_each(|id| opened.read_message(id)));
+        let field_hits = opened.entry_cache_hits() - hits_before;
+        let ((read, message_time), message_cost) = costed(message_reads, || {
+            timed(|| ids.iter().try_for_each(|id| opened.read_message(id)))
+        });
         read?;
-        drop((paths, ids));
+        let hits_before = opened.entry_cache_hits();
+        let ((read, skewed_time), skewed_cost) = costed(field_reads, || {
+            timed(|| skewed.iter().try_for_each(|p| opened.read_field(p)))
+        });
+        read?;
+        let skewed_hits = opened.entry_cache_hits() - hits_before;
+        drop((paths, ids, skewed));
 
         let (rss, rss_anon) = resident_memory();
         let figures = RoundFigures {
@@ -280,6 +336,16 @@ pub fn serve(store: ScaleStore, dir: &Path, entries: u64, options: &Options) -> 
             settle_seconds,
             field_reads_per_sec: ops_per_sec(field_reads as usize, read_time),
             message_reads_per_sec: ops_per_sec(message_reads as usize, message_time),
+            skewed_field_reads_per_sec: ops_per_sec(field_reads as usize, skewed_time),
+            field_read_cost: ReadCost {
+                entry_cache_hits: field_hits as f64 / field_reads.max(1) as f64,
+                ..field_cost
+            },
+            message_read_cost: message_cost,
+            skewed_read_cost: ReadCost {
+                entry_cache_hits: skewed_hits as f64 / field_reads.max(1) as f64,
+                ..skewed_cost
+            },
             bytes: opened.bytes(dir)?,
             rss,
             rss_anon,

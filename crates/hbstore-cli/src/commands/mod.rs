@@ -17,19 +17,26 @@ use hbstore::{Direction, Options, Page, RocksStore, Store};
 use crate::cli::{Cli, Command};
 use crate::error::CliResult;
 
+/// The options every command opens an embedded store with.
+fn store_options(cli: &Cli) -> Options {
+    let options = Options::default().sync(cli.sync);
+    match cli.memory_budget {
+        Some(bytes) => options.memory_budget_bytes(bytes),
+        None => options,
+    }
+}
+
 /// Opens the store for commands that only read: read-only, so that they
 /// work while another process has it open for writing.
-fn open_for_reading(db: &Path) -> CliResult<RocksStore> {
-    Ok(RocksStore::open_read_only(db)?)
+fn open_for_reading(db: &Path, options: Options) -> CliResult<RocksStore> {
+    Ok(RocksStore::open(db, options.read_only(true))?)
 }
 
 /// Opens (creating if needed) the store for commands that write; a store
 /// of an older format is upgraded in place, with a progress bar.
-fn open_for_writing(db: &Path, sync: bool) -> CliResult<RocksStore> {
+fn open_for_writing(db: &Path, options: Options) -> CliResult<RocksStore> {
     let bar = crate::progress::bar("upgrading the store's format", None);
-    let store = RocksStore::open_with_progress(db, Options::default().sync(sync), &mut |n| {
-        bar.set_position(n)
-    });
+    let store = RocksStore::open_with_progress(db, options, &mut |n| bar.set_position(n));
     bar.finish_and_clear();
     Ok(store?)
 }
@@ -57,33 +64,49 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> CliResult {
         return cluster::run(address, access, cli.command, out);
     }
     let db = cli.db.as_path();
+    let options = store_options(&cli);
     match cli.command {
         Command::Upgrade => maintenance::upgrade(db, out),
-        Command::Stats { exact, json } => {
-            maintenance::stats(&open_for_reading(db)?, exact, json.json, out)
+        Command::Stats { exact, json } => maintenance::stats(
+            &open_for_reading(db, options.clone())?,
+            exact,
+            json.json,
+            out,
+        ),
+        Command::Check { json } => {
+            maintenance::check(&open_for_reading(db, options.clone())?, json.json, out)
         }
-        Command::Check { json } => maintenance::check(&open_for_reading(db)?, json.json, out),
         Command::Backup { dest } => maintenance::backup(db, &dest, out),
-        Command::Compact => maintenance::compact(&open_for_writing(db, cli.sync)?, out),
+        Command::Compact => maintenance::compact(&open_for_writing(db, options.clone())?, out),
         Command::Gc {
             prefix,
             dry_run,
             json,
         } => {
             let store = if dry_run {
-                open_for_reading(db)?
+                open_for_reading(db, options.clone())?
             } else {
-                open_for_writing(db, cli.sync)?
+                open_for_writing(db, options.clone())?
             };
             maintenance::gc(&store, &prefix, dry_run, json.json, out)
         }
         command if writes(&command) => {
             let location = format!("--db {}", db.display());
-            on_any_store(&open_for_writing(db, cli.sync)?, &location, command, out)
+            on_any_store(
+                &open_for_writing(db, options.clone())?,
+                &location,
+                command,
+                out,
+            )
         }
         command => {
             let location = format!("--db {}", db.display());
-            on_any_store(&open_for_reading(db)?, &location, command, out)
+            on_any_store(
+                &open_for_reading(db, options.clone())?,
+                &location,
+                command,
+                out,
+            )
         }
     }
 }

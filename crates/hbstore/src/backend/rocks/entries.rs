@@ -37,8 +37,8 @@
 //! current entry, and a writer holds the path's lock, so nobody else
 //! changes it meanwhile.
 
-use std::sync::Arc;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
@@ -105,6 +105,9 @@ pub(crate) struct EntryCache {
     cache: Option<Cache<Box<str>, Cached, Cost>>,
     stripes: Box<[Mutex<Stripe>]>,
     max_value: usize,
+    /// Look-ups that found their entry, and those that did not.
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl EntryCache {
@@ -119,6 +122,8 @@ impl EntryCache {
             cache,
             stripes: (0..STRIPES).map(|_| Mutex::default()).collect(),
             max_value,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -131,10 +136,26 @@ impl EntryCache {
     /// a shard another thread holds counts as a miss.
     pub(crate) fn get(&self, path: &str) -> Option<Cached> {
         let cache = self.cache.as_ref()?;
-        if nowait::refusing() {
-            return cache.try_get(path).ok().flatten();
-        }
-        cache.get(path)
+        let found = if nowait::refusing() {
+            cache.try_get(path).ok().flatten()
+        } else {
+            cache.get(path)
+        };
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Look-ups so far that found their entry, and those that did not.
+    pub(crate) fn hits_and_misses(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
     }
 
     /// A reader's ticket for `path`, taken before it reads the database.

@@ -253,6 +253,12 @@ impl RocksStore {
         self.caches.entries.len()
     }
 
+    /// Look-ups of the entry cache since the store opened that found their
+    /// entry, and those that did not (readers' and writers' alike).
+    pub fn entry_cache_hits_and_misses(&self) -> (u64, u64) {
+        self.caches.entries.hits_and_misses()
+    }
+
     /// How this store spends its memory budget (see
     /// [`Options::memory_budget`]).
     pub fn memory_budget(&self) -> MemoryBudget {
