@@ -44,6 +44,14 @@ pub struct BenchArgs {
     /// with a trained dictionary on the last level).
     #[arg(long, value_enum, default_value = "tiered")]
     pub compression: BenchCompression,
+    /// The memory budget of hbstore (and raw RocksDB's block cache, which gets hbstore's
+    /// entry cache share too), in bytes (default: hbstore's own default).
+    #[arg(long, value_name = "BYTES")]
+    pub memory_budget: Option<usize>,
+    /// Run hbstore without its entry cache, its share of the budget going to the block
+    /// cache (to see what the entry cache gives, memory for memory).
+    #[arg(long)]
+    pub no_entry_cache: bool,
     /// The run at a node's size instead: messages written in rounds up to --entries,
     /// random reads after each, resident memory and bytes per round, then the
     /// command-line tool timed on the store. Needs some 3 GB of disk per 10 million entries.
@@ -75,6 +83,23 @@ pub enum BenchCompression {
     Lz4,
     Zstd,
     Tiered,
+}
+
+impl BenchArgs {
+    /// The options hbstore and raw RocksDB are opened with.
+    pub fn options(&self) -> hbstore::Options {
+        let mut options = hbstore::Options::default().compression(self.compression.into());
+        if let Some(bytes) = self.memory_budget {
+            options = options.memory_budget_bytes(bytes);
+        }
+        if self.no_entry_cache {
+            let budget = options.memory_budget();
+            options = options
+                .entry_cache_bytes(0)
+                .block_cache_bytes(budget.block_cache + budget.entry_cache);
+        }
+        options
+    }
 }
 
 impl BenchCompression {

@@ -51,8 +51,7 @@ fn main() -> ExitCode {
 fn run(args: &BenchArgs) -> CliResult {
     if let (Some(store), Some(dir)) = (args.scale_worker, &args.dir) {
         let entries = args.entries.unwrap_or(scale::DEFAULT_ENTRIES);
-        let options = hbstore::Options::default().compression(args.compression.into());
-        return scale::serve(store, dir, entries, &options);
+        return scale::serve(store, dir, entries, &args.options());
     }
     if args.scale {
         return scale::run(args);
@@ -75,7 +74,7 @@ fn run(args: &BenchArgs) -> CliResult {
         "benchmarking",
         Some(chosen.len() as u64 * sizes.repeats as u64),
     );
-    let options = hbstore::Options::default().compression(args.compression.into());
+    let options = args.options();
     let rows = workloads::run_all(&sizes, &options, &chosen, &scratch, &|| bar.inc(1))?;
     bar.finish_and_clear();
     report::print(

@@ -1,4 +1,6 @@
-//! The baseline: raw RocksDB with exactly the options hbstore uses.
+//! The baseline: raw RocksDB with exactly the options hbstore uses, and
+//! the same memory: raw RocksDB has no entry cache, so its block cache
+//! gets that share of the budget too.
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +22,10 @@ fn failed(e: rocksdb::Error) -> CliError {
 
 impl Raw {
     pub fn open(dir: &Path, options: &Options) -> CliResult<Raw> {
+        let budget = options.memory_budget();
+        let options = options
+            .clone()
+            .block_cache_bytes(budget.block_cache + budget.entry_cache);
         Ok(Raw {
             db: DB::open(&options.rocksdb_options(), dir).map_err(failed)?,
             write: options.write_options(),

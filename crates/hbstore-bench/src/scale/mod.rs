@@ -126,6 +126,8 @@ impl Worker {
             .arg(dir)
             .args(["--entries", &entries.to_string()])
             .args(["--compression", &compression])
+            .args(args.memory_budget.map(|b| format!("--memory-budget={b}")))
+            .args(args.no_entry_cache.then_some("--no-entry-cache"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()?;
@@ -303,7 +305,7 @@ pub fn run(args: &BenchArgs) -> CliResult {
     let spinner = progress::bar("timing the command-line tool on the store", None);
     let commands = time_commands(&dirs[0])?;
     spinner.finish_and_clear();
-    let options = hbstore::Options::default();
+    let options = args.options();
     let report = ScaleReport {
         entries,
         compression: args.compression.name(),

@@ -132,15 +132,15 @@ fn options_report_their_memory_budget() {
         (100 + 50 + 1 + 1 + 128) << 20
     );
     // A budget is split: the memtables and the small caches first, then
-    // two fifths of the rest to the block cache and three to the entries.
+    // one fifth of the rest to the block cache and four to the entries.
     let budget = Options::default()
         .memory_budget_bytes(1 << 30)
         .group_cache_bytes(16 << 20)
         .link_cache_bytes(16 << 20)
         .memory_budget();
     let rest = (1 << 30) - (128 << 20) - (32 << 20);
-    assert_eq!(budget.block_cache, rest / 5 * 2);
-    assert_eq!(budget.entry_cache, rest / 5 * 3);
+    assert_eq!(budget.block_cache, rest / 5);
+    assert_eq!(budget.entry_cache, rest / 5 * 4);
     assert!(budget.total() <= 1 << 30);
     // The block cache never gets less than 64 MiB.
     let small = Options::default().memory_budget_bytes(0).memory_budget();

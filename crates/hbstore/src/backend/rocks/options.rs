@@ -253,12 +253,13 @@ impl Options {
 
     /// How these settings spend the memory budget, besides a fixed
     /// overhead: the memtables first, and the writers' small group and
-    /// link caches; of the rest, three fifths to the entry cache and two
-    /// to the block cache. The entry cache answers a read of a cached
-    /// entry without any RocksDB call; the block cache serves the rest
-    /// (and every scan) from decompressed blocks, and holds the index and
-    /// filter blocks every read of the disk needs, so it never gets less
-    /// than 64 MiB. An explicit block or entry cache size replaces its
+    /// link caches; of the rest, four fifths to the entry cache and one to
+    /// the block cache. The entry cache answers a read of a cached entry
+    /// without any RocksDB call, and holds a decoded entry in about the
+    /// memory its block would take; the block cache serves the rest (and
+    /// every scan) from decompressed blocks, and holds the index and filter
+    /// blocks every read of the disk needs, so it never gets less than 64
+    /// MiB (the OS page cache keeps the compressed files besides). An explicit block or entry cache size replaces its
     /// share (the total then follows).
     pub fn memory_budget(&self) -> MemoryBudget {
         let memtables = MEMTABLES * MEMTABLE_BYTES;
@@ -268,8 +269,8 @@ impl Options {
             memtables,
             block_cache: self
                 .block_cache_bytes
-                .unwrap_or((rest / 5 * 2).max(BLOCK_CACHE_LEAST)),
-            entry_cache: self.entry_cache_bytes.unwrap_or(rest / 5 * 3),
+                .unwrap_or((rest / 5).max(BLOCK_CACHE_LEAST)),
+            entry_cache: self.entry_cache_bytes.unwrap_or(rest / 5 * 4),
             group_cache: self.group_cache_bytes,
             link_cache: self.link_cache_bytes,
         }
