@@ -10,6 +10,17 @@ fn bench() -> Command {
     Command::new(env!("CARGO_BIN_EXE_hbstore-bench"))
 }
 
+/// Runs `command`, which must succeed, and parses its JSON output.
+fn json_of(command: &mut Command) -> serde_json::Value {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    json(&output)
+}
+
 fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
@@ -39,17 +50,11 @@ fn ensure_the_tool_is_built() {
 fn scale_runs_small_and_refuses_bad_arguments() {
     ensure_the_tool_is_built();
     let scratch = tempfile::tempdir().unwrap();
-    let output = bench()
-        .args(["--scale", "--entries", "2000", "--json", "--dir"])
-        .arg(scratch.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let report = json_of(
+        bench()
+            .args(["--scale", "--entries", "2000", "--json", "--dir"])
+            .arg(scratch.path()),
     );
-    let report = json(&output);
     let rounds = report["rounds"].as_array().unwrap();
     assert_eq!(rounds.len(), 5);
     for round in rounds {
@@ -85,17 +90,11 @@ fn scale_runs_small_and_refuses_bad_arguments() {
 #[test]
 fn the_small_bench_prints_every_chosen_workload() {
     let scratch = tempfile::tempdir().unwrap();
-    let output = bench()
-        .args(["--quick", "--only", "1,2", "--json", "--dir"])
-        .arg(scratch.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let report = json_of(
+        bench()
+            .args(["--quick", "--only", "1,2", "--json", "--dir"])
+            .arg(scratch.path()),
     );
-    let report = json(&output);
     let rows = report["rows"].as_array().expect("rows");
     assert!(!rows.is_empty());
     for row in rows {
@@ -109,16 +108,7 @@ fn the_small_bench_prints_every_chosen_workload() {
 fn on_a_local_cluster_it_prints_both_columns() {
     let cluster = hbstore_testkit::LocalCluster::start()
         .expect("a local Redis cluster (./dev test installs redis-server)");
-    let output = bench()
-        .args(["--cluster", &cluster.address(), "--quick", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let rows = json(&output);
+    let rows = json_of(bench().args(["--cluster", &cluster.address(), "--quick", "--json"]));
     let rows = rows.as_array().expect("rows");
     assert_eq!(rows.len(), 12, "4 workloads x 3 thread counts");
     for row in rows {

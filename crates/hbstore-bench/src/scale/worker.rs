@@ -232,7 +232,7 @@ fn zipf_recent(rng: &mut Rng, written: u64) -> u64 {
 /// counting, and what they cost per read (zeros for LMDB, which has none).
 fn costed<T>(reads: u64, work: impl FnOnce() -> T) -> (T, ReadCost) {
     use rocksdb::perf::{set_perf_stats, PerfContext, PerfMetric, PerfStatsLevel};
-    set_perf_stats(PerfStatsLevel::EnableTimeExceptForMutex);
+    set_perf_stats(PerfStatsLevel::EnableTime);
     let mut context = PerfContext::default();
     context.reset();
     let answer = work();
