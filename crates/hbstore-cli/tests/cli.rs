@@ -666,3 +666,15 @@ fn stats_estimates_a_large_store_and_counts_exactly_when_asked() {
         "{text}"
     );
 }
+
+#[test]
+fn memory_budget_takes_a_size_and_refuses_anything_else() {
+    let env = Env::new();
+    env.ok(&["--memory-budget", "64M", "put", "k", "v"]);
+    assert_eq!(env.ok(&["--memory-budget", "1G", "get", "k"]), "v");
+    assert_eq!(env.ok(&["--memory-budget", "600000000", "get", "k"]), "v");
+    for bad in ["lots", "12X", "-5", "", "99999999999999999999G"] {
+        let run = env.run(&["--memory-budget", bad, "get", "k"]);
+        assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
+    }
+}
