@@ -45,46 +45,67 @@ use quick_cache::Weighter;
 
 use super::hash::{fnv, spread, FNV_OFFSET};
 use super::nowait;
-use crate::codec::Entry;
+use crate::codec::{self, Entry, GROUP_BYTES};
 use crate::sync;
 
-/// One cached entry, decoded.
+/// One cached entry: its path and its stored bytes (the tag and the
+/// payload, as the database holds them) in one allocation, so that a
+/// node's millions of small entries cost little more than their bytes.
+/// The cache is keyed by the path's hash; the path kept here tells a hit
+/// from another path of the same hash (which is then a miss).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Cached {
-    Value(Arc<[u8]>),
-    Group,
-    Link(Arc<str>),
-}
+pub(crate) struct Cached(Arc<[u8]>);
 
 impl Cached {
-    /// The entry to cache for `entry`, if it is small enough to be worth
+    /// The record for `entry` at `path`, if it is small enough to be worth
     /// its memory (values up to `max_value` bytes).
-    fn of(entry: &Entry<'_>, max_value: usize) -> Option<Cached> {
-        match *entry {
-            Entry::Value(v) if v.len() <= max_value => Some(Cached::Value(Arc::from(v))),
-            Entry::Value(_) => None,
-            Entry::Group => Some(Cached::Group),
-            Entry::Link(t) => Some(Cached::Link(Arc::from(t))),
-        }
+    fn of(path: &str, entry: &Entry<'_>, max_value: usize) -> Option<Cached> {
+        let stored = match *entry {
+            Entry::Value(v) if v.len() <= max_value => codec::encode_value(v),
+            Entry::Value(_) => return None,
+            Entry::Group => GROUP_BYTES.to_vec(),
+            Entry::Link(t) => codec::encode_link(t),
+        };
+        let len = u16::try_from(path.len()).ok()?;
+        let mut record = Vec::with_capacity(2 + path.len() + stored.len());
+        record.extend_from_slice(&len.to_le_bytes());
+        record.extend_from_slice(path.as_bytes());
+        record.extend_from_slice(&stored);
+        Some(Cached(Arc::from(record)))
+    }
+
+    fn split(&self) -> (&[u8], &[u8]) {
+        let len = usize::from(u16::from_le_bytes([self.0[0], self.0[1]]));
+        self.0[2..].split_at(len)
+    }
+
+    fn is_for(&self, path: &str) -> bool {
+        self.split().0 == path.as_bytes()
+    }
+
+    /// The entry, decoded (`None` only if the record were damaged, which a
+    /// caller takes as a miss).
+    pub(crate) fn entry(&self) -> Option<Entry<'_>> {
+        let (path, stored) = self.split();
+        codec::decode_entry(std::str::from_utf8(path).ok()?, stored).ok()
     }
 }
 
-/// What an entry costs: its path, its bytes, and the cache's bookkeeping
-/// (the key's box, the value's `Arc`, the table slot).
+/// What an entry costs: its record, and the cache's bookkeeping (the
+/// key, the record's `Arc` and its allocation's header, the table slot).
 #[derive(Clone)]
 struct Cost;
 
-const OVERHEAD: u64 = 96;
+const OVERHEAD: u64 = 80;
 
-impl Weighter<Box<str>, Cached> for Cost {
-    fn weight(&self, path: &Box<str>, entry: &Cached) -> u64 {
-        let bytes = match entry {
-            Cached::Value(v) => v.len(),
-            Cached::Group => 0,
-            Cached::Link(t) => t.len(),
-        };
-        (path.len() + bytes) as u64 + OVERHEAD
+impl Weighter<u64, Cached> for Cost {
+    fn weight(&self, _hash: &u64, entry: &Cached) -> u64 {
+        entry.0.len() as u64 + OVERHEAD
     }
+}
+
+fn hash(path: &str) -> u64 {
+    spread(fnv(path.as_bytes(), FNV_OFFSET))
 }
 
 /// Writers in progress on a stripe of paths, and its version.
@@ -102,7 +123,7 @@ const STRIPES: usize = 1024;
 pub(crate) struct Ticket(Option<u64>);
 
 pub(crate) struct EntryCache {
-    cache: Option<Cache<Box<str>, Cached, Cost>>,
+    cache: Option<Cache<u64, Cached, Cost>>,
     stripes: Box<[Mutex<Stripe>]>,
     max_value: usize,
     /// Look-ups that found their entry, and those that did not.
@@ -128,19 +149,20 @@ impl EntryCache {
     }
 
     fn stripe(&self, path: &str) -> &Mutex<Stripe> {
-        let i = (spread(fnv(path.as_bytes(), FNV_OFFSET)) % STRIPES as u64) as usize;
-        &self.stripes[i]
+        &self.stripes[(hash(path) % STRIPES as u64) as usize]
     }
 
     /// The entry at `path`, if it is cached. In a call that must not wait,
     /// a shard another thread holds counts as a miss.
     pub(crate) fn get(&self, path: &str) -> Option<Cached> {
         let cache = self.cache.as_ref()?;
+        let key = hash(path);
         let found = if nowait::refusing() {
-            cache.try_get(path).ok().flatten()
+            cache.try_get(&key).ok().flatten()
         } else {
-            cache.get(path)
-        };
+            cache.get(&key)
+        }
+        .filter(|cached| cached.is_for(path));
         let counter = if found.is_some() {
             &self.hits
         } else {
@@ -173,12 +195,12 @@ impl EntryCache {
         let (Some(cache), Ticket(Some(version))) = (&self.cache, ticket) else {
             return;
         };
-        let Some(cached) = Cached::of(entry, self.max_value) else {
+        let Some(cached) = Cached::of(path, entry, self.max_value) else {
             return;
         };
         let stripe = sync::lock(self.stripe(path));
         if stripe.writers == 0 && stripe.version == version {
-            cache.insert(path.into(), cached);
+            cache.insert(hash(path), cached);
         }
     }
 
@@ -188,7 +210,9 @@ impl EntryCache {
         let mut stripe = sync::lock(self.stripe(path));
         stripe.writers += 1;
         stripe.version += 1;
-        cache.remove(path);
+        // Whatever has this hash goes: this path's entry, or another's,
+        // which only costs that one a miss.
+        cache.remove(&hash(path));
     }
 
     /// A writer's step 2 for `path`: after its change landed (`now` is
@@ -196,8 +220,8 @@ impl EntryCache {
     pub(crate) fn settle(&self, path: &str, now: Option<&Entry<'_>>) {
         let Some(cache) = &self.cache else { return };
         let mut stripe = sync::lock(self.stripe(path));
-        if let Some(cached) = now.and_then(|e| Cached::of(e, self.max_value)) {
-            cache.insert(path.into(), cached);
+        if let Some(cached) = now.and_then(|e| Cached::of(path, e, self.max_value)) {
+            cache.insert(hash(path), cached);
         }
         stripe.writers -= 1;
         stripe.version += 1;
@@ -241,6 +265,33 @@ impl EntryCache {
 mod tests {
     use super::*;
 
+    /// What the cache holds at `path`, written out (so that it outlives
+    /// the record it was read from).
+    fn entry_of(cache: &EntryCache, path: &str) -> Option<String> {
+        let cached = cache.get(path)?;
+        Some(format!("{:?}", cached.entry()?))
+    }
+
+    fn shown(entry: Entry<'_>) -> Option<String> {
+        Some(format!("{entry:?}"))
+    }
+
+    #[test]
+    fn a_record_keeps_its_path_and_entry() {
+        let cache = EntryCache::new(1 << 20, 4096);
+        for (path, entry) in [
+            ("a/value", Entry::Value(b"bytes")),
+            ("a/empty", Entry::Value(b"")),
+            ("a/group", Entry::Group),
+            ("a/link", Entry::Link("some/target")),
+        ] {
+            let t = cache.ticket(path);
+            cache.fill(path, t, &entry);
+            assert_eq!(entry_of(&cache, path), shown(entry), "{path}");
+        }
+        assert_eq!(cache.get("a/other"), None);
+    }
+
     #[test]
     fn a_fill_after_a_change_began_is_dropped() {
         let cache = EntryCache::new(1 << 20, 4096);
@@ -249,7 +300,7 @@ mod tests {
         cache.settle("a", Some(&Entry::Value(b"new")));
         // The reader read before the change: its fill must not land.
         cache.fill("a", ticket, &Entry::Value(b"old"));
-        assert_eq!(cache.get("a"), Some(Cached::Value(Arc::from(&b"new"[..]))));
+        assert_eq!(entry_of(&cache, "a"), shown(Entry::Value(b"new")));
         let during = {
             cache.begin("a");
             let t = cache.ticket("a");
@@ -264,7 +315,7 @@ mod tests {
         );
         let fresh = cache.ticket("a");
         cache.fill("a", fresh, &Entry::Group);
-        assert_eq!(cache.get("a"), Some(Cached::Group));
+        assert_eq!(entry_of(&cache, "a"), shown(Entry::Group));
     }
 
     #[test]

@@ -59,14 +59,15 @@ impl Lookup for ReadView<'_> {
         self.last_value = None;
         let ticket = match self.caches {
             Some(caches) => {
-                if let Some(cached) = caches.entries.get(path) {
-                    return Ok(match cached {
-                        Cached::Value(v) => {
-                            self.last_value = kept(self.keep_up_to, path, &v)?;
+                let cached = caches.entries.get(path);
+                if let Some(entry) = cached.as_ref().and_then(Cached::entry) {
+                    return Ok(match entry {
+                        Entry::Value(v) => {
+                            self.last_value = kept(self.keep_up_to, path, v)?;
                             Probe::Value
                         }
-                        Cached::Group => Probe::Group,
-                        Cached::Link(t) => Probe::Link(t.as_ref().to_owned()),
+                        Entry::Group => Probe::Group,
+                        Entry::Link(t) => Probe::Link(t.to_owned()),
                     });
                 }
                 if let Some(target) = caches.links.get(path) {
@@ -355,10 +356,11 @@ pub(crate) fn read_message(
         let ChildKind::Link { target } = &child.kind else {
             continue;
         };
-        match caches.entries.get(target) {
-            Some(Cached::Value(v)) => child.bytes = (v.len() <= inline_up_to).then(|| v.to_vec()),
-            Some(Cached::Group) => {}
-            Some(Cached::Link(_)) => followed.push(i),
+        let cached = caches.entries.get(target);
+        match cached.as_ref().and_then(Cached::entry) {
+            Some(Entry::Value(v)) => child.bytes = (v.len() <= inline_up_to).then(|| v.to_vec()),
+            Some(Entry::Group) => {}
+            Some(Entry::Link(_)) => followed.push(i),
             None => batched.push((codec::entry_key(target), i, caches.entries.ticket(target))),
         }
     }

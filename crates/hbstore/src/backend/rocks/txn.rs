@@ -85,17 +85,17 @@ impl Txn<'_> {
             return Ok(Probe::Group);
         }
         // The entry cache holds what the database holds now (`entries.rs`).
-        if let Some(cached) = self.caches.entries.get(path) {
-            return Ok(match cached {
-                Cached::Value(_) => Probe::Value,
-                Cached::Group => {
+        let cached = self.caches.entries.get(path);
+        if let Some(entry) = cached.as_ref().and_then(Cached::entry) {
+            return Ok(match entry {
+                Entry::Value(_) => Probe::Value,
+                Entry::Group => {
                     self.groups_read.insert(path.to_owned(), ());
                     Probe::Group
                 }
-                Cached::Link(target) => {
-                    let target = target.as_ref().to_owned();
-                    self.links_read.insert(path.to_owned(), target.clone());
-                    Probe::Link(target)
+                Entry::Link(target) => {
+                    self.links_read.insert(path.to_owned(), target.to_owned());
+                    Probe::Link(target.to_owned())
                 }
             });
         }
