@@ -100,6 +100,21 @@ fn unusable<'a>(unusable: Unusable) -> Refusal<'a> {
     }
 }
 
+/// Runs a call's body as its scheduler allows: without waiting on a normal
+/// one (see `without_waiting`), as it comes on a dirty one.
+fn on_scheduler<'a>(
+    env: Env<'a>,
+    store: &any::AnyStore,
+    normal: bool,
+    body: impl FnOnce(&any::AnyStore) -> Answer<'a>,
+) -> Answer<'a> {
+    if normal {
+        without_waiting(env, store, body)
+    } else {
+        body(store)
+    }
+}
+
 /// Runs the body of a call made on a normal scheduler so that it never
 /// waits (see `RocksStore::without_waiting`): `busy` when it would have
 /// waited, `remote` for a store on a cluster (every call of which waits on
@@ -345,10 +360,7 @@ fn type_answer<'a>(env: Env<'a>, name: &Binary<'a>, path: Term<'a>, normal: bool
             None => not_found(env),
         })
     };
-    if normal {
-        return without_waiting(env, shared.store(), body);
-    }
-    body(shared.store())
+    on_scheduler(env, shared.store(), normal, body)
 }
 
 /// `resolve(Name, Path)`: `{ok, PhysicalPath}`; `remote` for a store on a
@@ -371,10 +383,7 @@ fn resolve_answer<'a>(env: Env<'a>, name: &Binary<'a>, path: Term<'a>, normal: b
         let resolved = store.resolve_at(&path)?;
         Ok((terms::ok(), binary(env, resolved.as_str().as_bytes())).encode(env))
     };
-    if normal {
-        return without_waiting(env, shared.store(), body);
-    }
-    body(shared.store())
+    on_scheduler(env, shared.store(), normal, body)
 }
 
 /// `list(Name, Path, From, Limit, Direction)`: `{ok, Names}` or

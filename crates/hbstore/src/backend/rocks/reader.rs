@@ -61,14 +61,8 @@ impl Lookup for ReadView<'_> {
             Some(caches) => {
                 let cached = caches.entries.get(path);
                 if let Some(entry) = cached.as_ref().and_then(Cached::entry) {
-                    return Ok(match entry {
-                        Entry::Value(v) => {
-                            self.last_value = kept(self.keep_up_to, path, v)?;
-                            Probe::Value
-                        }
-                        Entry::Group => Probe::Group,
-                        Entry::Link(t) => Probe::Link(t.to_owned()),
-                    });
+                    self.last_value = kept_value(self.keep_up_to, path, &entry)?;
+                    return Ok(Probe::of(&entry));
                 }
                 if let Some(target) = caches.links.get(path) {
                     return Ok(Probe::Link(target.into()));
@@ -87,14 +81,16 @@ impl Lookup for ReadView<'_> {
         if let (Some(caches), Some(ticket)) = (self.caches, ticket) {
             caches.entries.fill(path, ticket, &entry);
         }
-        Ok(match entry {
-            Entry::Value(v) => {
-                self.last_value = kept(self.keep_up_to, path, v)?;
-                Probe::Value
-            }
-            Entry::Group => Probe::Group,
-            Entry::Link(t) => Probe::Link(t.to_owned()),
-        })
+        self.last_value = kept_value(self.keep_up_to, path, &entry)?;
+        Ok(Probe::of(&entry))
+    }
+}
+
+/// `kept` of the entry's bytes when it is a value.
+fn kept_value(keep_up_to: Keep, path: &str, entry: &Entry<'_>) -> Result<Option<Vec<u8>>> {
+    match *entry {
+        Entry::Value(v) => kept(keep_up_to, path, v),
+        Entry::Group | Entry::Link(_) => Ok(None),
     }
 }
 
@@ -181,12 +177,7 @@ impl<'a> ReadView<'a> {
 }
 
 pub(crate) fn read(db: &DB, caches: &Caches, path: &StorePath) -> Result<Option<Vec<u8>>> {
-    ReadView::answer(db, caches, Some(usize::MAX), |view| {
-        Ok(match resolve(view, path.as_str())? {
-            (_, Probe::Value) => view.last_value.take(),
-            _ => None,
-        })
-    })
+    read_up_to(db, caches, path, usize::MAX)
 }
 
 /// `read`, for a value of at most `max` bytes: a larger one is not copied,

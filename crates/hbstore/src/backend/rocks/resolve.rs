@@ -11,6 +11,7 @@
 
 use std::borrow::Cow;
 
+use crate::codec::Entry;
 use crate::error::{Error, Result};
 use crate::store::MAX_LINK_HOPS;
 
@@ -21,6 +22,17 @@ pub(crate) enum Probe {
     Value,
     Group,
     Link(String),
+}
+
+impl Probe {
+    /// What resolution needs to know of a stored entry.
+    pub(crate) fn of(entry: &Entry<'_>) -> Probe {
+        match *entry {
+            Entry::Value(_) => Probe::Value,
+            Entry::Group => Probe::Group,
+            Entry::Link(target) => Probe::Link(target.to_owned()),
+        }
+    }
 }
 
 /// A consistent view of the entries: a snapshot, or a transaction.

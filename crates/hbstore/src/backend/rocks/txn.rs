@@ -50,11 +50,7 @@ pub(crate) struct Txn<'a> {
 }
 
 fn probe_bytes(path: &str, bytes: &[u8]) -> Result<Probe> {
-    Ok(match codec::decode_entry(path, bytes)? {
-        Entry::Value(_) => Probe::Value,
-        Entry::Group => Probe::Group,
-        Entry::Link(target) => Probe::Link(target.to_owned()),
-    })
+    Ok(Probe::of(&codec::decode_entry(path, bytes)?))
 }
 
 impl Lookup for Txn<'_> {
@@ -86,30 +82,22 @@ impl Txn<'_> {
         }
         // The entry cache holds what the database holds now (`entries.rs`).
         let cached = self.caches.entries.get(path);
-        if let Some(entry) = cached.as_ref().and_then(Cached::entry) {
-            return Ok(match entry {
-                Entry::Value(_) => Probe::Value,
-                Entry::Group => {
-                    self.groups_read.insert(path.to_owned(), ());
-                    Probe::Group
+        let probe = match cached.as_ref().and_then(Cached::entry) {
+            Some(entry) => Probe::of(&entry),
+            None => {
+                if let Some((parent, name)) = path.rsplit_once('/') {
+                    if self.created.contains_key(parent) || self.caches.fresh.lacks(parent, name) {
+                        return Ok(Probe::Absent);
+                    }
                 }
-                Entry::Link(target) => {
-                    self.links_read.insert(path.to_owned(), target.to_owned());
-                    Probe::Link(target.to_owned())
+                codec::entry_key_into(&mut self.key, path);
+                let stored = get(self.db, None, &self.key)
+                    .map_err(Error::rocks_lazy(|| format!("reading {path:?}")))?;
+                match stored {
+                    None => Probe::Absent,
+                    Some(bytes) => probe_bytes(path, &bytes)?,
                 }
-            });
-        }
-        if let Some((parent, name)) = path.rsplit_once('/') {
-            if self.created.contains_key(parent) || self.caches.fresh.lacks(parent, name) {
-                return Ok(Probe::Absent);
             }
-        }
-        codec::entry_key_into(&mut self.key, path);
-        let stored = get(self.db, None, &self.key)
-            .map_err(Error::rocks_lazy(|| format!("reading {path:?}")))?;
-        let probe = match stored {
-            None => Probe::Absent,
-            Some(bytes) => probe_bytes(path, &bytes)?,
         };
         match &probe {
             Probe::Group => self.groups_read.insert(path.to_owned(), ()),
