@@ -69,6 +69,8 @@
 %% The API before 2026 (write/3 is shared: a map second argument is a request).
 -export([start/1, stop/1, reset/1, read/2, type/2, list/2, resolve/2]).
 -export([make_group/2, make_link/3, path/2, add_path/3]).
+%% For a node's monitoring.
+-export([metrics/1, metrics_text/1]).
 
 %% A write or link of one entry with a value up to this size, to a store
 %% opened without `sync', runs on a normal scheduler; anything larger, or
@@ -255,6 +257,26 @@ scope(StoreMsg) when is_map(StoreMsg) ->
         _ -> remote
     end;
 scope(_StoreMsg) -> local.
+
+%%% Monitoring.
+
+%% @doc The store's metrics as data: `{ok, #{Family => #{type => counter |
+%% gauge | histogram, help => Text, samples => [{SampleName, Labels, Value}]}}}',
+%% Prometheus' data model with its names (`hbstore_operations_total',
+%% `hbstore_operation_duration_seconds', `hbstore_disk_bytes', ...; the
+%% README's Monitoring section lists them). Counts of operations are this
+%% node's since the store opened; a value is an integer when it is whole
+%% and `undefined' when it is not a number yet (a hit ratio before the
+%% first look-up).
+-spec metrics(store()) -> {ok, map()} | {error, reason()} | {failure, reason()}.
+metrics(StoreMsg) ->
+    call(StoreMsg, fun(H) -> hbstore_nif:metrics(H) end).
+
+%% @doc The same in Prometheus' text exposition format, for a node's
+%% `/metrics' handler to append to its own: `{ok, Text}'.
+-spec metrics_text(store()) -> {ok, binary()} | {error, reason()} | {failure, reason()}.
+metrics_text(StoreMsg) ->
+    call(StoreMsg, fun(H) -> hbstore_nif:metrics_text(H) end).
 
 %%% The API before 2026.
 

@@ -12,7 +12,7 @@
 -export([open/6, open_cluster/4, close/1]).
 -export([read/3, read_group/3, type/2, type_dirty/2, resolve/2, resolve_dirty/2, list/5]).
 -export([write/2, write_dirty/2, link/2, link_dirty/2, group/2, delete/3]).
--export([match/3, reset/1]).
+-export([match/3, reset/1, metrics/1, metrics_text/1]).
 -on_load(init/0).
 
 -spec init() -> ok | {error, term()}.
@@ -54,3 +54,5 @@ group(_Name, _Path) -> erlang:nif_error(nif_not_loaded).
 delete(_Name, _Path, _Recursive) -> erlang:nif_error(nif_not_loaded).
 match(_Name, _Pairs, _Limit) -> erlang:nif_error(nif_not_loaded).
 reset(_Name) -> erlang:nif_error(nif_not_loaded).
+metrics(_Name) -> erlang:nif_error(nif_not_loaded).
+metrics_text(_Name) -> erlang:nif_error(nif_not_loaded).

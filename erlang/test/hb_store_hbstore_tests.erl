@@ -702,3 +702,120 @@ resident_bytes() ->
     {ok, Status} = file:read_file("/proc/self/status"),
     {match, [Kib]} = re:run(Status, "VmRSS:\\s+([0-9]+) kB", [{capture, all_but_first, binary}]),
     binary_to_integer(Kib) * 1024.
+
+%%% Monitoring: metrics/1 and metrics_text/1.
+
+metrics_count_this_nodes_operations_test() ->
+    S = store(),
+    ok = w(S, #{<<"m/a">> => <<"1">>, <<"m/b">> => <<"2">>}),
+    [{ok, _} = r(S, <<"m/a">>) || _ <- lists:seq(1, 10)],
+    {error, not_found} = r(S, <<"nothing">>),
+    {ok, Metrics} = ?M:metrics(S),
+    #{<<"hbstore_operations_total">> := #{type := counter, help := Help, samples := Samples}} = Metrics,
+    ?assert(is_binary(Help)),
+    Count = fun(Op, Outcome) ->
+        [V] = [V || {<<"hbstore_operations_total">>, #{<<"operation">> := O, <<"outcome">> := R}, V}
+                        <- Samples, O =:= Op, R =:= Outcome],
+        V
+    end,
+    ?assertEqual(10, Count(<<"read">>, <<"found">>)),
+    ?assertEqual(1, Count(<<"read">>, <<"absent">>)),
+    ?assertEqual(1, Count(<<"batch">>, <<"done">>) + Count(<<"write">>, <<"done">>)),
+    #{<<"hbstore_operation_duration_seconds">> := #{type := histogram}} = Metrics,
+    #{<<"hbstore_disk_bytes">> := #{type := gauge, samples := Disk}} = Metrics,
+    ?assert(lists:all(fun({_, _, V}) -> is_integer(V) andalso V >= 0 end, Disk)),
+    #{<<"hbstore_memory_budget_bytes">> := #{samples := [_ | _]}} = Metrics,
+    ok = ?M:stop(S, #{}, #{}).
+
+metrics_text_is_valid_prometheus_text_test() ->
+    S = store(),
+    ok = w(S, #{<<"k">> => <<"v">>}),
+    {ok, <<"v">>} = r(S, <<"k">>),
+    {ok, Text} = ?M:metrics_text(S),
+    Samples = parse_exposition(Text),
+    ?assert(length(Samples) > 100),
+    ?assertMatch([_], [V || {<<"hbstore_operations_total">>, L, V} <- Samples,
+                            lists:member({<<"operation">>, <<"read">>}, L),
+                            lists:member({<<"outcome">>, <<"found">>}, L), V >= 1]),
+    ?assertMatch([_ | _], [S1 || S1 = {<<"hbstore_compaction_pending_bytes">>, _, _} <- Samples]),
+    ?assertMatch([_ | _], [S1 || S1 = {<<"hbstore_write_stall_seconds_total">>, _, _} <- Samples]),
+    ok = ?M:stop(S, #{}, #{}).
+
+metrics_of_something_that_is_not_a_store_are_an_error_test() ->
+    ?assertMatch({error, _}, ?M:metrics(not_a_map)),
+    ?assertMatch({error, _}, ?M:metrics_text(#{<<"store-module">> => ?M})),
+    ?assertMatch({error, _}, ?M:metrics(#{<<"name">> => 42})).
+
+%% Prometheus' text format (0.0.4), strictly: every line a `# HELP', a
+%% `# TYPE' or a sample of a family typed before it; each histogram's
+%% buckets cumulative, ending in `+Inf', and equal to its `_count'.
+%% Answers the samples as `{Name, [{Label, Value}], Number}'.
+parse_exposition(Text) ->
+    ?assertEqual($\n, binary:last(Text)),
+    Lines = binary:split(Text, <<"\n">>, [global, trim]),
+    {Types, Samples} = lists:foldl(fun parse_line/2, {#{}, []}, Lines),
+    Ordered = lists:reverse(Samples),
+    [check_histogram(Family, Ordered) || {Family, histogram} <- maps:to_list(Types)],
+    Ordered.
+
+parse_line(<<"# HELP ", Rest/binary>>, Acc) ->
+    [Name, Help] = binary:split(Rest, <<" ">>),
+    ?assert(valid_name(Name)), ?assert(byte_size(Help) > 0),
+    Acc;
+parse_line(<<"# TYPE ", Rest/binary>>, {Types, Samples}) ->
+    [Name, Type] = binary:split(Rest, <<" ">>),
+    ?assert(valid_name(Name)),
+    ?assert(lists:member(Type, [<<"counter">>, <<"gauge">>, <<"histogram">>])),
+    ?assertNot(maps:is_key(Name, Types)),
+    {Types#{Name => binary_to_atom(Type, utf8)}, Samples};
+parse_line(Line, {Types, Samples}) ->
+    {match, [Name, LabelText, Value]} =
+        re:run(Line, "^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)\\})? (\\S+)$",
+               [{capture, all_but_first, binary}]),
+    ?assert(typed(Name, Types)),
+    Labels = parse_labels(LabelText),
+    {Types, [{Name, Labels, parse_number(Value)} | Samples]}.
+
+typed(Name, Types) ->
+    maps:is_key(Name, Types) orelse
+        lists:any(fun(Suffix) ->
+                      Size = byte_size(Name) - byte_size(Suffix),
+                      Size > 0 andalso binary:part(Name, Size, byte_size(Suffix)) =:= Suffix
+                          andalso maps:get(binary:part(Name, 0, Size), Types, none) =:= histogram
+                  end, [<<"_bucket">>, <<"_sum">>, <<"_count">>]).
+
+parse_labels(<<>>) -> [];
+parse_labels(Text) ->
+    {match, Pairs} = re:run(Text, "([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"(,|$)",
+                            [global, {capture, [1, 2], binary}]),
+    Rebuilt = iolist_to_binary(lists:join(<<",">>, [[K, <<"=\"">>, V, <<"\"">>] || [K, V] <- Pairs])),
+    ?assertEqual(Text, Rebuilt),
+    [{K, V} || [K, V] <- Pairs].
+
+parse_number(<<"+Inf">>) -> infinity;
+parse_number(<<"NaN">>) -> nan;
+parse_number(Text) ->
+    try binary_to_integer(Text) catch error:badarg -> binary_to_float(Text) end.
+
+valid_name(Name) ->
+    re:run(Name, "^[a-zA-Z_:][a-zA-Z0-9_:]*$") =/= nomatch.
+
+check_histogram(Family, Samples) ->
+    Bucket = <<Family/binary, "_bucket">>,
+    Series = lists:usort([lists:keydelete(<<"le">>, 1, L) || {N, L, _} <- Samples, N =:= Bucket]),
+    ?assert(Series =/= []),
+    [begin
+         Counts = [{proplists:get_value(<<"le">>, L), V}
+                   || {N, L, V} <- Samples, N =:= Bucket, lists:keydelete(<<"le">>, 1, L) =:= Rest],
+         {Les, Values} = lists:unzip(Counts),
+         ?assertEqual(<<"+Inf">>, lists:last(Les)),
+         Bounds = [binary_to_number(B) || B <- lists:droplast(Les)],
+         ?assertEqual(Bounds, lists:usort(Bounds)),
+         ?assertEqual(Values, lists:sort(Values)),
+         [Count] = [V || {N, L, V} <- Samples, N =:= <<Family/binary, "_count">>, L =:= Rest],
+         ?assertEqual(lists:last(Values), Count),
+         ?assertMatch([_], [V || {N, L, V} <- Samples, N =:= <<Family/binary, "_sum">>, L =:= Rest])
+     end || Rest <- Series].
+
+binary_to_number(B) ->
+    try binary_to_integer(B) catch error:badarg -> binary_to_float(B) end.

@@ -176,12 +176,21 @@ pub enum Command {
     },
 
     /// Count values, groups and links (estimated at once on a large store; --exact walks it), bytes on disk.
-    #[command(after_help = "Examples:\n  hbstore stats\n  hbstore stats --exact --json")]
+    #[command(
+        after_help = "Examples:\n  hbstore stats\n  hbstore stats --exact --json\n  \
+                      hbstore stats --prometheus > hbstore.prom.tmp && mv hbstore.prom.tmp hbstore.prom"
+    )]
     Stats {
         /// Count every entry exactly (a walk of the whole store, with a progress bar)
         /// instead of answering from RocksDB's estimates at once.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "prometheus")]
         exact: bool,
+        /// Print the store's metrics in Prometheus' text format (for node_exporter's
+        /// textfile collector): size on disk, entries, memory, pending compaction, write
+        /// stalls. Counts of operations are this command's own; a node's come from
+        /// hb_store_hbstore:metrics_text/1.
+        #[arg(long, conflicts_with = "json")]
+        prometheus: bool,
         #[command(flatten)]
         json: JsonFlag,
     },

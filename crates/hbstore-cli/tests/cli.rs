@@ -668,6 +668,52 @@ fn stats_estimates_a_large_store_and_counts_exactly_when_asked() {
 }
 
 #[test]
+fn stats_prometheus_prints_valid_exposition_text_with_the_stores_figures() {
+    use hbstore_testkit::exposition::{parse_exposition, sample};
+    let env = Env::new();
+    big_group(&env.db(), 5_000, &["a", "b"]);
+    let text = env.ok(&["stats", "--prometheus"]);
+    let parsed = parse_exposition(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let value = |name: &str, labels: &[(&str, &str)]| {
+        sample(&parsed, name, labels).unwrap_or_else(|| panic!("no {name} {labels:?}\n{text}"))
+    };
+    assert!(value("hbstore_disk_bytes", &[("part", "files")]) > 0.0);
+    let values = value("hbstore_entries", &[("kind", "value")]);
+    assert!(
+        (values - 10_000.0).abs() <= 500.0,
+        "about 10,000 values: {values}"
+    );
+    assert_eq!(
+        value(
+            "hbstore_info",
+            &[
+                ("backend", "rocksdb"),
+                ("mode", "read-only"),
+                ("sync", "false")
+            ]
+        ),
+        1.0
+    );
+    value("hbstore_compaction_pending_bytes", &[]);
+    value("hbstore_write_stall_seconds_total", &[]);
+    value("hbstore_memory_budget_bytes", &[("part", "block_cache")]);
+    // Not with the flags that print something else.
+    for other in ["--json", "--exact"] {
+        let run = env.run(&["stats", "--prometheus", other]);
+        assert_eq!(run.code, 2, "{other}: {}", run.stderr);
+    }
+    // Nothing there: an error, not an empty report.
+    let nothing = Env::new().run(&["stats", "--prometheus"]);
+    assert_ne!(nothing.code, 0);
+    assert_ne!(
+        nothing.code, 2,
+        "a missing store is not a usage error: {}",
+        nothing.stderr
+    );
+    assert!(nothing.stdout.is_empty());
+}
+
+#[test]
 fn memory_budget_takes_a_size_and_refuses_anything_else() {
     let env = Env::new();
     env.ok(&["--memory-budget", "64M", "put", "k", "v"]);

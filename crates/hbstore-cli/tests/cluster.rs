@@ -125,6 +125,17 @@ fn every_contract_command_answers_on_a_cluster_as_on_an_embedded_store() {
     let stats = on_cluster(&url, &["stats", "--json"]).json();
     assert_eq!(stats["values"], 4, "{stats}");
     assert_eq!(stats["exact"], true);
+    let prometheus = ok(
+        on_cluster(&url, &["stats", "--prometheus"]),
+        "stats --prometheus",
+    );
+    let parsed = hbstore_testkit::exposition::parse_exposition(&prometheus)
+        .unwrap_or_else(|e| panic!("{e}\n{prometheus}"));
+    assert_eq!(
+        hbstore_testkit::exposition::sample(&parsed, "hbstore_entries", &[("kind", "value")]),
+        Some(4.0),
+        "{prometheus}"
+    );
     let demo = ok(on_cluster(&url, &["demo"]), "demo");
     assert!(
         demo.contains(&format!("hbstore --cluster {url} ls -l demo")),

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use hbstore::{Batch, Child, EntryRead, EntryType, Op, Page, Result, Scope, Store, StorePath};
+use hbstore::metrics::{Operation as Counted, OperationMetrics};
+use hbstore::{
+    Batch, Child, EntryRead, EntryType, MetricsReport, Op, Page, Result, Scope, Store, StorePath,
+};
 
 use crate::address::{redacted, Address};
 use crate::client::{Client, Redirects, Timeouts};
@@ -72,6 +75,7 @@ impl Options {
 /// documentation for what is atomic and what is not.
 pub struct ClusterStore {
     steps: Steps,
+    metrics: Box<OperationMetrics>,
 }
 
 impl ClusterStore {
@@ -93,7 +97,10 @@ impl ClusterStore {
         let layout = Layout::new(&namespace);
         let steps = Steps::new(client, layout, options.replicas, options.replica_timeout)
             .map_err(open_error)?;
-        let store = ClusterStore { steps };
+        let store = ClusterStore {
+            steps,
+            metrics: Box::default(),
+        };
         store.check_version().map_err(open_error)?;
         Ok(store)
     }
@@ -118,6 +125,37 @@ impl ClusterStore {
             .client
             .call(crate::client::slot_of(key), &[cmd])?;
         Ok(replies.pop().unwrap_or(Reply::Array(None)))
+    }
+
+    /// The operations this handle answered since it was opened, by kind
+    /// and outcome, with their latencies (see
+    /// [`hbstore::RocksStore::metrics`]; a cluster's size and memory are
+    /// Redis's to report, through its own exporter).
+    pub fn metrics(&self) -> MetricsReport {
+        let mut report = MetricsReport::default();
+        report.gauge(
+            "hbstore_info",
+            "Always 1; the labels say how the store is open.",
+            vec![(
+                vec![
+                    ("backend", "cluster".to_owned()),
+                    ("namespace", self.namespace().to_owned()),
+                ],
+                1.0,
+            )],
+        );
+        self.metrics.report_into(&mut report);
+        let redirects = self.redirects();
+        report.counter(
+            "hbstore_cluster_redirects_total",
+            "Redirects (MOVED, ASK) and retries the cluster client followed.",
+            vec![
+                (vec![("kind", "moved".to_owned())], redirects.moved as f64),
+                (vec![("kind", "ask".to_owned())], redirects.ask as f64),
+                (vec![("kind", "retry".to_owned())], redirects.retries as f64),
+            ],
+        );
+        report
     }
 
     /// The primaries, as the client last saw them.
@@ -222,70 +260,92 @@ impl ClusterStore {
 
 impl Store for ClusterStore {
     fn read_at(&self, path: &StorePath) -> Result<Option<Vec<u8>>> {
-        let _op = self.operation();
-        let located = self.steps.locate(path.as_str(), &mut Hops::new(path))?;
-        Ok(match located.entry {
-            Some(Entry::Value(v)) => Some(v),
-            _ => None,
+        self.metrics.observe(Counted::Read, || {
+            let _op = self.operation();
+            let located = self.steps.locate(path.as_str(), &mut Hops::new(path))?;
+            Ok(match located.entry {
+                Some(Entry::Value(v)) => Some(v),
+                _ => None,
+            })
         })
     }
 
     fn type_at(&self, path: &StorePath) -> Result<Option<EntryType>> {
-        let _op = self.operation();
-        let located = self.steps.locate(path.as_str(), &mut Hops::new(path))?;
-        Ok(match located.entry {
-            Some(Entry::Value(_)) => Some(EntryType::Simple),
-            Some(_) => Some(EntryType::Composite),
-            None => None,
+        self.metrics.observe(Counted::Type, || {
+            let _op = self.operation();
+            let located = self.steps.locate(path.as_str(), &mut Hops::new(path))?;
+            Ok(match located.entry {
+                Some(Entry::Value(_)) => Some(EntryType::Simple),
+                Some(_) => Some(EntryType::Composite),
+                None => None,
+            })
         })
     }
 
     fn list_at(&self, path: &StorePath) -> Result<Option<Vec<Child>>> {
-        let _op = self.operation();
-        self.steps.list_range(path, &Page::default())
+        self.metrics.observe(Counted::List, || {
+            let _op = self.operation();
+            self.steps.list_range(path, &Page::default())
+        })
     }
 
     fn resolve_at(&self, path: &StorePath) -> Result<StorePath> {
-        let _op = self.operation();
-        let located = self.steps.locate(path.as_str(), &mut Hops::new(path))?;
-        StorePath::parse(&located.path)
+        self.metrics.observe(Counted::Resolve, || {
+            let _op = self.operation();
+            let located = self.steps.locate(path.as_str(), &mut Hops::new(path))?;
+            StorePath::parse(&located.path)
+        })
     }
 
     fn list_range_at(&self, path: &StorePath, page: &Page) -> Result<Option<Vec<Child>>> {
-        let _op = self.operation();
-        self.steps.list_range(path, page)
+        self.metrics.observe(Counted::List, || {
+            let _op = self.operation();
+            self.steps.list_range(path, page)
+        })
     }
 
     fn read_entry_at(&self, path: &StorePath, inline_up_to: usize) -> Result<Option<EntryRead>> {
-        let _op = self.operation();
-        self.steps.read_entry(path, inline_up_to)
+        self.metrics.observe(Counted::ReadEntry, || {
+            let _op = self.operation();
+            self.steps.read_entry(path, inline_up_to)
+        })
     }
 
     fn match_at(&self, pairs: &[(String, StorePath)], limit: Option<usize>) -> Result<Vec<String>> {
-        let _op = self.operation();
-        self.steps.match_links(pairs, limit)
+        self.metrics.observe(Counted::Match, || {
+            let _op = self.operation();
+            self.steps.match_links(pairs, limit)
+        })
     }
 
     fn write_at(&self, path: &StorePath, value: &[u8]) -> Result<()> {
-        let _op = self.operation();
-        self.steps.write(path, value, &mut Journal::off())
+        self.metrics.observe(Counted::Write, || {
+            let _op = self.operation();
+            self.steps.write(path, value, &mut Journal::off())
+        })
     }
 
     fn make_group_at(&self, path: &StorePath) -> Result<()> {
-        let _op = self.operation();
-        self.steps.make_group(path, &mut Journal::off())
+        self.metrics.observe(Counted::Group, || {
+            let _op = self.operation();
+            self.steps.make_group(path, &mut Journal::off())
+        })
     }
 
     fn make_link_at(&self, existing: &StorePath, new: &StorePath) -> Result<()> {
-        let _op = self.operation();
-        self.steps.make_link(existing, new, &mut Journal::off())
+        self.metrics.observe(Counted::Link, || {
+            let _op = self.operation();
+            self.steps.make_link(existing, new, &mut Journal::off())
+        })
     }
 
     /// A recursive delete is as long as its subtree: its steps each keep
     /// their own deadline, and it is not bounded as a whole.
     fn delete_at(&self, path: &StorePath, recursive: bool) -> Result<bool> {
-        let _op = (!recursive).then(|| self.operation());
-        self.steps.delete(path, recursive, &mut Journal::off())
+        self.metrics.observe(Counted::Delete, || {
+            let _op = (!recursive).then(|| self.operation());
+            self.steps.delete(path, recursive, &mut Journal::off())
+        })
     }
 
     /// Applies the batch's operations in order; when one fails, the steps
@@ -296,57 +356,61 @@ impl Store for ClusterStore {
     /// The batch, undo included, keeps to one deadline: its operations get
     /// four fifths of it, so that an undo after a failure has time left.
     fn apply(&self, batch: &Batch) -> Result<()> {
-        let _op = self.operation();
-        let mut journal = Journal::on();
-        let ops = batch.ops();
-        let mut at = 0;
-        let forward = Operation::part(0.8);
-        while at < ops.len() {
-            let siblings = siblings(&ops[at..]);
-            let done = if siblings.len() > 1 {
-                let parent = siblings[0].0.parent().unwrap_or_else(StorePath::root);
-                self.steps
-                    .put_siblings(&parent, &siblings, &mut journal)
-                    .map(|()| siblings.len())
-            } else {
-                self.apply_op(&ops[at], &mut journal).map(|()| 1)
-            };
-            match done {
-                Ok(n) => at += n,
-                Err(e) => {
-                    drop(forward);
-                    return Err(match journal.roll_back(&self.steps) {
-                        Ok(()) => e,
-                        Err(unfinished) => unfinished.into_error(&e),
-                    });
+        self.metrics.observe(Counted::Batch, || {
+            let _op = self.operation();
+            let mut journal = Journal::on();
+            let ops = batch.ops();
+            let mut at = 0;
+            let forward = Operation::part(0.8);
+            while at < ops.len() {
+                let siblings = siblings(&ops[at..]);
+                let done = if siblings.len() > 1 {
+                    let parent = siblings[0].0.parent().unwrap_or_else(StorePath::root);
+                    self.steps
+                        .put_siblings(&parent, &siblings, &mut journal)
+                        .map(|()| siblings.len())
+                } else {
+                    self.apply_op(&ops[at], &mut journal).map(|()| 1)
+                };
+                match done {
+                    Ok(n) => at += n,
+                    Err(e) => {
+                        drop(forward);
+                        return Err(match journal.roll_back(&self.steps) {
+                            Ok(()) => e,
+                            Err(unfinished) => unfinished.into_error(&e),
+                        });
+                    }
                 }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Removes every key of the namespace, node by node. Not atomic: a
     /// writer running meanwhile may leave entries behind.
     fn reset(&self) -> Result<()> {
-        let version = self.steps.layout.version();
-        let mut doomed: Vec<Vec<u8>> = Vec::new();
-        self.scan(|key| {
-            if key != version {
-                doomed.push(key);
+        self.metrics.observe(Counted::Reset, || {
+            let version = self.steps.layout.version();
+            let mut doomed: Vec<Vec<u8>> = Vec::new();
+            self.scan(|key| {
+                if key != version {
+                    doomed.push(key);
+                }
+                Ok(())
+            })?;
+            for chunk in doomed.chunks(1000) {
+                let cmds = chunk
+                    .iter()
+                    .map(|key| (crate::client::slot_of(key), Cmd::new("UNLINK").arg(key)))
+                    .collect();
+                self.steps
+                    .client
+                    .call_each(cmds)
+                    .map_err(|e| e.into_store_error("reset"))?;
             }
             Ok(())
-        })?;
-        for chunk in doomed.chunks(1000) {
-            let cmds = chunk
-                .iter()
-                .map(|key| (crate::client::slot_of(key), Cmd::new("UNLINK").arg(key)))
-                .collect();
-            self.steps
-                .client
-                .call_each(cmds)
-                .map_err(|e| e.into_store_error("reset"))?;
-        }
-        Ok(())
+        })
     }
 
     fn scope(&self) -> Scope {

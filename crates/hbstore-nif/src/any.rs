@@ -25,6 +25,16 @@ macro_rules! delegate {
     };
 }
 
+impl AnyStore {
+    /// The store's metrics (see `RocksStore::metrics`).
+    pub fn metrics(&self) -> Result<hbstore::MetricsReport> {
+        match self {
+            AnyStore::Embedded(store) => store.metrics(),
+            AnyStore::Cluster(store) => Ok(store.metrics()),
+        }
+    }
+}
+
 impl Store for AnyStore {
     fn read_at(&self, path: &StorePath) -> Result<Option<Vec<u8>>> {
         delegate!(self, s => s.read_at(path))

@@ -68,6 +68,7 @@
 #![cfg(not(test))]
 
 mod any;
+mod metrics;
 mod registry;
 mod terms;
 
@@ -574,6 +575,27 @@ fn reset<'a>(env: Env<'a>, name: Binary<'a>) -> Term<'a> {
     answer(env, || {
         shared(&name)?.store().reset()?;
         Ok(ok(env))
+    })
+}
+
+/// `metrics(Name)`: `{ok, #{Family => #{type, help, samples}}}` (see
+/// `metrics.rs`). On a dirty scheduler: it reads RocksDB's properties and
+/// lists the store's directory.
+#[rustler::nif(name = "metrics", schedule = "DirtyIo")]
+fn metrics_map<'a>(env: Env<'a>, name: Binary<'a>) -> Term<'a> {
+    answer(env, || {
+        let report = shared(&name)?.store().metrics()?;
+        Ok((terms::ok(), metrics::encode(env, &report)).encode(env))
+    })
+}
+
+/// `metrics_text(Name)`: `{ok, Text}`, the metrics in Prometheus' text
+/// exposition format, for a node's `/metrics` handler to append.
+#[rustler::nif(schedule = "DirtyIo")]
+fn metrics_text<'a>(env: Env<'a>, name: Binary<'a>) -> Term<'a> {
+    answer(env, || {
+        let text = shared(&name)?.store().metrics()?.prometheus_text();
+        Ok((terms::ok(), binary(env, text.as_bytes())).encode(env))
     })
 }
 

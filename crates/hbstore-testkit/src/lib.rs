@@ -17,6 +17,7 @@
 
 pub mod conformance;
 mod dump;
+pub mod exposition;
 pub mod fuzz;
 #[cfg(feature = "cluster")]
 pub mod local_cluster;

@@ -46,6 +46,8 @@ mod backend;
 mod codec;
 mod error;
 mod limits;
+pub mod metrics;
+pub use metrics::MetricsReport;
 mod path;
 mod store;
 mod sync;

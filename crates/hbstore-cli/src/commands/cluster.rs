@@ -21,7 +21,10 @@ pub fn run(
 ) -> CliResult {
     let open = || crate::migrate::open_cluster(std::path::Path::new(address), access);
     match command {
-        Command::Stats { exact: _, json } => stats(&open()?, json.json, out),
+        Command::Stats {
+            prometheus: true, ..
+        } => prometheus(&open()?, out),
+        Command::Stats { json, .. } => stats(&open()?, json.json, out),
         Command::Check { json } => check(&open()?, json.json, out),
         Command::Upgrade | Command::Backup { .. } | Command::Compact | Command::Gc { .. } => {
             Err(CliError::Invalid(format!(
@@ -57,6 +60,42 @@ struct ClusterStats<'a> {
     value_bytes: u64,
     stale_index_members: u64,
     primaries: Vec<String>,
+}
+
+/// `stats --prometheus`: the namespace's exact counts (a read of all of
+/// it) with the client's own figures, as Prometheus text.
+fn prometheus(store: &ClusterStore, out: &mut dyn Write) -> CliResult {
+    let report = store.check()?;
+    let mut metrics = store.metrics();
+    let kinds = [
+        ("value", report.values),
+        ("group", report.groups),
+        ("link", report.links),
+    ];
+    metrics.gauge(
+        "hbstore_entries",
+        "Entries the namespace holds, by kind, counted exactly.",
+        kinds
+            .iter()
+            .map(|(kind, n)| (vec![("kind", (*kind).to_owned())], *n as f64))
+            .collect(),
+    );
+    metrics.gauge(
+        "hbstore_value_bytes",
+        "Bytes of the values the namespace holds.",
+        vec![(Vec::new(), report.value_bytes as f64)],
+    );
+    metrics.gauge(
+        "hbstore_cluster_stale_index_members",
+        "Members of the link index naming a link that no longer points there (harmless; match checks each).",
+        vec![(Vec::new(), report.stale_index_members as f64)],
+    );
+    metrics.gauge(
+        "hbstore_cluster_primaries",
+        "Primaries of the cluster, as the client last saw them.",
+        vec![(Vec::new(), store.primaries().len() as f64)],
+    );
+    Ok(write!(out, "{}", metrics.prometheus_text())?)
 }
 
 /// `stats`: exact counts from a read of the whole namespace.

@@ -67,7 +67,13 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> CliResult {
     let options = store_options(&cli);
     match cli.command {
         Command::Upgrade => maintenance::upgrade(db, out),
-        Command::Stats { exact, json } => maintenance::stats(
+        Command::Stats {
+            prometheus: true, ..
+        } => {
+            let store = open_for_reading(db, options.clone())?;
+            Ok(write!(out, "{}", store.metrics()?.prometheus_text())?)
+        }
+        Command::Stats { exact, json, .. } => maintenance::stats(
             &open_for_reading(db, options.clone())?,
             exact,
             json.json,

@@ -207,6 +207,22 @@ fn foreign_bytes_under_hbstores_keys_are_corrupt_not_a_panic() {
     .unwrap();
     assert!(matches!(s.read("g/bad"), Err(Error::Corrupt { .. })));
     assert_eq!(s.read("g/ok").unwrap(), Some(b"fine".to_vec()));
+    // What an operator alerts on: the damaged entry counted as a failure.
+    let metrics = s.metrics();
+    let count = |operation, outcome| {
+        metrics
+            .value(
+                "hbstore_operations_total",
+                &[("operation", operation), ("outcome", outcome)],
+            )
+            .unwrap()
+    };
+    assert_eq!(count("read", "failed"), 1.0);
+    assert_eq!(count("read", "found"), 1.0);
+    assert_eq!(count("write", "done"), 1.0);
+    let text = metrics.prometheus_text();
+    hbstore_testkit::exposition::parse_exposition(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert!(text.contains("hbstore_info{backend=\"cluster\""), "{text}");
     let report = s.check().unwrap();
     assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
     assert!(

@@ -12,6 +12,7 @@ mod crash;
 mod fuzz_corpus;
 mod gc;
 mod hostile;
+mod metrics;
 mod model;
 mod nowait;
 mod persistence;

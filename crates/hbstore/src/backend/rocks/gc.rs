@@ -153,6 +153,9 @@ impl RocksStore {
         for (start, end) in freed_levels {
             self.db.compact_range(Some(start), Some(end));
         }
+        if !dry_run {
+            self.gc_totals.add(&report);
+        }
         Ok(report)
     }
 

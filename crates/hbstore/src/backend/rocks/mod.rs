@@ -19,6 +19,7 @@ mod gc;
 mod hash;
 mod locks;
 mod matching;
+mod metrics;
 mod nowait;
 mod open;
 mod options;
@@ -46,6 +47,7 @@ use self::locks::{LockPlan, LockTable};
 use self::txn::Txn;
 use crate::codec;
 use crate::error::{Error, Result};
+use crate::metrics::{Operation, OperationMetrics};
 use crate::path::{parent_of, StorePath};
 
 use crate::store::{Batch, Child, EntryRead, EntryType, Op, Page, Store};
@@ -67,6 +69,11 @@ pub struct RocksStore {
     write_options_no_wait: WriteOptions,
     locks: LockTable,
     caches: Caches,
+    /// The options RocksDB was opened with, for its statistics.
+    rocks_options: Box<rocksdb::Options>,
+    /// Boxed: a few kilobytes of counters on cache lines of their own.
+    operations: Box<OperationMetrics>,
+    gc_totals: Box<metrics::GcTotals>,
 }
 
 impl std::fmt::Debug for RocksStore {
@@ -99,9 +106,12 @@ impl RocksStore {
         progress: &mut dyn FnMut(u64),
     ) -> Result<RocksStore> {
         let dir = dir.as_ref().to_path_buf();
-        let db = open::open_database(&dir, &options, progress)?;
+        let (db, rocks_options) = open::open_database(&dir, &options, progress)?;
         Ok(RocksStore {
             db,
+            rocks_options: Box::new(rocks_options),
+            operations: Box::default(),
+            gc_totals: Box::default(),
             write_options: options.write_options(),
             write_options_no_wait: {
                 let mut no_wait = options.write_options();
@@ -319,58 +329,98 @@ impl Drop for RocksStore {
 
 impl Store for RocksStore {
     fn read_at(&self, path: &StorePath) -> Result<Option<Vec<u8>>> {
-        reader::read(&self.db, &self.caches, path)
+        self.operations.observe(Operation::Read, || {
+            reader::read(&self.db, &self.caches, path)
+        })
     }
 
     fn read_message_at(&self, path: &StorePath, inline_up_to: usize) -> Result<Option<EntryRead>> {
-        reader::read_message(&self.db, &self.caches, path, inline_up_to)
+        self.operations.observe(Operation::ReadEntry, || {
+            reader::read_message(&self.db, &self.caches, path, inline_up_to)
+        })
     }
 
     fn read_up_to_at(&self, path: &StorePath, max: usize) -> Result<Option<Vec<u8>>> {
-        reader::read_up_to(&self.db, &self.caches, path, max)
+        self.operations.observe(Operation::Read, || {
+            reader::read_up_to(&self.db, &self.caches, path, max)
+        })
     }
 
     fn type_at(&self, path: &StorePath) -> Result<Option<EntryType>> {
-        reader::type_of(&self.db, &self.caches, path)
+        self.operations.observe(Operation::Type, || {
+            reader::type_of(&self.db, &self.caches, path)
+        })
     }
 
     fn list_at(&self, path: &StorePath) -> Result<Option<Vec<Child>>> {
-        reader::list(&self.db, &self.caches, path, &Page::default())
+        self.operations.observe(Operation::List, || {
+            reader::list(&self.db, &self.caches, path, &Page::default())
+        })
     }
 
     fn list_range_at(&self, path: &StorePath, page: &Page) -> Result<Option<Vec<Child>>> {
-        reader::list(&self.db, &self.caches, path, page)
+        self.operations.observe(Operation::List, || {
+            reader::list(&self.db, &self.caches, path, page)
+        })
     }
 
     fn read_entry_at(&self, path: &StorePath, inline_up_to: usize) -> Result<Option<EntryRead>> {
-        reader::read_entry(&self.db, &self.caches, path, inline_up_to)
+        self.operations.observe(Operation::ReadEntry, || {
+            reader::read_entry(&self.db, &self.caches, path, inline_up_to)
+        })
     }
 
     fn match_at(&self, pairs: &[(String, StorePath)], limit: Option<usize>) -> Result<Vec<String>> {
-        matching::match_links(&self.db, pairs, limit)
+        self.operations.observe(Operation::Match, || {
+            matching::match_links(&self.db, pairs, limit)
+        })
     }
 
     fn resolve_at(&self, path: &StorePath) -> Result<StorePath> {
-        reader::resolve_path(&self.db, &self.caches, path)
+        self.operations.observe(Operation::Resolve, || {
+            reader::resolve_path(&self.db, &self.caches, path)
+        })
     }
 
     fn write_at(&self, path: &StorePath, value: &[u8]) -> Result<()> {
-        self.with_write_locks("write", path, |txn| txn.write(path, value))
+        self.operations.observe(Operation::Write, || {
+            self.with_write_locks("write", path, |txn| txn.write(path, value))
+        })
     }
 
     fn make_group_at(&self, path: &StorePath) -> Result<()> {
-        self.with_write_locks("make a group", path, |txn| txn.make_group(path))
+        self.operations.observe(Operation::Group, || {
+            self.with_write_locks("make a group", path, |txn| txn.make_group(path))
+        })
     }
 
     fn make_link_at(&self, existing: &StorePath, new: &StorePath) -> Result<()> {
-        self.with_write_locks("make a link", new, |txn| txn.make_link(existing, new))
+        self.operations.observe(Operation::Link, || {
+            self.with_write_locks("make a link", new, |txn| txn.make_link(existing, new))
+        })
     }
 
     fn delete_at(&self, path: &StorePath, recursive: bool) -> Result<bool> {
-        self.with_write_locks("delete", path, |txn| txn.delete(path, recursive))
+        self.operations.observe(Operation::Delete, || {
+            self.with_write_locks("delete", path, |txn| txn.delete(path, recursive))
+        })
     }
 
     fn apply(&self, batch: &Batch) -> Result<()> {
+        self.operations
+            .observe(Operation::Batch, || self.apply_alone(batch))
+    }
+
+    fn reset(&self) -> Result<()> {
+        self.operations
+            .observe(Operation::Reset, || self.reset_alone())
+    }
+}
+
+impl RocksStore {
+    /// [`Store::apply`]: every op in one transaction, with the store to
+    /// itself.
+    fn apply_alone(&self, batch: &Batch) -> Result<()> {
         self.writable("apply a batch")?;
         if nowait::refusing() {
             return Err(Error::would_wait("a batch"));
@@ -390,7 +440,8 @@ impl Store for RocksStore {
         txn.commit(&self.write_options)
     }
 
-    fn reset(&self) -> Result<()> {
+    /// [`Store::reset`], with the store to itself.
+    fn reset_alone(&self) -> Result<()> {
         self.writable("reset")?;
         if nowait::refusing() {
             return Err(Error::would_wait("reset"));

@@ -13,11 +13,13 @@ use crate::error::{Error, Result};
 
 /// Opens the RocksDB database of a store in `dir`, as `options` ask,
 /// upgrading an older format in place (`progress` is told the entries read).
+/// The RocksDB options it was opened with come back too: they hold the
+/// database's statistics, which the store's metrics read.
 pub(super) fn open_database(
     dir: &Path,
     options: &Options,
     progress: &mut dyn FnMut(u64),
-) -> Result<DB> {
+) -> Result<(DB, rocksdb::Options)> {
     refuse_foreign_directory(dir, options)?;
     let rocks_options = options.rocksdb_options();
     let opened = if options.read_only {
@@ -27,7 +29,7 @@ pub(super) fn open_database(
     };
     let db = opened.map_err(|source| classify_open_error(dir, source))?;
     check_format(&db, dir, options, progress)?;
-    Ok(db)
+    Ok((db, rocks_options))
 }
 
 /// Whether `dir` holds an hbstore store (a RocksDB database with hbstore's

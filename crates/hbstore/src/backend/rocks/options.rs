@@ -303,6 +303,12 @@ impl Options {
             opts.set_bottommost_zstd_max_train_bytes(DICTIONARY_SAMPLE_BYTES, true);
         }
         opts.set_block_based_table_factory(&self.table_options());
+        // Counters only (block cache hits and misses, stall time), for the
+        // store's metrics: RocksDB keeps them per core, so a read pays an
+        // uncontended add; its histograms and timers, which read the clock
+        // inside the read path, stay off.
+        opts.enable_statistics();
+        opts.set_statistics_level(rocksdb::statistics::StatsLevel::ExceptHistogramOrTimers);
         if self.bloom_bits_per_key.is_some() {
             // A whole-key bloom filter in the memtable too: a writer looks
             // up the path it is about to write (is it a group? a link?),
