@@ -6,9 +6,13 @@
 %%% #{ <<"store-module">> => hb_store_hbstore, <<"name">> => <<"cache-mainnet/hbstore">> }
 %%% '''
 %%% `name' is the store's directory. Optional keys of the store message
-%%% (unknown keys are ignored): `read-only' (default `false'), `sync'
-%%% (`true' fsyncs every write before it returns, so it survives power loss;
-%%% default `false', which survives a killed process), `compression'
+%%% (unknown keys are ignored): `read-only' (default `false'), `durability'
+%%% (what an acknowledged write survives: `process', the default, a killed
+%%% node loses nothing; `sync', power loss too, an fsync per write (`sync
+%%% => true' says the same); `buffered', writes held in memory and the log
+%%% handed to the OS every `flush-ms' (default 100), so a kill loses at
+%%% most that interval's writes and `stop' loses nothing: LMDB's trade as
+%%% HyperBEAM makes it, with a bound), `compression'
 %%% (`none', `lz4', `zstd' or `tiered', atom or binary; default `tiered':
 %%% LZ4, and ZSTD with a trained dictionary on the last level),
 %%% `memory-budget' (bytes: the store's caches and memtables together;
@@ -79,6 +83,8 @@
 %% `list' with `<<"limit">> => batch' returns at most this many names.
 -define(LIST_BATCH, 1000).
 -define(DEFAULT_READ_VALUES, 4096).
+%% How often a store with `durability => buffered' hands its log to the OS.
+-define(DEFAULT_FLUSH_MS, 100).
 
 -type store() :: #{binary() => term()}.
 -type path() :: binary() | [binary()].
@@ -397,14 +403,16 @@ open(StoreMsg) ->
 %% `<<"sync">> => 1' taken for the default would silently skip the fsync
 %% its writer asked for.
 open_embedded(StoreMsg) ->
-    Options = [option(StoreMsg, <<"read-only">>, false), option(StoreMsg, <<"sync">>, false),
+    Options = [option(StoreMsg, <<"read-only">>, false), durability(StoreMsg),
         compression(StoreMsg), bytes(StoreMsg, <<"block-cache-bytes">>),
         bytes(StoreMsg, <<"memory-budget">>)],
     case {name(StoreMsg), [Bad || {error, _} = Bad <- Options]} of
         {Name, []} when is_binary(Name), byte_size(Name) > 0 ->
-            [ReadOnly, Sync, Compression, BlockCache, Budget] = [V || {ok, V} <- Options],
+            [ReadOnly, Durability, Compression, BlockCache, Budget] = [V || {ok, V} <- Options],
             guarded(
-                fun(N) -> hbstore_nif:open(N, ReadOnly, Sync, Compression, BlockCache, Budget) end,
+                fun(N) ->
+                    hbstore_nif:open(N, ReadOnly, Durability, Compression, BlockCache, Budget)
+                end,
                 Name
             );
         {Name, [Bad | _]} when is_binary(Name), byte_size(Name) > 0 ->
@@ -434,6 +442,38 @@ compression(StoreMsg) ->
         C when C == tiered; C == <<"tiered">> -> {ok, tiered};
         Other -> {error, {badarg, {<<"compression">>, Other}}}
     end.
+
+%% `durability' (`process', `sync' or `buffered', atom or binary) with
+%% `flush-ms' for `buffered' (default 100); `sync => true' is `durability
+%% => sync', and contradicting it is refused, as is a `flush-ms' that
+%% nothing would use.
+durability(StoreMsg) ->
+    Named = store_option(StoreMsg, <<"durability">>, undefined),
+    FlushMs = store_option(StoreMsg, <<"flush-ms">>, undefined),
+    case {option(StoreMsg, <<"sync">>, false), durability_name(Named)} of
+        {{error, _} = Bad, _} -> Bad;
+        {_, error} -> {error, {badarg, {<<"durability">>, Named}}};
+        {{ok, true}, Name} when Name =/= undefined, Name =/= sync ->
+            {error, {badarg, {<<"durability">>, Named, <<"contradicts sync => true">>}}};
+        {{ok, true}, _} -> without_flush_ms(sync, FlushMs);
+        {{ok, false}, undefined} -> without_flush_ms(process, FlushMs);
+        {{ok, false}, buffered} -> buffered(FlushMs);
+        {{ok, false}, Name} -> without_flush_ms(Name, FlushMs)
+    end.
+
+durability_name(undefined) -> undefined;
+durability_name(D) when D == process; D == <<"process">> -> process;
+durability_name(D) when D == sync; D == <<"sync">> -> sync;
+durability_name(D) when D == buffered; D == <<"buffered">> -> buffered;
+durability_name(_) -> error.
+
+buffered(undefined) -> {ok, {buffered, ?DEFAULT_FLUSH_MS}};
+buffered(Ms) when is_integer(Ms), Ms >= 1, Ms =< 3600000 -> {ok, {buffered, Ms}};
+buffered(Other) -> {error, {badarg, {<<"flush-ms">>, Other}}}.
+
+without_flush_ms(Durability, undefined) -> {ok, Durability};
+without_flush_ms(_Durability, Ms) ->
+    {error, {badarg, {<<"flush-ms">>, Ms, <<"applies to durability buffered only">>}}}.
 
 %% A size in bytes, or `nil' when the message has none.
 bytes(StoreMsg, Key) ->

@@ -29,10 +29,10 @@ priv_dir() ->
             Dir
     end.
 
--spec open(binary(), boolean(), boolean(), none | lz4 | zstd | tiered,
+-spec open(binary(), boolean(), process | sync | {buffered, pos_integer()}, none | lz4 | zstd | tiered,
            non_neg_integer() | nil, non_neg_integer() | nil) ->
     ok | {error, term()} | {failure, term()}.
-open(_Dir, _ReadOnly, _Sync, _Compression, _BlockCacheBytes, _MemoryBudget) ->
+open(_Dir, _ReadOnly, _Durability, _Compression, _BlockCacheBytes, _MemoryBudget) ->
     erlang:nif_error(nif_not_loaded).
 -spec open_cluster(binary(), binary(), non_neg_integer(), pos_integer() | nil) ->
     ok | {error, term()} | {failure, term()}.

@@ -394,7 +394,7 @@ a_second_open_with_other_options_is_refused_test() ->
     ok = w(S, #{<<"k">> => <<"v">>}),
     % The first opener's options would otherwise win silently.
     Synced = S#{<<"sync">> => true},
-    ?assertMatch({error, {open_with_other_options, _, [<<"sync", _/binary>>]}},
+    ?assertMatch({error, {open_with_other_options, _, [<<"durability", _/binary>>]}},
         ?M:start(Synced, #{}, #{})),
     ?assertMatch({error, {open_with_other_options, _, [<<"read-only", _/binary>>]}},
         ?M:start(S#{<<"read-only">> => true}, #{}, #{})),
@@ -819,3 +819,41 @@ check_histogram(Family, Samples) ->
 
 binary_to_number(B) ->
     try binary_to_integer(B) catch error:badarg -> binary_to_float(B) end.
+
+%%% Durability: process (the default), sync, buffered.
+
+buffered_durability_keeps_what_a_stop_flushes_test() ->
+    S = store(#{<<"durability">> => <<"buffered">>, <<"flush-ms">> => 3600000}),
+    Keys = [integer_to_binary(I) || I <- lists:seq(1, 500)],
+    [ok = w(S, #{<<"k/", K/binary>> => K}) || K <- Keys],
+    % Nothing has been handed to the OS yet (an hour's interval); stop does.
+    ok = ?M:stop(S, #{}, #{}),
+    ?assertEqual([], [K || K <- Keys, r(S, <<"k/", K/binary>>) =/= {ok, K}]),
+    ok = ?M:stop(S, #{}, #{}).
+
+durability_options_are_checked_test() ->
+    [begin
+         S = store(Options),
+         ?assertEqual(ok, w(S, #{<<"k">> => <<"v">>}), Options),
+         ?assertEqual({ok, <<"v">>}, r(S, <<"k">>)),
+         ok = ?M:stop(S, #{}, #{})
+     end || Options <- [#{<<"durability">> => process}, #{<<"durability">> => <<"sync">>},
+                        #{<<"durability">> => buffered}, #{<<"sync">> => true},
+                        #{<<"durability">> => <<"buffered">>, <<"flush-ms">> => 5},
+                        #{<<"sync">> => true, <<"durability">> => sync}]],
+    [?assertMatch({error, {badarg, _}}, w(store(Bad), #{<<"k">> => <<"v">>}))
+     || Bad <- [#{<<"durability">> => fast}, #{<<"durability">> => 1},
+                #{<<"durability">> => buffered, <<"flush-ms">> => 0},
+                #{<<"durability">> => buffered, <<"flush-ms">> => <<"100">>},
+                #{<<"flush-ms">> => 100},
+                #{<<"durability">> => sync, <<"flush-ms">> => 100},
+                #{<<"sync">> => true, <<"durability">> => buffered}]].
+
+a_store_open_with_another_durability_is_refused_test() ->
+    S = store(),
+    ok = w(S, #{<<"k">> => <<"v">>}),
+    Other = S#{<<"durability">> => buffered},
+    ?assertMatch({error, {open_with_other_options, _,
+                          [<<"durability: open with process, asked for buffered (flush-ms 100)">>]}},
+                 ?M:start(Other, #{}, #{})),
+    ok = ?M:stop(S, #{}, #{}).

@@ -57,6 +57,11 @@ pub struct BenchArgs {
     /// command-line tool timed on the store. Needs some 3 GB of disk per 10 million entries.
     #[arg(long, conflicts_with_all = ["quick", "only", "repeats"])]
     pub scale: bool,
+    /// Also draw the run as an SVG chart into FILE: with --scale, throughput and bytes on
+    /// disk against entries, a line per store; otherwise hbstore's ratio to each baseline,
+    /// a bar per workload.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
     /// How many fields --scale writes (default 20,000,000).
     #[arg(long, requires = "scale", value_parser = clap::value_parser!(u64).range(20..))]
     pub entries: Option<u64>,

@@ -13,6 +13,7 @@
 //! rows), which uses `raw` (RocksDB without hbstore) and `report`.
 
 mod args;
+mod chart;
 mod cluster;
 mod harness;
 mod raw;
@@ -77,6 +78,9 @@ fn run(args: &BenchArgs) -> CliResult {
     let options = args.options();
     let rows = workloads::run_all(&sizes, &options, &chosen, &scratch, &|| bar.inc(1))?;
     bar.finish_and_clear();
+    if let Some(svg) = &args.svg {
+        report::chart(svg, &rows, args.quick)?;
+    }
     report::print(
         &rows,
         sizes.repeats,

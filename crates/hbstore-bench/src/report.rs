@@ -160,6 +160,39 @@ impl Row {
     }
 }
 
+/// Draws hbstore's ratio to each baseline, a bar per row that has one;
+/// a bytes row's ratio is inverted (the baseline's bytes ÷ hbstore's), so
+/// that right of 1 is better for hbstore on every bar.
+pub fn chart(path: &std::path::Path, rows: &[Row], quick: bool) -> CliResult {
+    let bars: Vec<crate::chart::Ratios> = rows
+        .iter()
+        .filter(|row| row.unit.has_ratio())
+        .map(|row| {
+            let bytes = row.unit == Unit::Bytes;
+            let read = |ratio: Option<f64>| {
+                ratio
+                    .filter(|r| *r > 0.0)
+                    .map(|r| if bytes { 1.0 / r } else { r })
+            };
+            crate::chart::Ratios {
+                workload: format!(
+                    "{} {}{}",
+                    row.number,
+                    row.workload,
+                    if bytes { " (bytes, inverted)" } else { "" }
+                ),
+                raw: read(row.ratio),
+                lmdb: read(row.lmdb_ratio),
+            }
+        })
+        .collect();
+    let heading = format!(
+        "hbstore-bench{}: hbstore ÷ raw RocksDB and ÷ LMDB, per workload",
+        if quick { " --quick" } else { "" }
+    );
+    crate::chart::ratios(path, &heading, &bars)
+}
+
 #[derive(Serialize)]
 struct JsonReport<'a> {
     quick: bool,

@@ -20,9 +20,23 @@ pub struct Cli {
     )]
     pub db: PathBuf,
 
-    /// fsync every write before returning (survives power loss).
-    #[arg(long, global = true)]
+    /// fsync every write before returning (survives power loss); the same as
+    /// --durability sync.
+    #[arg(long, global = true, conflicts_with = "durability")]
     pub sync: bool,
+
+    /// What an acknowledged write survives: process (the default: a killed process
+    /// loses nothing), sync (power loss too: an fsync per write) or buffered (writes
+    /// held in memory, the log handed to the OS every --flush-ms: a kill loses at most
+    /// that interval's writes; a clean exit loses nothing).
+    #[arg(long, global = true, value_enum)]
+    pub durability: Option<DurabilityArg>,
+
+    /// With --durability buffered: how often the log is handed to the OS, in
+    /// milliseconds (default 100).
+    #[arg(long, global = true, value_name = "MS", requires = "durability",
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub flush_ms: Option<u64>,
 
     /// The memory the store may hold (its caches and memtables), in bytes or with a
     /// K, M or G suffix (default: a quarter of the machine's memory).
@@ -353,4 +367,15 @@ mod tests {
             );
         }
     }
+}
+
+/// `--durability`'s values (see [`hbstore::Durability`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DurabilityArg {
+    /// Every acknowledged write survives a process kill (the default).
+    Process,
+    /// Every acknowledged write survives power loss (an fsync per write).
+    Sync,
+    /// Writes held in memory, the log handed to the OS every --flush-ms.
+    Buffered,
 }

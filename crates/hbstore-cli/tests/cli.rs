@@ -689,7 +689,7 @@ fn stats_prometheus_prints_valid_exposition_text_with_the_stores_figures() {
             &[
                 ("backend", "rocksdb"),
                 ("mode", "read-only"),
-                ("sync", "false")
+                ("durability", "process")
             ]
         ),
         1.0
@@ -711,6 +711,78 @@ fn stats_prometheus_prints_valid_exposition_text_with_the_stores_figures() {
         nothing.stderr
     );
     assert!(nothing.stdout.is_empty());
+}
+
+#[test]
+fn durability_flags_choose_how_writes_are_kept_and_refuse_contradictions() {
+    let env = Env::new();
+    env.ok(&["--durability", "buffered", "put", "b", "buffered"]);
+    env.ok(&[
+        "--durability",
+        "buffered",
+        "--flush-ms",
+        "5",
+        "put",
+        "c",
+        "five",
+    ]);
+    env.ok(&["--durability", "sync", "put", "s", "synced"]);
+    env.ok(&["--sync", "put", "t", "synced too"]);
+    env.ok(&["--durability", "process", "put", "p", "default"]);
+    // A clean exit flushes what a buffered store held.
+    for (key, value) in [
+        ("b", "buffered"),
+        ("c", "five"),
+        ("s", "synced"),
+        ("p", "default"),
+    ] {
+        assert_eq!(env.ok(&["get", key]), value);
+    }
+    for bad in [
+        vec!["--durability", "fast", "put", "k", "v"],
+        vec!["--flush-ms", "100", "put", "k", "v"],
+        vec![
+            "--durability",
+            "process",
+            "--flush-ms",
+            "100",
+            "put",
+            "k",
+            "v",
+        ],
+        vec![
+            "--durability",
+            "buffered",
+            "--flush-ms",
+            "0",
+            "put",
+            "k",
+            "v",
+        ],
+        vec![
+            "--durability",
+            "buffered",
+            "--flush-ms",
+            "soon",
+            "put",
+            "k",
+            "v",
+        ],
+        vec!["--sync", "--durability", "buffered", "put", "k", "v"],
+        vec![
+            "--cluster",
+            "redis://127.0.0.1:1",
+            "--durability",
+            "sync",
+            "get",
+            "k",
+        ],
+    ] {
+        let run = env.run(&bad);
+        assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
+        assert!(!run.stderr.is_empty(), "{bad:?} says why");
+    }
+    assert_eq!(env.run(&["get", "k"]).code, 1, "no refused write landed");
 }
 
 #[test]

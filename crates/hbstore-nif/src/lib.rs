@@ -75,7 +75,9 @@ mod terms;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
-use hbstore::{Batch, Compression, Direction, EntryRead, EntryType, Options, Page, Store};
+use hbstore::{
+    Batch, Compression, Direction, Durability, EntryRead, EntryType, Options, Page, Store,
+};
 use rustler::{Atom, Binary, Encoder, Env, Term};
 
 use registry::Unusable;
@@ -158,15 +160,16 @@ fn not_found(env: Env<'_>) -> Term<'_> {
     (terms::error(), terms::not_found()).encode(env)
 }
 
-/// `open(Dir, ReadOnly, Sync, Compression, BlockCacheBytes, MemoryBudget)`:
-/// opens the store in `Dir`, under that name, unless it is open already
-/// (with the same settings; others are refused).
+/// `open(Dir, ReadOnly, Durability, Compression, BlockCacheBytes,
+/// MemoryBudget)`: opens the store in `Dir`, under that name, unless it is
+/// open already (with the same settings; others are refused).
+/// `Durability` is `process`, `sync` or `{buffered, FlushMs}`.
 #[rustler::nif(schedule = "DirtyIo")]
 fn open<'a>(
     env: Env<'a>,
     dir: Binary<'a>,
     read_only: bool,
-    sync: bool,
+    durability: Term<'a>,
     compression: Atom,
     block_cache_bytes: Option<u64>,
     memory_budget: Option<u64>,
@@ -180,9 +183,10 @@ fn open<'a>(
             c if c == atoms::tiered() => Compression::Tiered,
             _ => return Err(Refusal::BadArg("compression is none, lz4, zstd or tiered")),
         };
+        let durability = self::durability(durability)?;
         let mut options = Options::default()
             .read_only(read_only)
-            .sync(sync)
+            .durability(durability)
             .compression(compression);
         if let Some(bytes) = block_cache_bytes {
             options = options.block_cache_bytes(usize::try_from(bytes).unwrap_or(usize::MAX));
@@ -192,7 +196,7 @@ fn open<'a>(
         }
         let settings = registry::Settings::Embedded {
             read_only,
-            sync,
+            durability,
             compression: compression_name(compression),
             block_cache_bytes,
             memory_budget,
@@ -234,7 +238,28 @@ fn open_cluster<'a>(
 }
 
 mod atoms {
-    rustler::atoms! { none, lz4, zstd, tiered, asc, desc, all, large_group, remote, busy }
+    rustler::atoms! {
+        none, lz4, zstd, tiered, asc, desc, all, large_group, remote, busy,
+        process, sync, buffered,
+    }
+}
+
+/// `process`, `sync` or `{buffered, FlushMs}` (`FlushMs` from 1).
+fn durability(term: Term<'_>) -> Result<Durability, Refusal<'_>> {
+    const WHAT: &str = "durability is process, sync or {buffered, FlushMs}";
+    if let Ok(atom) = term.decode::<Atom>() {
+        return match atom {
+            a if a == atoms::process() => Ok(Durability::Process),
+            a if a == atoms::sync() => Ok(Durability::Sync),
+            _ => Err(Refusal::BadArg(WHAT)),
+        };
+    }
+    match term.decode::<(Atom, u64)>() {
+        Ok((tag, ms)) if tag == atoms::buffered() && ms >= 1 => Ok(Durability::Buffered {
+            flush_every: std::time::Duration::from_millis(ms),
+        }),
+        _ => Err(Refusal::BadArg(WHAT)),
+    }
 }
 
 fn compression_name(compression: Compression) -> &'static str {

@@ -52,8 +52,8 @@ pub enum Settings {
     Embedded {
         /// Opened without the writer's lock.
         read_only: bool,
-        /// Every write fsynced.
-        sync: bool,
+        /// What an acknowledged write survives.
+        durability: hbstore::Durability,
         /// The compression, by name.
         compression: &'static str,
         /// The block cache asked for (`None`: its share of the budget).
@@ -87,14 +87,14 @@ impl Settings {
             (
                 Embedded {
                     read_only,
-                    sync,
+                    durability,
                     compression,
                     block_cache_bytes,
                     memory_budget,
                 },
                 Embedded {
                     read_only: r,
-                    sync: s,
+                    durability: s,
                     compression: c,
                     block_cache_bytes: b,
                     memory_budget: m,
@@ -106,7 +106,7 @@ impl Settings {
                     read_only.to_string(),
                     r.to_string(),
                 );
-                differ(&mut found, "sync", sync.to_string(), s.to_string());
+                differ(&mut found, "durability", describe(durability), describe(s));
                 differ(
                     &mut found,
                     "compression",
@@ -161,7 +161,23 @@ impl Settings {
 
     /// Whether every write to a store opened so waits for a disk's fsync.
     fn syncs(&self) -> bool {
-        matches!(self, Settings::Embedded { sync: true, .. })
+        matches!(
+            self,
+            Settings::Embedded {
+                durability: hbstore::Durability::Sync,
+                ..
+            }
+        )
+    }
+}
+
+/// A durability as the store message spells it.
+fn describe(durability: &hbstore::Durability) -> String {
+    match durability {
+        hbstore::Durability::Buffered { flush_every } => {
+            format!("buffered (flush-ms {})", flush_every.as_millis())
+        }
+        other => other.name().to_owned(),
     }
 }
 

@@ -55,8 +55,8 @@ mod walk;
 
 pub use backend::memory::MemoryStore;
 pub use backend::rocks::{
-    BackupMethod, CheckReport, Compression, Estimate, Finding, GcReport, MemoryBudget, Options,
-    RocksStore,
+    BackupMethod, CheckReport, Compression, Durability, Estimate, Finding, GcReport, MemoryBudget,
+    Options, RocksStore,
 };
 pub use error::{Error, Result};
 pub use path::{

@@ -314,10 +314,59 @@ pub fn run(args: &BenchArgs) -> CliResult {
         commands,
         memory_budget: options.memory_budget().total() as u64,
     };
+    if let Some(svg) = &args.svg {
+        chart(svg, &report)?;
+    }
     if args.json {
         return print_json(&mut std::io::stdout().lock(), &report);
     }
     print_report(&report)
+}
+
+/// The run as a chart: each figure against entries, a line per store.
+fn chart(path: &Path, report: &ScaleReport) -> CliResult {
+    type Pick = fn(&RoundFigures) -> f64;
+    let figures: [(&str, &str, Pick); 6] = [
+        ("Writes, a field per write", "fields/s", |f| {
+            f.writes_per_sec
+        }),
+        ("Writes, a message per write", "fields/s", |f| {
+            f.batched_writes_per_sec
+        }),
+        ("Field reads, uniform", "reads/s", |f| f.field_reads_per_sec),
+        (
+            "Field reads, skewed (Zipf, recent hottest)",
+            "reads/s",
+            |f| f.skewed_field_reads_per_sec,
+        ),
+        ("Whole-message reads", "messages/s", |f| {
+            f.message_reads_per_sec
+        }),
+        ("Bytes on disk", "MiB", |f| {
+            f.bytes as f64 / f64::from(1 << 20)
+        }),
+    ];
+    let panels: Vec<crate::chart::Panel<'_>> = figures
+        .iter()
+        .map(|&(title, unit, pick)| crate::chart::Panel {
+            title,
+            unit,
+            lines: (0..report.stores.len())
+                .map(|store| {
+                    report
+                        .rounds
+                        .iter()
+                        .map(|round| (round[store].entries as f64, pick(&round[store])))
+                        .collect()
+                })
+                .collect(),
+        })
+        .collect();
+    let heading = format!(
+        "hbstore-bench --scale --entries {}: hbstore, raw RocksDB and LMDB",
+        report.entries
+    );
+    crate::chart::scale(path, &heading, &report.stores, &panels)
 }
 
 fn mib(bytes: u64) -> String {

@@ -315,10 +315,12 @@ pub fn serve(store: ScaleStore, dir: &Path, entries: u64, options: &Options) -> 
         });
         read?;
         let field_hits = opened.entry_cache_hits() - hits_before;
+        let hits_before = opened.entry_cache_hits();
         let ((read, message_time), message_cost) = costed(message_reads, || {
             timed(|| ids.iter().try_for_each(|id| opened.read_message(id)))
         });
         read?;
+        let message_hits = opened.entry_cache_hits() - hits_before;
         let hits_before = opened.entry_cache_hits();
         let ((read, skewed_time), skewed_cost) = costed(field_reads, || {
             timed(|| skewed.iter().try_for_each(|p| opened.read_field(p)))
@@ -341,7 +343,10 @@ pub fn serve(store: ScaleStore, dir: &Path, entries: u64, options: &Options) -> 
                 entry_cache_hits: field_hits as f64 / field_reads.max(1) as f64,
                 ..field_cost
             },
-            message_read_cost: message_cost,
+            message_read_cost: ReadCost {
+                entry_cache_hits: message_hits as f64 / message_reads.max(1) as f64,
+                ..message_cost
+            },
             skewed_read_cost: ReadCost {
                 entry_cache_hits: skewed_hits as f64 / field_reads.max(1) as f64,
                 ..skewed_cost

@@ -12,18 +12,32 @@ mod transfer;
 use std::io::Write;
 use std::path::Path;
 
-use hbstore::{Direction, Options, Page, RocksStore, Store};
+use hbstore::{Direction, Durability, Options, Page, RocksStore, Store};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, DurabilityArg};
 use crate::error::CliResult;
 
 /// The options every command opens an embedded store with.
-fn store_options(cli: &Cli) -> Options {
-    let options = Options::default().sync(cli.sync);
-    match cli.memory_budget {
+fn store_options(cli: &Cli) -> CliResult<Options> {
+    let durability = match (cli.sync, cli.durability) {
+        (true, _) | (false, Some(DurabilityArg::Sync)) => Durability::Sync,
+        (false, None | Some(DurabilityArg::Process)) => Durability::Process,
+        (false, Some(DurabilityArg::Buffered)) => Durability::Buffered {
+            flush_every: cli
+                .flush_ms
+                .map_or(Durability::FLUSH_EVERY, std::time::Duration::from_millis),
+        },
+    };
+    if cli.flush_ms.is_some() && !matches!(durability, Durability::Buffered { .. }) {
+        return Err(crate::error::CliError::Invalid(
+            "--flush-ms applies to --durability buffered only".to_owned(),
+        ));
+    }
+    let options = Options::default().durability(durability);
+    Ok(match cli.memory_budget {
         Some(bytes) => options.memory_budget_bytes(bytes),
         None => options,
-    }
+    })
 }
 
 /// Opens the store for commands that only read: read-only, so that they
@@ -57,6 +71,13 @@ fn writes(command: &Command) -> bool {
 /// Runs one command line, writing what it prints to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> CliResult {
     if let Some(address) = &cli.cluster {
+        if cli.sync || cli.durability.is_some() {
+            return Err(crate::error::CliError::Invalid(
+                "--sync and --durability set how an embedded store (--db) writes its log; \
+                 a cluster's writes wait for --replicas instead"
+                    .to_owned(),
+            ));
+        }
         let access = crate::migrate::ClusterAccess {
             replicas: cli.replicas,
             deadline: cli.deadline,
@@ -64,7 +85,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> CliResult {
         return cluster::run(address, access, cli.command, out);
     }
     let db = cli.db.as_path();
-    let options = store_options(&cli);
+    let options = store_options(&cli)?;
     match cli.command {
         Command::Upgrade => maintenance::upgrade(db, out),
         Command::Stats {

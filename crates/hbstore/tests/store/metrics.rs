@@ -144,7 +144,7 @@ fn the_text_is_valid_exposition_with_the_store_gauges() {
             &[
                 ("backend", "rocksdb"),
                 ("mode", "read-write"),
-                ("sync", "false")
+                ("durability", "process")
             ]
         ),
         1.0

@@ -68,7 +68,7 @@ impl RocksStore {
                 vec![
                     ("backend", "rocksdb".to_owned()),
                     ("mode", mode.to_owned()),
-                    ("sync", self.options.sync.to_string()),
+                    ("durability", self.options.durability.name().to_owned()),
                 ],
                 1.0,
             )],
@@ -191,6 +191,11 @@ impl RocksStore {
             one(property("rocksdb.actual-delayed-write-rate")?),
         );
 
+        report.counter(
+            "hbstore_log_flush_failures_total",
+            "Background flushes of the write-ahead log that failed (buffered durability only; the next one retries, and until one succeeds a kill loses more).",
+            one(self.flusher.as_ref().map_or(0, |f| f.failures()) as f64),
+        );
         report.counter(
             "hbstore_gc_runs_total",
             "gc runs (not dry) finished since the store opened.",

@@ -14,6 +14,7 @@ mod check;
 mod entries;
 mod estimate;
 mod failure;
+mod flusher;
 mod fresh;
 mod gc;
 mod hash;
@@ -33,6 +34,7 @@ mod txn;
 mod upgrade;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rocksdb::{WriteBatch, WriteOptions, DB};
 
@@ -40,7 +42,7 @@ pub use backup::BackupMethod;
 pub use check::{CheckReport, Finding};
 pub use estimate::Estimate;
 pub use gc::GcReport;
-pub use options::{Compression, MemoryBudget, Options};
+pub use options::{Compression, Durability, MemoryBudget, Options};
 
 use self::cache::Caches;
 use self::locks::{LockPlan, LockTable};
@@ -60,7 +62,11 @@ const OPTIMISTIC_ATTEMPTS: usize = 8;
 /// A store in one RocksDB database directory. Share it between threads in
 /// an `Arc`; one process at a time may open a directory for writing.
 pub struct RocksStore {
-    db: DB,
+    /// Shared with the log's flusher, when the store has one.
+    db: Arc<DB>,
+    /// Hands the log to the operating system now and then
+    /// ([`Durability::Buffered`]); stopped before the store closes.
+    flusher: Option<flusher::Flusher>,
     dir: PathBuf,
     options: Options,
     write_options: WriteOptions,
@@ -107,8 +113,16 @@ impl RocksStore {
     ) -> Result<RocksStore> {
         let dir = dir.as_ref().to_path_buf();
         let (db, rocks_options) = open::open_database(&dir, &options, progress)?;
+        let db = Arc::new(db);
+        let flusher = match options.durability {
+            Durability::Buffered { flush_every } if !options.read_only => {
+                Some(flusher::Flusher::start(Arc::clone(&db), flush_every, &dir)?)
+            }
+            _ => None,
+        };
         Ok(RocksStore {
             db,
+            flusher,
             rocks_options: Box::new(rocks_options),
             operations: Box::default(),
             gc_totals: Box::default(),
@@ -140,6 +154,25 @@ impl RocksStore {
     /// The directory the store lives in.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// What an acknowledged write survives, as the store was opened.
+    pub fn durability(&self) -> Durability {
+        self.options.durability
+    }
+
+    /// Hands the write-ahead log's buffered records to the operating
+    /// system now, so that they survive a process kill: with
+    /// [`Durability::Buffered`], what a caller does before an exit it
+    /// cannot make clean; with the other durabilities there is nothing
+    /// buffered and it returns at once.
+    pub fn flush_log(&self) -> Result<()> {
+        if self.flusher.is_none() {
+            return Ok(());
+        }
+        self.db.flush_wal(false).map_err(Error::rocks(
+            "handing the write-ahead log to the operating system",
+        ))
     }
 
     fn writable(&self, operation: &str) -> Result<()> {
@@ -319,6 +352,10 @@ impl Drop for RocksStore {
         if self.options.read_only {
             return;
         }
+        // The flusher first, so that nothing flushes beside the close;
+        // then what it would have flushed next.
+        drop(self.flusher.take());
+        let _ = self.flush_log();
         // Unknown counts to be safe: a flush of nothing costs little.
         let unflushed = estimate::memtable_entries(&self.db).unwrap_or(1);
         if unflushed > 0 {

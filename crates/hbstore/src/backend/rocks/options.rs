@@ -23,6 +23,48 @@ pub enum Compression {
     Tiered,
 }
 
+/// What an acknowledged write survives: the trade between a write's cost
+/// and what a crash may take back. Whichever is chosen, a crash never
+/// leaves the store inconsistent: what survives is every write up to some
+/// point, each batch whole or not at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// The default: a write returns once its log record is handed to the
+    /// operating system, so every acknowledged write survives the process
+    /// being killed (SIGKILL, an out-of-memory kill, a crash of the node);
+    /// the machine losing power may lose the last seconds.
+    #[default]
+    Process,
+    /// A write returns once its log record is on disk (an fsync per write,
+    /// or per group of concurrent writes): it survives power loss too.
+    Sync,
+    /// A write returns once it is in memory; a background thread hands the
+    /// log to the operating system every `flush_every`. A process kill
+    /// loses at most the writes of the last interval, never anything
+    /// older; a clean close (and `hb_store_hbstore:stop`) loses nothing.
+    /// The trade HyperBEAM's LMDB store makes (writes gathered in
+    /// transactions, `no_sync`), with a bound on the loss.
+    Buffered {
+        /// How often the log is handed to the operating system.
+        flush_every: std::time::Duration,
+    },
+}
+
+impl Durability {
+    /// The default interval of [`Durability::Buffered`]: 100 ms.
+    pub const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+    /// Its name, as the command line and the Erlang store message spell
+    /// it: `process`, `sync` or `buffered`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Durability::Process => "process",
+            Durability::Sync => "sync",
+            Durability::Buffered { .. } => "buffered",
+        }
+    }
+}
+
 /// The dictionary the last level's ZSTD trains for each file, and how many
 /// bytes of samples it trains on (RocksDB's advice: about 100 times the
 /// dictionary).
@@ -114,7 +156,7 @@ fn usable_memory() -> Option<u64> {
 pub struct Options {
     pub(crate) create_if_missing: bool,
     pub(crate) read_only: bool,
-    pub(crate) sync: bool,
+    pub(crate) durability: Durability,
     pub(crate) compression: Compression,
     pub(crate) memory_budget_bytes: usize,
     pub(crate) block_cache_bytes: Option<usize>,
@@ -140,7 +182,7 @@ impl Default for Options {
         Options {
             create_if_missing: true,
             read_only: false,
-            sync: false,
+            durability: Durability::Process,
             compression: Compression::default(),
             memory_budget_bytes: default_memory_budget(),
             block_cache_bytes: None,
@@ -170,9 +212,27 @@ impl Options {
     }
 
     /// fsync the write-ahead log before an operation returns, so that it
-    /// survives power loss, not only a process kill (default: false).
+    /// survives power loss, not only a process kill (default: false):
+    /// [`Durability::Sync`], or with `false` [`Durability::Process`].
     pub fn sync(mut self, yes: bool) -> Self {
-        self.sync = yes;
+        self.durability = if yes {
+            Durability::Sync
+        } else {
+            Durability::Process
+        };
+        self
+    }
+
+    /// What an acknowledged write survives (default:
+    /// [`Durability::Process`]). A zero interval of
+    /// [`Durability::Buffered`] is taken as a millisecond.
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = match durability {
+            Durability::Buffered { flush_every } => Durability::Buffered {
+                flush_every: flush_every.max(std::time::Duration::from_millis(1)),
+            },
+            other => other,
+        };
         self
     }
 
@@ -317,6 +377,10 @@ impl Options {
             opts.set_memtable_prefix_bloom_ratio(0.05);
             opts.set_memtable_whole_key_filtering(true);
         }
+        // Buffered durability: RocksDB keeps the log's records in its own
+        // buffer until the store's flusher (or a clean close) hands them
+        // to the operating system, whole write batches at a time.
+        opts.set_manual_wal_flush(matches!(self.durability, Durability::Buffered { .. }));
         opts.set_write_buffer_size(MEMTABLE_BYTES);
         opts.set_max_write_buffer_number(MEMTABLES as i32);
         opts.increase_parallelism(
@@ -360,7 +424,7 @@ impl Options {
     #[doc(hidden)]
     pub fn write_options(&self) -> rocksdb::WriteOptions {
         let mut w = rocksdb::WriteOptions::default();
-        w.set_sync(self.sync);
+        w.set_sync(self.durability == Durability::Sync);
         w
     }
 }
