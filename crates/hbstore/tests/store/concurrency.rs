@@ -4,7 +4,7 @@
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use hbstore::{Batch, RocksStore, Store};
+use hbstore::{Batch, ChildKind, EntryRead, RocksStore, Store};
 
 use crate::common::TempRocks;
 
@@ -357,4 +357,108 @@ fn cached_reads_are_never_older_than_an_acknowledged_write() {
             });
         }
     });
+}
+
+/// Listings in the entry cache (`listings.rs`): a message read or a list
+/// put together from the cache must be one state of the group. The writer
+/// rewrites all of a message's fields in one batch each time (each field
+/// the same number, of a length that changes with it), adds and removes
+/// a field, and re-points a link field; readers check that every answer
+/// shows one batch, whole, and never one older than acknowledged.
+#[test]
+fn cached_listings_show_one_state_of_the_group_never_an_older_one() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let t = TempRocks::new();
+    let store = &t.store;
+    let acked = AtomicU64::new(0);
+    let done = AtomicBool::new(false);
+    let write = |i: u64| {
+        let value = format!("{i}:{}", "x".repeat((i % 3) as usize));
+        let mut batch = Batch::new();
+        for field in ["a", "b", "c"] {
+            batch.write(format!("m/{field}"), value.as_bytes()).unwrap();
+        }
+        batch.write(format!("data/{i}"), value.as_bytes()).unwrap();
+        batch.make_link(format!("data/{i}"), "m/link").unwrap();
+        if i.is_multiple_of(2) {
+            batch.write("m/extra", value.as_bytes()).unwrap();
+        } else {
+            batch.delete("m/extra").unwrap();
+        }
+        store.apply(&batch).unwrap();
+    };
+    write(1);
+    acked.store(1, Ordering::Release);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for i in 2..=20_000u64 {
+                write(i);
+                acked.store(i, Ordering::Release);
+            }
+            done.store(true, Ordering::Release);
+        });
+        for reader in 0..2 {
+            let (acked, done) = (&acked, &done);
+            scope.spawn(move || {
+                let mut reads = 0u64;
+                while !done.load(Ordering::Acquire) || reads < 1_000 {
+                    let before = acked.load(Ordering::Acquire);
+                    if reader == 0 {
+                        let Some(EntryRead::Group(children)) =
+                            store.read_message("m", 4096).unwrap()
+                        else {
+                            panic!("m is a group");
+                        };
+                        let values: Vec<&[u8]> = children
+                            .iter()
+                            .map(|c| c.bytes.as_deref().expect("every field inlined"))
+                            .collect();
+                        assert!(
+                            values.windows(2).all(|w| w[0] == w[1]),
+                            "one batch: {children:?}"
+                        );
+                        let i = batch_number(std::str::from_utf8(values[0]).unwrap());
+                        assert!(
+                            i >= before,
+                            "read batch {i} after {before} was acknowledged"
+                        );
+                        let has_extra = children.iter().any(|c| c.name == "extra");
+                        assert_eq!(has_extra, i.is_multiple_of(2), "batch {i}: {children:?}");
+                        let link = children.iter().find(|c| c.name == "link").unwrap();
+                        assert_eq!(
+                            link.kind,
+                            ChildKind::Link {
+                                target: format!("data/{i}")
+                            }
+                        );
+                    } else {
+                        let names = store.list("m").unwrap().unwrap();
+                        let expected = if names.len() == 5 { 5 } else { 4 };
+                        assert_eq!(names.len(), expected, "{names:?}");
+                        let children = store.list_children("m").unwrap().unwrap();
+                        let lens: Vec<u64> = children
+                            .iter()
+                            .filter_map(|c| match c.kind {
+                                ChildKind::Value { len } => Some(len),
+                                _ => None,
+                            })
+                            .collect();
+                        assert!(
+                            lens.windows(2).all(|w| w[0] == w[1]),
+                            "one batch: {children:?}"
+                        );
+                    }
+                    reads += 1;
+                }
+            });
+        }
+    });
+}
+
+/// The batch number a field holds (`N:` and padding).
+fn batch_number(text: &str) -> u64 {
+    let (number, padding) = text.split_once(':').expect("a field value");
+    let n: u64 = number.parse().expect("a batch number");
+    assert_eq!(padding.len() as u64, n % 3, "{text:?}");
+    n
 }

@@ -36,6 +36,18 @@
 //! Writers (transactions) read it too: what it holds is the database's
 //! current entry, and a writer holds the path's lock, so nobody else
 //! changes it meanwhile.
+//!
+//! # Listings
+//!
+//! The cache also keeps small groups' listings (`listings.rs`), under a
+//! key of their own (the group's, salted), with the same steps: a
+//! transaction begins and settles the listing of the parent of every path
+//! it changes (a child added, removed, or changed in kind, length or
+//! target changes the listing), and a reader fills a listing it scanned
+//! only if its ticket still holds. A reader that puts a listing together
+//! with its values from the cache checks that the listing's stripe did
+//! not move meanwhile ([`EntryCache::unchanged`]): no child of the group
+//! changed in between, so what it answers is one state of the group.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -44,8 +56,9 @@ use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 
 use super::hash::{fnv, spread, FNV_OFFSET};
-use super::nowait;
+use super::{listings, nowait};
 use crate::codec::{self, Entry, GROUP_BYTES};
+use crate::store::Child;
 use crate::sync;
 
 /// One cached entry: its path and its stored bytes (the tag and the
@@ -83,6 +96,32 @@ impl Cached {
         self.split().0 == path.as_bytes()
     }
 
+    /// The record of `group`'s listing. Only a group with children has
+    /// one: children prove that the group is there (the invariant), while
+    /// an empty listing would outlive its group's removal, which changes
+    /// no child.
+    fn of_listing(group: &str, children: &[Child]) -> Option<Cached> {
+        if children.is_empty() {
+            return None;
+        }
+        let encoded = listings::encode(children)?;
+        let len = u16::try_from(group.len()).ok()?;
+        let mut record = Vec::with_capacity(3 + group.len() + encoded.len());
+        record.extend_from_slice(&len.to_le_bytes());
+        record.extend_from_slice(group.as_bytes());
+        record.push(LISTING_TAG);
+        record.extend_from_slice(&encoded);
+        Some(Cached(Arc::from(record)))
+    }
+
+    /// The children, if this is a listing.
+    fn listing(&self) -> Option<Vec<Child>> {
+        match self.split().1.split_first() {
+            Some((&LISTING_TAG, encoded)) => listings::decode(encoded),
+            _ => None,
+        }
+    }
+
     /// The entry, decoded (`None` only if the record were damaged, which a
     /// caller takes as a miss).
     pub(crate) fn entry(&self) -> Option<Entry<'_>> {
@@ -106,6 +145,16 @@ impl Weighter<u64, Cached> for Cost {
 
 fn hash(path: &str) -> u64 {
     spread(fnv(path.as_bytes(), FNV_OFFSET))
+}
+
+/// Listings live under their group's hash with this mixed in, so that a
+/// group's entry and its listing are two records (told apart by their
+/// tag: a listing's stored bytes start with [`LISTING_TAG`]).
+const LISTING_SALT: u64 = 0x9e37_79b9_7f4a_7c15;
+const LISTING_TAG: u8 = 0xff;
+
+fn listing_key(group: &str) -> u64 {
+    hash(group) ^ LISTING_SALT
 }
 
 /// Writers in progress on a stripe of paths, and its version.
@@ -149,7 +198,11 @@ impl EntryCache {
     }
 
     fn stripe(&self, path: &str) -> &Mutex<Stripe> {
-        &self.stripes[(hash(path) % STRIPES as u64) as usize]
+        self.stripe_of(hash(path))
+    }
+
+    fn stripe_of(&self, key: u64) -> &Mutex<Stripe> {
+        &self.stripes[(key % STRIPES as u64) as usize]
     }
 
     /// The entry at `path`, if it is cached. In a call that must not wait,
@@ -172,6 +225,108 @@ impl EntryCache {
         found
     }
 
+    /// `group`'s listing, if it is cached, with the ticket that tells
+    /// whether any child of the group changed since
+    /// ([`EntryCache::unchanged`]); `None` while a writer changes one.
+    pub(crate) fn listing(&self, group: &str) -> Option<(Vec<Child>, Ticket)> {
+        let cache = self.cache.as_ref()?;
+        let key = listing_key(group);
+        let ticket = self.ticket_of(key);
+        ticket.0?;
+        let found = if nowait::refusing() {
+            cache.try_get(&key).ok().flatten()
+        } else {
+            cache.get(&key)
+        }
+        .filter(|cached| cached.is_for(group))
+        .and_then(|cached| cached.listing());
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        Some((found?, ticket))
+    }
+
+    /// Whether no child of `group` changed since `ticket` was taken for
+    /// its listing.
+    pub(crate) fn unchanged(&self, group: &str, ticket: Ticket) -> bool {
+        let Ticket(Some(version)) = ticket else {
+            return false;
+        };
+        let stripe = sync::lock(self.stripe_of(listing_key(group)));
+        stripe.writers == 0 && stripe.version == version
+    }
+
+    /// A reader's ticket for `group`'s listing, taken before it scans.
+    pub(crate) fn listing_ticket(&self, group: &str) -> Ticket {
+        if self.cache.is_none() {
+            return Ticket(None);
+        }
+        self.ticket_of(listing_key(group))
+    }
+
+    /// Puts the listing a reader scanned in the cache, unless a child of
+    /// the group changed since its ticket (or the group is too large).
+    pub(crate) fn fill_listing(&self, group: &str, ticket: Ticket, children: &[Child]) {
+        let (Some(cache), Ticket(Some(version))) = (&self.cache, ticket) else {
+            return;
+        };
+        let Some(cached) = Cached::of_listing(group, children) else {
+            return;
+        };
+        let key = listing_key(group);
+        let stripe = sync::lock(self.stripe_of(key));
+        if stripe.writers == 0 && stripe.version == version {
+            cache.insert(key, cached);
+        }
+    }
+
+    /// A writer's step 1 for the listing of `group`, one of whose
+    /// children it changes: the listing as it was (exact: no writer of
+    /// the group's children was in progress, or it would have been
+    /// removed), and the version this step left, for step 2.
+    pub(crate) fn begin_listing(&self, group: &str) -> (Option<Vec<Child>>, u64) {
+        let Some(cache) = &self.cache else {
+            return (None, 0);
+        };
+        let key = listing_key(group);
+        let mut stripe = sync::lock(self.stripe_of(key));
+        stripe.writers += 1;
+        stripe.version += 1;
+        let old = cache
+            .get(&key)
+            .filter(|cached| cached.is_for(group))
+            .and_then(|cached| cached.listing());
+        cache.remove(&key);
+        (old, stripe.version)
+    }
+
+    /// A writer's step 2 for the listing of `group`: `now` is the listing
+    /// after its change landed, when it knows it (the listing it began
+    /// with, or an empty one for a group it created, with its changes
+    /// applied). It goes in only if nothing else moved the group's
+    /// stripe since step 1 (`begun`); otherwise the next reader that
+    /// scans the group fills it.
+    pub(crate) fn settle_listing(&self, group: &str, now: Option<&[Child]>, begun: u64) {
+        let Some(cache) = &self.cache else { return };
+        let key = listing_key(group);
+        let mut stripe = sync::lock(self.stripe_of(key));
+        if stripe.writers == 1 && stripe.version == begun {
+            if let Some(cached) = now.and_then(|children| Cached::of_listing(group, children)) {
+                cache.insert(key, cached);
+            }
+        }
+        stripe.writers -= 1;
+        stripe.version += 1;
+    }
+
+    fn ticket_of(&self, key: u64) -> Ticket {
+        let stripe = sync::lock(self.stripe_of(key));
+        Ticket((stripe.writers == 0).then_some(stripe.version))
+    }
+
     /// Look-ups so far that found their entry, and those that did not.
     pub(crate) fn hits_and_misses(&self) -> (u64, u64) {
         (
@@ -185,8 +340,7 @@ impl EntryCache {
         if self.cache.is_none() {
             return Ticket(None);
         }
-        let stripe = sync::lock(self.stripe(path));
-        Ticket((stripe.writers == 0).then_some(stripe.version))
+        self.ticket_of(hash(path))
     }
 
     /// Puts what a reader read from the database at `path` in the cache,

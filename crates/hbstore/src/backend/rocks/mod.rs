@@ -12,6 +12,7 @@ mod backup;
 mod cache;
 mod check;
 mod entries;
+mod listings;
 mod estimate;
 mod failure;
 mod flusher;

@@ -14,12 +14,13 @@ use rocksdb::{DBRawIterator, Snapshot, DB};
 
 use super::cache::Caches;
 use super::entries::{Cached, Ticket};
+use super::listings::{self, child};
 use super::nowait::{self, get};
 use super::resolve::{resolve, Lookup, Probe};
 use super::scan;
 use crate::codec::{self, Entry};
 use crate::error::{Error, Result};
-use crate::path::{StorePath, MAX_PATH_BYTES};
+use crate::path::{join_str, StorePath, MAX_PATH_BYTES};
 use crate::store::{Child, ChildKind, ChildRead, Direction, EntryRead, EntryType, Page};
 
 /// The largest value a read keeps the bytes of.
@@ -220,9 +221,15 @@ pub(crate) fn list(
     path: &StorePath,
     page: &Page,
 ) -> Result<Option<Vec<Child>>> {
+    // A listing in the entry cache is exact, and holds children, so
+    // `path` is a group with no link on the way (see `entries.rs`).
+    if let Some((children, _)) = caches.entries.listing(path.as_str()) {
+        return Ok(Some(listings::page_of(children, page)));
+    }
     // Children exist only under a group (the invariant), so when the scan
     // finds any, `path` is a group with no link on the way: one iterator,
     // one consistent view, done. Only an empty page needs a closer look.
+    let ticket = caches.entries.listing_ticket(path.as_str());
     let (start, end) = codec::level_range(path.as_str(), 1);
     // Walking down needs the lower bound (`prev` would leave the range);
     // walking up does without, which lets the group's own key be read
@@ -235,6 +242,11 @@ pub(crate) fn list(
         Ok(())
     })?;
     if !children.is_empty() || path.is_root() {
+        if *page == Page::default() {
+            caches
+                .entries
+                .fill_listing(path.as_str(), ticket, &children);
+        }
         return Ok(Some(children));
     }
     if descending {
@@ -307,17 +319,27 @@ pub(crate) fn read_entry(
         match at {
             Probe::Value => Ok(view.last_value.take().map(EntryRead::Value)),
             Probe::Group => {
-                let mut children = Vec::new();
-                view.scan_group(&target, &Page::default(), |name, entry| {
-                    let bytes = match entry {
-                        Entry::Value(v) if v.len() <= inline_up_to => Some(v.to_vec()),
-                        _ => None,
-                    };
-                    let Child { name, kind } = child(name, &entry);
-                    children.push(ChildRead { name, kind, bytes });
-                    Ok(())
-                })?;
-                Ok(Some(EntryRead::Group(children)))
+                let Some(caches) = view.caches else {
+                    return view.read_group(&target, inline_up_to).map(Some);
+                };
+                if let Some(children) = cached_group(db, caches, &target, inline_up_to)? {
+                    return Ok(Some(EntryRead::Group(children)));
+                }
+                let ticket = caches.entries.listing_ticket(&target);
+                let read = view.read_group(&target, inline_up_to)?;
+                if let EntryRead::Group(children) = &read {
+                    if !children.is_empty() && children.len() <= listings::MAX_CHILDREN {
+                        let listing: Vec<Child> = children
+                            .iter()
+                            .map(|c| Child {
+                                name: c.name.clone(),
+                                kind: c.kind.clone(),
+                            })
+                            .collect();
+                        caches.entries.fill_listing(&target, ticket, &listing);
+                    }
+                }
+                Ok(Some(read))
             }
             Probe::Absent | Probe::Link(_) => Ok(None),
         }
@@ -389,7 +411,81 @@ pub(crate) fn read_message(
     Ok(Some(EntryRead::Group(children)))
 }
 
+/// A group's children with their small values, from the entry cache
+/// alone where it can (its listing, and each value's own record), the
+/// values it lacks in one batched read; `None` when the listing is not
+/// cached, or a child of the group changed meanwhile (the caller then
+/// scans the group in the database).
+fn cached_group(
+    db: &DB,
+    caches: &Caches,
+    group: &str,
+    inline_up_to: usize,
+) -> Result<Option<Vec<ChildRead>>> {
+    let Some((listing, ticket)) = caches.entries.listing(group) else {
+        return Ok(None);
+    };
+    let mut children = Vec::with_capacity(listing.len());
+    let mut missing: Vec<(usize, String, Ticket)> = Vec::new();
+    for Child { name, kind } in listing {
+        let mut bytes = None;
+        if let ChildKind::Value { len } = kind {
+            if len <= inline_up_to as u64 {
+                let path = join_str(group, &name);
+                let cached = caches.entries.get(&path);
+                match cached.as_ref().and_then(Cached::entry) {
+                    Some(Entry::Value(v)) if v.len() as u64 == len => bytes = Some(v.to_vec()),
+                    // Not what the listing says: a writer is at it.
+                    Some(_) => return Ok(None),
+                    None => {
+                        let ticket = caches.entries.ticket(&path);
+                        missing.push((children.len(), path, ticket));
+                    }
+                }
+            }
+        }
+        children.push(ChildRead { name, kind, bytes });
+    }
+    if !missing.is_empty() {
+        let keys: Vec<codec::EntryKey> = missing
+            .iter()
+            .map(|(_, p, _)| codec::entry_key(p))
+            .collect();
+        let found = nowait::get_many(db, keys.iter().map(|k| k.as_slice()));
+        for ((i, path, ticket), found) in missing.iter().zip(found) {
+            let found = found.map_err(Error::rocks_lazy(|| format!("reading {path:?}")))?;
+            let Some(stored) = found else { return Ok(None) };
+            let entry = codec::decode_entry(path, &stored)?;
+            let Entry::Value(v) = entry else {
+                return Ok(None);
+            };
+            children[*i].bytes = kept(Some(inline_up_to), path, v)?;
+            caches.entries.fill(path, *ticket, &entry);
+        }
+    }
+    if !caches.entries.unchanged(group, ticket) {
+        return Ok(None);
+    }
+    Ok(Some(children))
+}
+
 impl ReadView<'_> {
+    /// The children of the physical group `group`, with the bytes of the
+    /// values up to `inline_up_to`, from one scan in this view.
+    fn read_group(&mut self, group: &str, inline_up_to: usize) -> Result<EntryRead> {
+        let mut children = Vec::new();
+        self.scan_group(group, &Page::default(), |name, entry| {
+            let bytes = match entry {
+                Entry::Value(v) if v.len() <= inline_up_to => Some(v.to_vec()),
+                _ => None,
+            };
+            let Child { name, kind } = child(name, &entry);
+            children.push(ChildRead { name, kind, bytes });
+            Ok(())
+        })?;
+        Ok(EntryRead::Group(children))
+    }
+
     /// Scans the children of the physical group `group` on `page`, in this
     /// view (the iterator counts as one more read of it).
     fn scan_group(
@@ -402,23 +498,6 @@ impl ReadView<'_> {
         self.reads += 1;
         let mut iter = scan::bounded(self.db, self.snapshot.as_ref(), Some(&start), end);
         scan_page(&mut iter, &start, page, group, visit)
-    }
-}
-
-/// What a listing says of a child.
-fn child(name: &str, entry: &Entry<'_>) -> Child {
-    let kind = match *entry {
-        Entry::Value(v) => ChildKind::Value {
-            len: v.len() as u64,
-        },
-        Entry::Group => ChildKind::Group,
-        Entry::Link(t) => ChildKind::Link {
-            target: t.to_owned(),
-        },
-    };
-    Child {
-        name: name.to_owned(),
-        kind,
     }
 }
 

@@ -11,6 +11,7 @@ use rocksdb::{WriteBatch, WriteOptions, DB};
 use super::cache::Caches;
 use super::entries::{Cached, EntryCache};
 use super::fresh::Children;
+use super::listings;
 use super::locks::LockPlan;
 use super::nowait::get;
 use super::resolve::{locate_last, resolve, Lookup, Probe};
@@ -19,6 +20,7 @@ use super::small_map::SmallMap;
 use crate::codec::{self, Entry, GROUP_BYTES};
 use crate::error::{Error, Result};
 use crate::path::{check_resolved_len, join_str, parent_of, prefixes, StorePath, MAX_PATH_BYTES};
+use crate::store::Child;
 
 pub(crate) struct Txn<'a> {
     db: &'a DB,
@@ -328,6 +330,7 @@ impl<'a> Txn<'a> {
         let mut guard = CreationGuard {
             caches: self.caches,
             groups: Vec::new(),
+            new: Vec::new(),
             landed: false,
         };
         for (group, ()) in self.created.iter() {
@@ -340,6 +343,7 @@ impl<'a> Txn<'a> {
             let stored = get(self.db, None, &codec::entry_key(group))
                 .map_err(Error::rocks_lazy(|| format!("reading {group:?}")))?;
             if stored.is_none() {
+                guard.new.push(group.to_owned());
                 let children = self.children_pending(group);
                 self.caches
                     .creations
@@ -411,15 +415,38 @@ impl<'a> Txn<'a> {
                 }
             }
         }
-        // The entry cache forgets every changed path until the change has
-        // landed (or failed): `entries.rs` has the argument.
+        // The entry cache forgets every changed path, and the listing of
+        // each one's parent, until the change has landed (or failed):
+        // `entries.rs` has the argument.
         let mut settling = Settling {
             entries: &self.caches.entries,
             pending: &self.pending,
+            listings: Vec::new(),
             landed: false,
         };
         for (path, _) in settling.pending.iter() {
             settling.entries.begin(path);
+        }
+        let mut by_parent: Vec<(&str, &str, Option<&[u8]>)> = self
+            .pending
+            .iter()
+            .filter_map(|(path, change)| {
+                let parent = parent_of(path)?;
+                let name = path.get(parent.len()..)?.trim_start_matches('/');
+                Some((parent, name, change.as_deref()))
+            })
+            .collect();
+        by_parent.sort_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(b.1)));
+        for changes in by_parent.chunk_by(|a, b| a.0 == b.0) {
+            let parent = changes[0].0;
+            let (old, begun) = settling.entries.begin_listing(parent);
+            let old = old.or_else(|| creations.new.iter().any(|g| g == parent).then(Vec::new));
+            let changes: Vec<(&str, Option<&[u8]>)> = changes
+                .iter()
+                .map(|&(_, name, change)| (name, change))
+                .collect();
+            let now = old.and_then(|old| listings::apply(old, parent, &changes));
+            settling.listings.push((parent.to_owned(), now, begun));
         }
         let committed = match self.pending.len() {
             0 => Ok(()),
@@ -481,12 +508,16 @@ impl<'a> Txn<'a> {
     }
 }
 
-/// The paths a committing transaction changes, begun in the entry cache;
-/// settled when dropped, with their new entries if the write landed and
-/// as absent otherwise (a failed write, or a panic in between).
+/// The paths a committing transaction changes, begun in the entry cache
+/// with their parents' listings; settled when dropped, with their new
+/// entries and listings if the write landed and as absent otherwise (a
+/// failed write, or a panic in between).
 struct Settling<'a> {
     entries: &'a EntryCache,
     pending: &'a SmallMap<Option<Vec<u8>>>,
+    /// Each parent of a changed path, once: its listing after the change
+    /// when known, and the version its step 1 left.
+    listings: Vec<(String, Option<Vec<Child>>, u64)>,
     landed: bool,
 }
 
@@ -499,6 +530,10 @@ impl Drop for Settling<'_> {
             };
             self.entries.settle(path, now.as_ref());
         }
+        for (parent, now, begun) in &self.listings {
+            let now = now.as_deref().filter(|_| self.landed);
+            self.entries.settle_listing(parent, now, *begun);
+        }
     }
 }
 
@@ -507,6 +542,9 @@ impl Drop for Settling<'_> {
 struct CreationGuard<'a> {
     caches: &'a Caches,
     groups: Vec<String>,
+    /// Those the database did not hold before: their listing is what this
+    /// transaction writes under them.
+    new: Vec<String>,
     landed: bool,
 }
 
