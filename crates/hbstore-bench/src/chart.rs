@@ -20,6 +20,24 @@ fn failed(path: &Path) -> impl Fn(String) -> CliError + '_ {
     move |reason| CliError::Failed(format!("drawing the chart {}: {reason}", path.display()))
 }
 
+/// Refuses a chart file whose directory does not exist, before a run that
+/// may take an hour finds out.
+pub fn check_destination(path: &Path) -> CliResult {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if parent.is_dir() {
+        Ok(())
+    } else {
+        Err(CliError::Invalid(format!(
+            "--svg {}: no directory {} to write the chart in",
+            path.display(),
+            parent.display()
+        )))
+    }
+}
+
 /// One panel of the scale chart: a figure per store per round.
 pub struct Panel<'a> {
     pub title: &'a str,

@@ -50,6 +50,9 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &BenchArgs) -> CliResult {
+    if let Some(svg) = &args.svg {
+        chart::check_destination(svg)?;
+    }
     if let (Some(store), Some(dir)) = (args.scale_worker, &args.dir) {
         let entries = args.entries.unwrap_or(scale::DEFAULT_ENTRIES);
         return scale::serve(store, dir, entries, &args.options());

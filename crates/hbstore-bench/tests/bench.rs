@@ -50,10 +50,24 @@ fn ensure_the_tool_is_built() {
 fn scale_runs_small_and_refuses_bad_arguments() {
     ensure_the_tool_is_built();
     let scratch = tempfile::tempdir().unwrap();
+    let charts = tempfile::tempdir().unwrap();
+    let chart = charts.path().join("scale.svg");
     let report = json_of(
         bench()
-            .args(["--scale", "--entries", "2000", "--json", "--dir"])
+            .args(["--scale", "--entries", "2000", "--json", "--svg"])
+            .arg(&chart)
+            .arg("--dir")
             .arg(scratch.path()),
+    );
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert_chart(
+        &svg,
+        &[
+            "Writes, a field per write",
+            "Whole-message reads",
+            "Bytes on disk",
+            "lmdb",
+        ],
     );
     let rounds = report["rounds"].as_array().unwrap();
     assert_eq!(rounds.len(), 5);
@@ -90,10 +104,41 @@ fn scale_runs_small_and_refuses_bad_arguments() {
 #[test]
 fn the_small_bench_prints_every_chosen_workload() {
     let scratch = tempfile::tempdir().unwrap();
+    let chart = scratch.path().join("small.svg");
     let report = json_of(
         bench()
-            .args(["--quick", "--only", "1,2", "--json", "--dir"])
+            .args(["--quick", "--only", "1,2", "--json", "--svg"])
+            .arg(&chart)
+            .arg("--dir")
             .arg(scratch.path()),
+    );
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert_chart(
+        &svg,
+        &[
+            "1 key read",
+            "2 list of a 10-child group",
+            "÷ LMDB",
+            "÷ raw RocksDB",
+        ],
+    );
+    // A chart that cannot be written is refused before the run, naming
+    // the file.
+    let output = bench()
+        .args([
+            "--quick",
+            "--only",
+            "1",
+            "--svg",
+            "/nonexistent/dir/chart.svg",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("/nonexistent/dir/chart.svg"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
     );
     let rows = report["rows"].as_array().expect("rows");
     assert!(!rows.is_empty());
@@ -101,6 +146,19 @@ fn the_small_bench_prints_every_chosen_workload() {
         let workload = row["number"].as_u64().unwrap();
         assert!(workload == 1 || workload == 2, "{row}");
         assert!(row["hbstore"].as_f64().unwrap() > 0.0, "{row}");
+    }
+}
+
+/// An SVG document with a drawing in it and every one of `texts`.
+fn assert_chart(svg: &str, texts: &[&str]) {
+    assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(200)]);
+    assert!(svg.trim_end().ends_with("</svg>"));
+    assert!(
+        svg.contains("<polyline") || svg.contains("<rect"),
+        "something drawn"
+    );
+    for text in texts {
+        assert!(svg.contains(text), "{text:?} missing from the chart");
     }
 }
 

@@ -55,78 +55,120 @@ use std::sync::{Arc, Mutex};
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 
-use super::hash::{fnv, spread, FNV_OFFSET};
+use std::hash::{BuildHasher, RandomState};
+
 use super::{listings, nowait};
 use crate::codec::{self, Entry, GROUP_BYTES};
 use crate::store::Child;
 use crate::sync;
 
-/// One cached entry: its path and its stored bytes (the tag and the
-/// payload, as the database holds them) in one allocation, so that a
-/// node's millions of small entries cost little more than their bytes.
-/// The cache is keyed by the path's hash; the path kept here tells a hit
-/// from another path of the same hash (which is then a miss).
+/// One cached entry: its path's fingerprint and its stored bytes (the tag
+/// and the payload, as the database holds them) in one allocation, so
+/// that a node's millions of small entries cost little more than their
+/// bytes. The cache is keyed by one hash of the path; the fingerprint,
+/// another, tells a hit from another path of the same key (which is then
+/// a miss). See [`Hashing`] for why the two cannot be made to collide.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Cached(Arc<[u8]>);
 
+/// Where a path's record lives in the cache, and its fingerprint.
+#[derive(Clone, Copy)]
+struct Id {
+    key: u64,
+    print: u64,
+}
+
+/// Two SipHash-1-3 hashes of a path, under keys drawn at random for each
+/// store: 128 bits that a false hit needs to agree on, and that paths
+/// chosen by the network cannot be made to agree on (the keys are not
+/// known outside the process), unlike an unkeyed hash, where colliding
+/// paths are easily found. Keeping the fingerprint instead of the path
+/// saves a record the path's length (about 50 to 100 bytes on a node).
+struct Hashing {
+    key: RandomState,
+    print: RandomState,
+}
+
+impl Hashing {
+    fn new() -> Hashing {
+        Hashing {
+            key: RandomState::new(),
+            print: RandomState::new(),
+        }
+    }
+
+    fn id(&self, path: &str) -> Id {
+        Id {
+            key: self.key.hash_one(path),
+            print: self.print.hash_one(path),
+        }
+    }
+
+    /// A group's listing: its own record, apart from the group's entry.
+    fn listing_id(&self, group: &str) -> Id {
+        let id = self.id(group);
+        Id {
+            key: id.key ^ LISTING_SALT,
+            print: id.print ^ LISTING_SALT,
+        }
+    }
+}
+
 impl Cached {
-    /// The record for `entry` at `path`, if it is small enough to be worth
-    /// its memory (values up to `max_value` bytes).
-    fn of(path: &str, entry: &Entry<'_>, max_value: usize) -> Option<Cached> {
+    /// The record for `entry` at the path printed `print`, if it is small
+    /// enough to be worth its memory (values up to `max_value` bytes).
+    fn of(print: u64, entry: &Entry<'_>, max_value: usize) -> Option<Cached> {
         let stored = match *entry {
             Entry::Value(v) if v.len() <= max_value => codec::encode_value(v),
             Entry::Value(_) => return None,
             Entry::Group => GROUP_BYTES.to_vec(),
             Entry::Link(t) => codec::encode_link(t),
         };
-        let len = u16::try_from(path.len()).ok()?;
-        let mut record = Vec::with_capacity(2 + path.len() + stored.len());
-        record.extend_from_slice(&len.to_le_bytes());
-        record.extend_from_slice(path.as_bytes());
-        record.extend_from_slice(&stored);
-        Some(Cached(Arc::from(record)))
+        Some(Cached::record(print, &[&stored]))
     }
 
-    fn split(&self) -> (&[u8], &[u8]) {
-        let len = usize::from(u16::from_le_bytes([self.0[0], self.0[1]]));
-        self.0[2..].split_at(len)
-    }
-
-    fn is_for(&self, path: &str) -> bool {
-        self.split().0 == path.as_bytes()
-    }
-
-    /// The record of `group`'s listing. Only a group with children has
+    /// The record of a group's listing. Only a group with children has
     /// one: children prove that the group is there (the invariant), while
     /// an empty listing would outlive its group's removal, which changes
     /// no child.
-    fn of_listing(group: &str, children: &[Child]) -> Option<Cached> {
+    fn of_listing(print: u64, children: &[Child]) -> Option<Cached> {
         if children.is_empty() {
             return None;
         }
         let encoded = listings::encode(children)?;
-        let len = u16::try_from(group.len()).ok()?;
-        let mut record = Vec::with_capacity(3 + group.len() + encoded.len());
-        record.extend_from_slice(&len.to_le_bytes());
-        record.extend_from_slice(group.as_bytes());
-        record.push(LISTING_TAG);
-        record.extend_from_slice(&encoded);
-        Some(Cached(Arc::from(record)))
+        Some(Cached::record(print, &[&[LISTING_TAG], &encoded]))
+    }
+
+    fn record(print: u64, parts: &[&[u8]]) -> Cached {
+        let len = 8 + parts.iter().map(|p| p.len()).sum::<usize>();
+        let mut record = Vec::with_capacity(len);
+        record.extend_from_slice(&print.to_le_bytes());
+        for part in parts {
+            record.extend_from_slice(part);
+        }
+        Cached(Arc::from(record))
+    }
+
+    fn is_for(&self, id: Id) -> bool {
+        self.0.get(..8) == Some(&id.print.to_le_bytes()[..])
+    }
+
+    fn stored(&self) -> &[u8] {
+        self.0.get(8..).unwrap_or_default()
     }
 
     /// The children, if this is a listing.
     fn listing(&self) -> Option<Vec<Child>> {
-        match self.split().1.split_first() {
+        match self.stored().split_first() {
             Some((&LISTING_TAG, encoded)) => listings::decode(encoded),
             _ => None,
         }
     }
 
-    /// The entry, decoded (`None` only if the record were damaged, which a
-    /// caller takes as a miss).
+    /// The entry, decoded (`None` only if the record were damaged, or a
+    /// listing, which a caller takes as a miss).
     pub(crate) fn entry(&self) -> Option<Entry<'_>> {
-        let (path, stored) = self.split();
-        codec::decode_entry(std::str::from_utf8(path).ok()?, stored).ok()
+        codec::decode_entry("", self.stored()).ok()
     }
 }
 
@@ -143,19 +185,11 @@ impl Weighter<u64, Cached> for Cost {
     }
 }
 
-fn hash(path: &str) -> u64 {
-    spread(fnv(path.as_bytes(), FNV_OFFSET))
-}
-
 /// Listings live under their group's hash with this mixed in, so that a
 /// group's entry and its listing are two records (told apart by their
 /// tag: a listing's stored bytes start with [`LISTING_TAG`]).
 const LISTING_SALT: u64 = 0x9e37_79b9_7f4a_7c15;
 const LISTING_TAG: u8 = 0xff;
-
-fn listing_key(group: &str) -> u64 {
-    hash(group) ^ LISTING_SALT
-}
 
 /// Writers in progress on a stripe of paths, and its version.
 #[derive(Default)]
@@ -173,6 +207,7 @@ pub(crate) struct Ticket(Option<u64>);
 
 pub(crate) struct EntryCache {
     cache: Option<Cache<u64, Cached, Cost>>,
+    hashing: Hashing,
     stripes: Box<[Mutex<Stripe>]>,
     max_value: usize,
     /// Look-ups that found their entry, and those that did not.
@@ -190,15 +225,12 @@ impl EntryCache {
         });
         EntryCache {
             cache,
+            hashing: Hashing::new(),
             stripes: (0..STRIPES).map(|_| Mutex::default()).collect(),
             max_value,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
-    }
-
-    fn stripe(&self, path: &str) -> &Mutex<Stripe> {
-        self.stripe_of(hash(path))
     }
 
     fn stripe_of(&self, key: u64) -> &Mutex<Stripe> {
@@ -209,13 +241,13 @@ impl EntryCache {
     /// a shard another thread holds counts as a miss.
     pub(crate) fn get(&self, path: &str) -> Option<Cached> {
         let cache = self.cache.as_ref()?;
-        let key = hash(path);
+        let id = self.hashing.id(path);
         let found = if nowait::refusing() {
-            cache.try_get(&key).ok().flatten()
+            cache.try_get(&id.key).ok().flatten()
         } else {
-            cache.get(&key)
+            cache.get(&id.key)
         }
-        .filter(|cached| cached.is_for(path));
+        .filter(|cached| cached.is_for(id));
         let counter = if found.is_some() {
             &self.hits
         } else {
@@ -230,15 +262,15 @@ impl EntryCache {
     /// ([`EntryCache::unchanged`]); `None` while a writer changes one.
     pub(crate) fn listing(&self, group: &str) -> Option<(Vec<Child>, Ticket)> {
         let cache = self.cache.as_ref()?;
-        let key = listing_key(group);
-        let ticket = self.ticket_of(key);
+        let id = self.hashing.listing_id(group);
+        let ticket = self.ticket_of(id.key);
         ticket.0?;
         let found = if nowait::refusing() {
-            cache.try_get(&key).ok().flatten()
+            cache.try_get(&id.key).ok().flatten()
         } else {
-            cache.get(&key)
+            cache.get(&id.key)
         }
-        .filter(|cached| cached.is_for(group))
+        .filter(|cached| cached.is_for(id))
         .and_then(|cached| cached.listing());
         let counter = if found.is_some() {
             &self.hits
@@ -255,7 +287,7 @@ impl EntryCache {
         let Ticket(Some(version)) = ticket else {
             return false;
         };
-        let stripe = sync::lock(self.stripe_of(listing_key(group)));
+        let stripe = sync::lock(self.stripe_of(self.hashing.listing_id(group).key));
         stripe.writers == 0 && stripe.version == version
     }
 
@@ -264,7 +296,7 @@ impl EntryCache {
         if self.cache.is_none() {
             return Ticket(None);
         }
-        self.ticket_of(listing_key(group))
+        self.ticket_of(self.hashing.listing_id(group).key)
     }
 
     /// Puts the listing a reader scanned in the cache, unless a child of
@@ -273,13 +305,13 @@ impl EntryCache {
         let (Some(cache), Ticket(Some(version))) = (&self.cache, ticket) else {
             return;
         };
-        let Some(cached) = Cached::of_listing(group, children) else {
+        let id = self.hashing.listing_id(group);
+        let Some(cached) = Cached::of_listing(id.print, children) else {
             return;
         };
-        let key = listing_key(group);
-        let stripe = sync::lock(self.stripe_of(key));
+        let stripe = sync::lock(self.stripe_of(id.key));
         if stripe.writers == 0 && stripe.version == version {
-            cache.insert(key, cached);
+            cache.insert(id.key, cached);
         }
     }
 
@@ -291,15 +323,15 @@ impl EntryCache {
         let Some(cache) = &self.cache else {
             return (None, 0);
         };
-        let key = listing_key(group);
-        let mut stripe = sync::lock(self.stripe_of(key));
+        let id = self.hashing.listing_id(group);
+        let mut stripe = sync::lock(self.stripe_of(id.key));
         stripe.writers += 1;
         stripe.version += 1;
         let old = cache
-            .get(&key)
-            .filter(|cached| cached.is_for(group))
+            .get(&id.key)
+            .filter(|cached| cached.is_for(id))
             .and_then(|cached| cached.listing());
-        cache.remove(&key);
+        cache.remove(&id.key);
         (old, stripe.version)
     }
 
@@ -311,11 +343,11 @@ impl EntryCache {
     /// scans the group fills it.
     pub(crate) fn settle_listing(&self, group: &str, now: Option<&[Child]>, begun: u64) {
         let Some(cache) = &self.cache else { return };
-        let key = listing_key(group);
-        let mut stripe = sync::lock(self.stripe_of(key));
+        let id = self.hashing.listing_id(group);
+        let mut stripe = sync::lock(self.stripe_of(id.key));
         if stripe.writers == 1 && stripe.version == begun {
-            if let Some(cached) = now.and_then(|children| Cached::of_listing(group, children)) {
-                cache.insert(key, cached);
+            if let Some(cached) = now.and_then(|children| Cached::of_listing(id.print, children)) {
+                cache.insert(id.key, cached);
             }
         }
         stripe.writers -= 1;
@@ -340,7 +372,7 @@ impl EntryCache {
         if self.cache.is_none() {
             return Ticket(None);
         }
-        self.ticket_of(hash(path))
+        self.ticket_of(self.hashing.id(path).key)
     }
 
     /// Puts what a reader read from the database at `path` in the cache,
@@ -349,33 +381,36 @@ impl EntryCache {
         let (Some(cache), Ticket(Some(version))) = (&self.cache, ticket) else {
             return;
         };
-        let Some(cached) = Cached::of(path, entry, self.max_value) else {
+        let id = self.hashing.id(path);
+        let Some(cached) = Cached::of(id.print, entry, self.max_value) else {
             return;
         };
-        let stripe = sync::lock(self.stripe(path));
+        let stripe = sync::lock(self.stripe_of(id.key));
         if stripe.writers == 0 && stripe.version == version {
-            cache.insert(hash(path), cached);
+            cache.insert(id.key, cached);
         }
     }
 
     /// A writer's step 1 for `path`: before its change lands.
     pub(crate) fn begin(&self, path: &str) {
         let Some(cache) = &self.cache else { return };
-        let mut stripe = sync::lock(self.stripe(path));
+        let id = self.hashing.id(path);
+        let mut stripe = sync::lock(self.stripe_of(id.key));
         stripe.writers += 1;
         stripe.version += 1;
-        // Whatever has this hash goes: this path's entry, or another's,
+        // Whatever has this key goes: this path's entry, or another's,
         // which only costs that one a miss.
-        cache.remove(&hash(path));
+        cache.remove(&id.key);
     }
 
     /// A writer's step 2 for `path`: after its change landed (`now` is
     /// what the path holds then, `None` when removed), or failed (`None`).
     pub(crate) fn settle(&self, path: &str, now: Option<&Entry<'_>>) {
         let Some(cache) = &self.cache else { return };
-        let mut stripe = sync::lock(self.stripe(path));
-        if let Some(cached) = now.and_then(|e| Cached::of(path, e, self.max_value)) {
-            cache.insert(hash(path), cached);
+        let id = self.hashing.id(path);
+        let mut stripe = sync::lock(self.stripe_of(id.key));
+        if let Some(cached) = now.and_then(|e| Cached::of(id.print, e, self.max_value)) {
+            cache.insert(id.key, cached);
         }
         stripe.writers -= 1;
         stripe.version += 1;
@@ -444,6 +479,27 @@ mod tests {
             assert_eq!(entry_of(&cache, path), shown(entry), "{path}");
         }
         assert_eq!(cache.get("a/other"), None);
+    }
+
+    #[test]
+    fn a_record_answers_only_for_its_own_fingerprint() {
+        let cache = EntryCache::new(1 << 20, 4096);
+        let id = cache.hashing.id("a/b");
+        let record = Cached::of(id.print, &Entry::Value(b"v"), 4096).unwrap();
+        assert!(record.is_for(id));
+        let other = Id {
+            key: id.key,
+            print: id.print ^ 1,
+        };
+        assert!(!record.is_for(other), "same key, another path: a miss");
+        // A group's entry and its listing are two records.
+        let listing = cache.hashing.listing_id("a/b");
+        assert_ne!(listing.key, id.key);
+        assert!(!record.is_for(listing));
+        // Two stores key the same path differently (their keys are drawn
+        // at random), so no path is known to collide with another.
+        let elsewhere = EntryCache::new(1 << 20, 4096).hashing.id("a/b");
+        assert_ne!((elsewhere.key, elsewhere.print), (id.key, id.print));
     }
 
     #[test]

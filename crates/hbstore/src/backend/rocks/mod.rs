@@ -12,13 +12,13 @@ mod backup;
 mod cache;
 mod check;
 mod entries;
-mod listings;
 mod estimate;
 mod failure;
 mod flusher;
 mod fresh;
 mod gc;
 mod hash;
+mod listings;
 mod locks;
 mod matching;
 mod metrics;
@@ -67,7 +67,7 @@ pub struct RocksStore {
     db: Arc<DB>,
     /// Hands the log to the operating system now and then
     /// ([`Durability::Buffered`]); stopped before the store closes.
-    flusher: Option<flusher::Flusher>,
+    flusher: Option<Box<flusher::Flusher>>,
     dir: PathBuf,
     options: Options,
     write_options: WriteOptions,
@@ -116,9 +116,9 @@ impl RocksStore {
         let (db, rocks_options) = open::open_database(&dir, &options, progress)?;
         let db = Arc::new(db);
         let flusher = match options.durability {
-            Durability::Buffered { flush_every } if !options.read_only => {
-                Some(flusher::Flusher::start(Arc::clone(&db), flush_every, &dir)?)
-            }
+            Durability::Buffered { flush_every } if !options.read_only => Some(Box::new(
+                flusher::Flusher::start(Arc::clone(&db), flush_every, &dir)?,
+            )),
             _ => None,
         };
         Ok(RocksStore {
