@@ -57,9 +57,11 @@ rust_rows(Json) ->
 binary_to_number(B) ->
     try binary_to_float(B) catch error:badarg -> float(binary_to_integer(B)) end.
 
-store() ->
+store() -> store(#{}).
+store(Options) ->
     Dir = string:trim(os:cmd("mktemp -d /tmp/hbstore-bench-erlang-XXXXXX")),
-    #{<<"store-module">> => hb_store_hbstore, <<"name">> => list_to_binary(filename:join(Dir, "store"))}.
+    Options#{<<"store-module">> => hb_store_hbstore,
+             <<"name">> => list_to_binary(filename:join(Dir, "store"))}.
 
 %% Stops the store and removes its temporary directory.
 finish(S) ->
@@ -85,7 +87,14 @@ keys(Rust) ->
         [{ok, _} = hb_store_hbstore:read(S, #{<<"read">> => K}, #{}) || K <- Picks]
     end),
     finish(S),
+    Buffered = store(#{<<"durability">> => <<"buffered">>}),
+    {ok, _} = hb_store_hbstore:start(Buffered, #{}, #{}),
+    BufferedWrites = timed(?KEYS, fun() ->
+        [ok = hb_store_hbstore:write(Buffered, #{key(I) => ?VALUE}, #{}) || I <- lists:seq(1, ?KEYS)]
+    end),
+    finish(Buffered),
     [{"key write", Writes, maps:get(<<"key write (lmdb: txn per write)">>, Rust, undefined), 0.5},
+        {"key write (durability buffered)", BufferedWrites, undefined, undefined},
         {"key read", Reads, maps:get(<<"key read">>, Rust, undefined), 0.5}].
 
 lists() ->
