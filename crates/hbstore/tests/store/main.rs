@@ -27,6 +27,33 @@ mod rocks {
         let t = crate::common::TempRocks::new();
         assert_eq!(hbstore::Store::scope(&t.store), hbstore::Scope::Local);
     }
+
+    /// Listings in the entry cache (`listings.rs`) follow their group: an
+    /// empty group's listing is kept from its creation and goes with it,
+    /// so what is listed after a removal or a replacement is never the
+    /// group that was there.
+    #[test]
+    fn a_groups_cached_listing_goes_with_the_group() {
+        use hbstore::Store;
+        let t = crate::common::TempRocks::new();
+        let s = &t.store;
+        s.make_group("g").unwrap();
+        assert_eq!(s.list("g").unwrap(), Some(vec![]));
+        s.write("g/a", b"1").unwrap();
+        assert_eq!(s.list("g").unwrap(), Some(vec!["a".to_owned()]));
+        s.delete("g/a").unwrap();
+        assert_eq!(s.list("g").unwrap(), Some(vec![]));
+        s.delete("g").unwrap();
+        assert_eq!(s.list("g").unwrap(), None);
+        s.write("other/x", b"2").unwrap();
+        s.make_link("other", "g").unwrap();
+        assert_eq!(s.list("g").unwrap(), Some(vec!["x".to_owned()]));
+        s.write("g2/y", b"3").unwrap();
+        s.delete_recursive("g2").unwrap();
+        assert_eq!(s.list("g2").unwrap(), None);
+        s.write("g2", b"a value now").unwrap();
+        assert!(s.list("g2").is_err(), "a value is not a group");
+    }
 }
 
 /// The conformance suite on the in-memory backend.

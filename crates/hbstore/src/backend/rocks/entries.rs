@@ -43,8 +43,11 @@
 //! key of their own (the group's, salted), with the same steps: a
 //! transaction begins and settles the listing of the parent of every path
 //! it changes (a child added, removed, or changed in kind, length or
-//! target changes the listing), and a reader fills a listing it scanned
-//! only if its ticket still holds. A reader that puts a listing together
+//! target changes the listing), of every path it removes (a listing is
+//! only ever kept for a group that is there, so an empty one may be
+//! kept too), and of every group it creates (whose listing starts empty);
+//! and a reader fills a listing it scanned, not empty, only if its ticket
+//! still holds. A reader that puts a listing together
 //! with its values from the cache checks that the listing's stripe did
 //! not move meanwhile ([`EntryCache::unchanged`]): no child of the group
 //! changed in between, so what it answers is one state of the group.
@@ -71,9 +74,10 @@ use crate::sync;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Cached(Arc<[u8]>);
 
-/// Where a path's record lives in the cache, and its fingerprint.
+/// Where a path's record lives in the cache, and its fingerprint: what a
+/// writer's step 1 hands to its step 2, so that a path is hashed once.
 #[derive(Clone, Copy)]
-struct Id {
+pub(crate) struct Id {
     key: u64,
     print: u64,
 }
@@ -127,14 +131,8 @@ impl Cached {
         Some(Cached::record(print, &[&stored]))
     }
 
-    /// The record of a group's listing. Only a group with children has
-    /// one: children prove that the group is there (the invariant), while
-    /// an empty listing would outlive its group's removal, which changes
-    /// no child.
+    /// The record of a group's listing.
     fn of_listing(print: u64, children: &[Child]) -> Option<Cached> {
-        if children.is_empty() {
-            return None;
-        }
         let encoded = listings::encode(children)?;
         Some(Cached::record(print, &[&[LISTING_TAG], &encoded]))
     }
@@ -300,11 +298,17 @@ impl EntryCache {
     }
 
     /// Puts the listing a reader scanned in the cache, unless a child of
-    /// the group changed since its ticket (or the group is too large).
+    /// the group changed since its ticket (or the group is too large). An
+    /// empty scan is not kept: children prove that the group is there
+    /// (the invariant), nothing does for an empty one, which may have been
+    /// removed since the reader resolved it.
     pub(crate) fn fill_listing(&self, group: &str, ticket: Ticket, children: &[Child]) {
         let (Some(cache), Ticket(Some(version))) = (&self.cache, ticket) else {
             return;
         };
+        if children.is_empty() {
+            return;
+        }
         let id = self.hashing.listing_id(group);
         let Some(cached) = Cached::of_listing(id.print, children) else {
             return;
@@ -319,11 +323,11 @@ impl EntryCache {
     /// children it changes: the listing as it was (exact: no writer of
     /// the group's children was in progress, or it would have been
     /// removed), and the version this step left, for step 2.
-    pub(crate) fn begin_listing(&self, group: &str) -> (Option<Vec<Child>>, u64) {
-        let Some(cache) = &self.cache else {
-            return (None, 0);
-        };
+    pub(crate) fn begin_listing(&self, group: &str) -> (Option<Vec<Child>>, u64, Id) {
         let id = self.hashing.listing_id(group);
+        let Some(cache) = &self.cache else {
+            return (None, 0, id);
+        };
         let mut stripe = sync::lock(self.stripe_of(id.key));
         stripe.writers += 1;
         stripe.version += 1;
@@ -332,7 +336,7 @@ impl EntryCache {
             .filter(|cached| cached.is_for(id))
             .and_then(|cached| cached.listing());
         cache.remove(&id.key);
-        (old, stripe.version)
+        (old, stripe.version, id)
     }
 
     /// A writer's step 2 for the listing of `group`: `now` is the listing
@@ -341,9 +345,8 @@ impl EntryCache {
     /// applied). It goes in only if nothing else moved the group's
     /// stripe since step 1 (`begun`); otherwise the next reader that
     /// scans the group fills it.
-    pub(crate) fn settle_listing(&self, group: &str, now: Option<&[Child]>, begun: u64) {
+    pub(crate) fn settle_listing(&self, id: Id, now: Option<&[Child]>, begun: u64) {
         let Some(cache) = &self.cache else { return };
-        let id = self.hashing.listing_id(group);
         let mut stripe = sync::lock(self.stripe_of(id.key));
         if stripe.writers == 1 && stripe.version == begun {
             if let Some(cached) = now.and_then(|children| Cached::of_listing(id.print, children)) {
@@ -391,23 +394,24 @@ impl EntryCache {
         }
     }
 
-    /// A writer's step 1 for `path`: before its change lands.
-    pub(crate) fn begin(&self, path: &str) {
-        let Some(cache) = &self.cache else { return };
+    /// A writer's step 1 for `path`: before its change lands. Answers
+    /// the path's id, for step 2.
+    pub(crate) fn begin(&self, path: &str) -> Id {
         let id = self.hashing.id(path);
+        let Some(cache) = &self.cache else { return id };
         let mut stripe = sync::lock(self.stripe_of(id.key));
         stripe.writers += 1;
         stripe.version += 1;
         // Whatever has this key goes: this path's entry, or another's,
         // which only costs that one a miss.
         cache.remove(&id.key);
+        id
     }
 
     /// A writer's step 2 for `path`: after its change landed (`now` is
     /// what the path holds then, `None` when removed), or failed (`None`).
-    pub(crate) fn settle(&self, path: &str, now: Option<&Entry<'_>>) {
+    pub(crate) fn settle(&self, id: Id, now: Option<&Entry<'_>>) {
         let Some(cache) = &self.cache else { return };
-        let id = self.hashing.id(path);
         let mut stripe = sync::lock(self.stripe_of(id.key));
         if let Some(cached) = now.and_then(|e| Cached::of(id.print, e, self.max_value)) {
             cache.insert(id.key, cached);
@@ -506,15 +510,15 @@ mod tests {
     fn a_fill_after_a_change_began_is_dropped() {
         let cache = EntryCache::new(1 << 20, 4096);
         let ticket = cache.ticket("a");
-        cache.begin("a");
-        cache.settle("a", Some(&Entry::Value(b"new")));
+        let id = cache.begin("a");
+        cache.settle(id, Some(&Entry::Value(b"new")));
         // The reader read before the change: its fill must not land.
         cache.fill("a", ticket, &Entry::Value(b"old"));
         assert_eq!(entry_of(&cache, "a"), shown(Entry::Value(b"new")));
         let during = {
-            cache.begin("a");
+            let id = cache.begin("a");
             let t = cache.ticket("a");
-            cache.settle("a", None);
+            cache.settle(id, None);
             t
         };
         cache.fill("a", during, &Entry::Value(b"stale"));

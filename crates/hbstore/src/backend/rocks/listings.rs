@@ -82,14 +82,17 @@ pub(crate) fn child(name: &str, entry: &Entry<'_>) -> Child {
     }
 }
 
+/// A child's change, by name: its new stored bytes, or `None` when it is
+/// removed.
+pub(crate) type Change<'a> = (&'a str, Option<&'a [u8]>);
+
 /// `listing` (of `group`, in ascending order) with a transaction's
-/// changes to its children applied: by name, the new stored bytes or
-/// `None` for a removal. `None` if a change does not decode (the caller
-/// then keeps no listing).
+/// changes to its children applied. `None` if a change does not decode
+/// (the caller then keeps no listing).
 pub(crate) fn apply(
     mut listing: Vec<Child>,
     group: &str,
-    changes: &[(&str, Option<&[u8]>)],
+    changes: &[Change<'_>],
 ) -> Option<Vec<Child>> {
     for &(name, change) in changes {
         let at = listing.binary_search_by(|c| c.name.as_bytes().cmp(name.as_bytes()));

@@ -221,8 +221,9 @@ pub(crate) fn list(
     path: &StorePath,
     page: &Page,
 ) -> Result<Option<Vec<Child>>> {
-    // A listing in the entry cache is exact, and holds children, so
-    // `path` is a group with no link on the way (see `entries.rs`).
+    // A listing in the entry cache is exact, and kept only for a group
+    // that is there, so `path` is a group with no link on the way (see
+    // `entries.rs`).
     if let Some((children, _)) = caches.entries.listing(path.as_str()) {
         return Ok(Some(listings::page_of(children, page)));
     }

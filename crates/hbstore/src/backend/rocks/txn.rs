@@ -7,9 +7,10 @@
 //! before committing (see `locks.rs`).
 
 use rocksdb::{WriteBatch, WriteOptions, DB};
+use smallvec::SmallVec;
 
 use super::cache::Caches;
-use super::entries::{Cached, EntryCache};
+use super::entries::{Cached, EntryCache, Id};
 use super::fresh::Children;
 use super::listings;
 use super::locks::LockPlan;
@@ -421,32 +422,54 @@ impl<'a> Txn<'a> {
         let mut settling = Settling {
             entries: &self.caches.entries,
             pending: &self.pending,
-            listings: Vec::new(),
+            ids: SmallVec::new(),
+            listings: SmallVec::new(),
             landed: false,
         };
         for (path, _) in settling.pending.iter() {
-            settling.entries.begin(path);
+            let id = settling.entries.begin(path);
+            settling.ids.push(id);
         }
-        let mut by_parent: Vec<(&str, &str, Option<&[u8]>)> = self
-            .pending
-            .iter()
-            .filter_map(|(path, change)| {
-                let parent = parent_of(path)?;
-                let name = path.get(parent.len()..)?.trim_start_matches('/');
-                Some((parent, name, change.as_deref()))
-            })
-            .collect();
-        by_parent.sort_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(b.1)));
-        for changes in by_parent.chunk_by(|a, b| a.0 == b.0) {
-            let parent = changes[0].0;
-            let (old, begun) = settling.entries.begin_listing(parent);
-            let old = old.or_else(|| creations.new.iter().any(|g| g == parent).then(Vec::new));
-            let changes: Vec<(&str, Option<&[u8]>)> = changes
+        // The listings the commit changes: each changed path's parent's,
+        // each removed path's own (a listing exists only for a group that
+        // is there), each created group's own (empty, and its children).
+        let mut touched: SmallVec<[(&str, Touch<'_>); 8]> = SmallVec::new();
+        for (path, change) in self.pending.iter() {
+            if let Some(parent) = parent_of(path) {
+                let name = path
+                    .get(parent.len()..)
+                    .unwrap_or(path)
+                    .trim_start_matches('/');
+                touched.push((parent, Touch::Child(name, change.as_deref())));
+            }
+            if change.is_none() {
+                touched.push((path, Touch::Removed));
+            }
+        }
+        for group in &creations.new {
+            touched.push((group, Touch::Created));
+        }
+        touched.sort_by(|a, b| a.0.cmp(b.0));
+        for group in touched.chunk_by(|a, b| a.0 == b.0) {
+            let name = group[0].0;
+            let (old, begun, id) = settling.entries.begin_listing(name);
+            let removed = group.iter().any(|(_, t)| matches!(t, Touch::Removed));
+            let created = group.iter().any(|(_, t)| matches!(t, Touch::Created));
+            let mut changes: SmallVec<[listings::Change<'_>; 8]> = group
                 .iter()
-                .map(|&(_, name, change)| (name, change))
+                .filter_map(|(_, t)| match *t {
+                    Touch::Child(child, change) => Some((child, change)),
+                    _ => None,
+                })
                 .collect();
-            let now = old.and_then(|old| listings::apply(old, parent, &changes));
-            settling.listings.push((parent.to_owned(), now, begun));
+            changes.sort_by(|a, b| a.0.cmp(b.0));
+            let now = if removed {
+                None
+            } else {
+                old.or_else(|| created.then(Vec::new))
+                    .and_then(|old| listings::apply(old, name, &changes))
+            };
+            settling.listings.push((id, now, begun));
         }
         let committed = match self.pending.len() {
             0 => Ok(()),
@@ -508,6 +531,20 @@ impl<'a> Txn<'a> {
     }
 }
 
+/// A listing begun by a commit: its id, the listing after the change when
+/// known, and the version step 1 left.
+type ListingSettled = (Id, Option<Vec<Child>>, u64);
+
+/// How a commit touches a group's listing.
+enum Touch<'p> {
+    /// A child, by name, gets these stored bytes (`None`: removed).
+    Child(&'p str, Option<&'p [u8]>),
+    /// The group itself is removed: no listing.
+    Removed,
+    /// The group is created: its listing starts empty.
+    Created,
+}
+
 /// The paths a committing transaction changes, begun in the entry cache
 /// with their parents' listings; settled when dropped, with their new
 /// entries and listings if the write landed and as absent otherwise (a
@@ -515,24 +552,26 @@ impl<'a> Txn<'a> {
 struct Settling<'a> {
     entries: &'a EntryCache,
     pending: &'a SmallMap<Option<Vec<u8>>>,
-    /// Each parent of a changed path, once: its listing after the change
-    /// when known, and the version its step 1 left.
-    listings: Vec<(String, Option<Vec<Child>>, u64)>,
+    /// The changed paths' ids, in `pending`'s order.
+    ids: SmallVec<[Id; 4]>,
+    /// Each listing the commit changes, once: its listing after the
+    /// change when known, and the version its step 1 left.
+    listings: SmallVec<[ListingSettled; 4]>,
     landed: bool,
 }
 
 impl Drop for Settling<'_> {
     fn drop(&mut self) {
-        for (path, change) in self.pending.iter() {
+        for ((path, change), id) in self.pending.iter().zip(&self.ids) {
             let now = match change {
                 Some(bytes) if self.landed => codec::decode_entry(path, bytes).ok(),
                 _ => None,
             };
-            self.entries.settle(path, now.as_ref());
+            self.entries.settle(*id, now.as_ref());
         }
-        for (parent, now, begun) in &self.listings {
+        for (id, now, begun) in &self.listings {
             let now = now.as_deref().filter(|_| self.landed);
-            self.entries.settle_listing(parent, now, *begun);
+            self.entries.settle_listing(*id, now, *begun);
         }
     }
 }
