@@ -58,7 +58,9 @@ use std::sync::{Arc, Mutex};
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, Hasher, RandomState};
+
+use siphasher::sip128::{Hasher128, SipHasher13};
 
 use super::{listings, nowait};
 use crate::codec::{self, Entry, GROUP_BYTES};
@@ -82,29 +84,33 @@ pub(crate) struct Id {
     print: u64,
 }
 
-/// Two SipHash-1-3 hashes of a path, under keys drawn at random for each
-/// store: 128 bits that a false hit needs to agree on, and that paths
-/// chosen by the network cannot be made to agree on (the keys are not
-/// known outside the process), unlike an unkeyed hash, where colliding
-/// paths are easily found. Keeping the fingerprint instead of the path
-/// saves a record the path's length (about 50 to 100 bytes on a node).
+/// A 128-bit SipHash-1-3 of a path, under a key drawn at random for each
+/// store: half of it places the record, the other half is its
+/// fingerprint, so a false hit needs 128 bits to agree, and paths chosen
+/// by the network cannot be made to agree (the key is not known outside
+/// the process), unlike an unkeyed hash, where colliding paths are easily
+/// found. Keeping the fingerprint instead of the path saves a record the
+/// path's length (about 50 to 100 bytes on a node).
 struct Hashing {
-    key: RandomState,
-    print: RandomState,
+    keys: (u64, u64),
 }
 
 impl Hashing {
     fn new() -> Hashing {
+        // Two words from the standard library's per-process random keys.
+        let random = RandomState::new();
         Hashing {
-            key: RandomState::new(),
-            print: RandomState::new(),
+            keys: (random.hash_one(0u8), random.hash_one(1u8)),
         }
     }
 
     fn id(&self, path: &str) -> Id {
+        let mut hasher = SipHasher13::new_with_keys(self.keys.0, self.keys.1);
+        hasher.write(path.as_bytes());
+        let hash = hasher.finish128();
         Id {
-            key: self.key.hash_one(path),
-            print: self.print.hash_one(path),
+            key: hash.h1,
+            print: hash.h2,
         }
     }
 
