@@ -315,6 +315,12 @@ pub(crate) fn read_entry(
     path: &StorePath,
     inline_up_to: usize,
 ) -> Result<Option<EntryRead>> {
+    // A listing is kept only for a group that is there, under its
+    // physical path: found under `path`, it says that `path` is that
+    // group, with no link on the way, and no resolution is needed.
+    if let Some(children) = cached_group(db, caches, path.as_str(), inline_up_to)? {
+        return Ok(Some(EntryRead::Group(children)));
+    }
     ReadView::answer(db, caches, Some(usize::MAX), |view| {
         let (target, at) = resolve(view, path.as_str())?;
         match at {
