@@ -53,6 +53,30 @@ mod rocks {
         assert_eq!(s.list("g2").unwrap(), None);
         s.write("g2", b"a value now").unwrap();
         assert!(s.list("g2").is_err(), "a value is not a group");
+        // Removed and replaced in one batch: pending holds the
+        // replacement, and the group's listing still goes.
+        for replace_with_a_link in [true, false] {
+            s.make_group("g3").unwrap();
+            s.write("g3/c", b"4").unwrap();
+            assert_eq!(s.list("g3").unwrap(), Some(vec!["c".to_owned()]));
+            let mut batch = hbstore::Batch::new();
+            batch.delete_recursive("g3").unwrap();
+            if replace_with_a_link {
+                batch.make_link("g2", "g3").unwrap();
+            } else {
+                batch.write("g3", b"5").unwrap();
+            }
+            s.apply(&batch).unwrap();
+            assert!(s.list("g3").is_err(), "g3 is a value, or links to one");
+            s.delete("g3").unwrap();
+            s.make_group("g3").unwrap();
+            let mut batch = hbstore::Batch::new();
+            batch.delete("g3").unwrap();
+            batch.write("g3", b"6").unwrap();
+            s.apply(&batch).unwrap();
+            assert!(s.list("g3").is_err(), "an empty group replaced by a value");
+            s.delete("g3").unwrap();
+        }
     }
 }
 

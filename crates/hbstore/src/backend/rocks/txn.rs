@@ -432,7 +432,10 @@ impl<'a> Txn<'a> {
         }
         // The listings the commit changes: each changed path's parent's,
         // each removed path's own (a listing exists only for a group that
-        // is there), each created group's own (empty, and its children).
+        // is there; a group removed and replaced by a value or a link in
+        // the same batch is pending as the replacement, so the removals
+        // are read from `removed`), each created group's own (empty, and
+        // its children).
         let mut touched: SmallVec<[(&str, Touch<'_>); 8]> = SmallVec::new();
         for (path, change) in self.pending.iter() {
             if let Some(parent) = parent_of(path) {
@@ -442,9 +445,9 @@ impl<'a> Txn<'a> {
                     .trim_start_matches('/');
                 touched.push((parent, Touch::Child(name, change.as_deref())));
             }
-            if change.is_none() {
-                touched.push((path, Touch::Removed));
-            }
+        }
+        for path in &self.removed {
+            touched.push((path, Touch::Removed));
         }
         for group in &creations.new {
             touched.push((group, Touch::Created));
@@ -455,14 +458,13 @@ impl<'a> Txn<'a> {
             let (old, begun, id) = settling.entries.begin_listing(name);
             let removed = group.iter().any(|(_, t)| matches!(t, Touch::Removed));
             let created = group.iter().any(|(_, t)| matches!(t, Touch::Created));
-            let mut changes: SmallVec<[listings::Change<'_>; 8]> = group
+            let changes: SmallVec<[listings::Change<'_>; 8]> = group
                 .iter()
                 .filter_map(|(_, t)| match *t {
                     Touch::Child(child, change) => Some((child, change)),
                     _ => None,
                 })
                 .collect();
-            changes.sort_by(|a, b| a.0.cmp(b.0));
             let now = if removed {
                 None
             } else {
