@@ -16,8 +16,8 @@ const COLOURS: [RGBColor; 3] = [
     RGBColor(0x2c, 0xa0, 0x2c),
 ];
 
-fn failed(path: &Path) -> impl Fn(String) -> CliError + '_ {
-    move |reason| CliError::Failed(format!("drawing the chart {}: {reason}", path.display()))
+fn failed(path: &Path, reason: impl std::fmt::Display) -> CliError {
+    CliError::Failed(format!("drawing the chart {}: {reason}", path.display()))
 }
 
 /// Refuses a chart file whose directory does not exist, before a run that
@@ -50,36 +50,32 @@ pub struct Panel<'a> {
 /// Draws the panels in a grid of two columns into `path`: entries along x
 /// (in millions), each store a line in its own colour.
 pub fn scale(path: &Path, heading: &str, stores: &[&str], panels: &[Panel<'_>]) -> CliResult {
-    let error = failed(path);
-    let rows = panels.len().div_ceil(2) as u32;
-    let root = SVGBackend::new(path, (1000, 60 + 330 * rows)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| error(e.to_string()))?;
-    let (top, body) = root.split_vertically(60);
-    let top = top
-        .titled(heading, ("sans-serif", 20))
-        .map_err(|e| error(e.to_string()))?;
-    // One legend for every panel, under the heading.
-    for (i, (name, colour)) in stores.iter().zip(COLOURS).enumerate() {
-        let x = 380 + 130 * i as i32;
-        top.draw(&PathElement::new(
-            vec![(x, 12), (x + 24, 12)],
-            colour.stroke_width(3),
-        ))
-        .and_then(|()| {
+    let draw = || -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
+        let rows = panels.len().div_ceil(2) as u32;
+        let root = SVGBackend::new(path, (1000, 60 + 330 * rows)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (top, body) = root.split_vertically(60);
+        let top = top.titled(heading, ("sans-serif", 20))?;
+        // One legend for every panel, under the heading.
+        for (i, (name, colour)) in stores.iter().zip(COLOURS).enumerate() {
+            let x = 380 + 130 * i as i32;
+            top.draw(&PathElement::new(
+                vec![(x, 12), (x + 24, 12)],
+                colour.stroke_width(3),
+            ))?;
             top.draw(&Text::new(
                 name.to_string(),
                 (x + 30, 5),
                 ("sans-serif", 15),
-            ))
-        })
-        .map_err(|e| error(e.to_string()))?;
-    }
-    let areas = body.split_evenly((rows as usize, 2));
-    for (panel, area) in panels.iter().zip(&areas) {
-        draw_panel(area, panel).map_err(|e| error(e.to_string()))?;
-    }
-    root.present().map_err(|e| error(e.to_string()))?;
-    Ok(())
+            ))?;
+        }
+        let areas = body.split_evenly((rows as usize, 2));
+        for (panel, area) in panels.iter().zip(&areas) {
+            draw_panel(area, panel)?;
+        }
+        root.present()
+    };
+    draw().map_err(|e| failed(path, e))
 }
 
 type Area<'b> = DrawingArea<SVGBackend<'b>, plotters::coord::Shift>;
@@ -139,7 +135,6 @@ pub struct Ratios {
 /// Draws a bar per workload and baseline, on a log scale centred on 1
 /// (as fast as the baseline).
 pub fn ratios(path: &Path, heading: &str, rows: &[Ratios]) -> CliResult {
-    let error = failed(path);
     let draw = || -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
         let height = 90 + 34 * rows.len() as u32;
         let root = SVGBackend::new(path, (1000, height)).into_drawing_area();
@@ -204,5 +199,5 @@ pub fn ratios(path: &Path, heading: &str, rows: &[Ratios]) -> CliResult {
         root.present()?;
         Ok(())
     };
-    draw().map_err(|e| error(e.to_string()))
+    draw().map_err(|e| failed(path, e))
 }

@@ -50,16 +50,7 @@ fn ensure_the_tool_is_built() {
 fn scale_runs_small_and_refuses_bad_arguments() {
     ensure_the_tool_is_built();
     let scratch = tempfile::tempdir().unwrap();
-    let charts = tempfile::tempdir().unwrap();
-    let chart = charts.path().join("scale.svg");
-    let report = json_of(
-        bench()
-            .args(["--scale", "--entries", "2000", "--json", "--svg"])
-            .arg(&chart)
-            .arg("--dir")
-            .arg(scratch.path()),
-    );
-    let svg = std::fs::read_to_string(&chart).unwrap();
+    let (report, svg) = run_with_chart(&["--scale", "--entries", "2000"], scratch.path());
     assert_chart(
         &svg,
         &[
@@ -104,15 +95,7 @@ fn scale_runs_small_and_refuses_bad_arguments() {
 #[test]
 fn the_small_bench_prints_every_chosen_workload() {
     let scratch = tempfile::tempdir().unwrap();
-    let chart = scratch.path().join("small.svg");
-    let report = json_of(
-        bench()
-            .args(["--quick", "--only", "1,2", "--json", "--svg"])
-            .arg(&chart)
-            .arg("--dir")
-            .arg(scratch.path()),
-    );
-    let svg = std::fs::read_to_string(&chart).unwrap();
+    let (report, svg) = run_with_chart(&["--quick", "--only", "1,2"], scratch.path());
     assert_chart(
         &svg,
         &[
@@ -147,6 +130,22 @@ fn the_small_bench_prints_every_chosen_workload() {
         assert!(workload == 1 || workload == 2, "{row}");
         assert!(row["hbstore"].as_f64().unwrap() > 0.0, "{row}");
     }
+}
+
+/// Runs the benchmark with `args` in `scratch`, its JSON and its chart
+/// (drawn outside `scratch`, which the run must leave empty).
+fn run_with_chart(args: &[&str], scratch: &std::path::Path) -> (serde_json::Value, String) {
+    let charts = tempfile::tempdir().unwrap();
+    let chart = charts.path().join("chart.svg");
+    let report = json_of(
+        bench()
+            .args(args)
+            .args(["--json", "--svg"])
+            .arg(&chart)
+            .arg("--dir")
+            .arg(scratch),
+    );
+    (report, std::fs::read_to_string(&chart).unwrap())
 }
 
 /// An SVG document with a drawing in it and every one of `texts`.

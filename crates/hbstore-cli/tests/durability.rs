@@ -131,9 +131,9 @@ fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// One kill of a streaming writer `after` its first acknowledgement: each
-/// acknowledged write's time, and the time of the kill.
-fn stream_then_kill(dir: &Path, mode: &str, after: Duration) -> (Vec<u64>, u64) {
+/// This test binary, running `child_writer` in `mode` on `dir`, and the
+/// pipe it acknowledges writes on.
+fn start_writer(dir: &Path, mode: &str) -> (std::process::Child, std::process::ChildStdout) {
     let mut child = Command::new(std::env::current_exe().expect("test binary"))
         .args(["--ignored", "--exact", "child_writer", "--nocapture", "-q"])
         .env(DIR_VAR, dir)
@@ -143,6 +143,13 @@ fn stream_then_kill(dir: &Path, mode: &str, after: Duration) -> (Vec<u64>, u64) 
         .spawn()
         .expect("start the writer");
     let stdout = child.stdout.take().expect("piped");
+    (child, stdout)
+}
+
+/// One kill of a streaming writer `after` its first acknowledgement: each
+/// acknowledged write's time, and the time of the kill.
+fn stream_then_kill(dir: &Path, mode: &str, after: Duration) -> (Vec<u64>, u64) {
+    let (mut child, stdout) = start_writer(dir, mode);
     let mut acked = Vec::new();
     let mut lines = BufReader::new(stdout).lines();
     let mut first: Option<std::time::Instant> = None;
@@ -273,15 +280,7 @@ fn buffered_durability_loses_nothing_on_a_clean_close() {
 /// Starts the child in `mode`, kills it once `ACKNOWLEDGED` writes were
 /// acknowledged, and returns how many it acknowledged in all.
 fn write_then_kill(dir: &Path, mode: &str) -> u64 {
-    let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--ignored", "--exact", "child_writer", "--nocapture", "-q"])
-        .env(DIR_VAR, dir)
-        .env(MODE_VAR, mode)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the writer");
-    let stdout = child.stdout.take().expect("piped");
+    let (mut child, stdout) = start_writer(dir, mode);
     let mut last = None;
     for line in BufReader::new(stdout).lines() {
         let line = line.expect("read the writer");

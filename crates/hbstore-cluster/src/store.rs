@@ -149,11 +149,14 @@ impl ClusterStore {
         report.counter(
             "hbstore_cluster_redirects_total",
             "Redirects (MOVED, ASK) and retries the cluster client followed.",
-            vec![
-                (vec![("kind", "moved".to_owned())], redirects.moved as f64),
-                (vec![("kind", "ask".to_owned())], redirects.ask as f64),
-                (vec![("kind", "retry".to_owned())], redirects.retries as f64),
-            ],
+            hbstore::metrics::by(
+                "kind",
+                &[
+                    ("moved", redirects.moved as f64),
+                    ("ask", redirects.ask as f64),
+                    ("retry", redirects.retries as f64),
+                ],
+            ),
         );
         report
     }

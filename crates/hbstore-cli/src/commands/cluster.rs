@@ -5,6 +5,7 @@
 
 use std::io::Write;
 
+use hbstore::metrics::{by, one};
 use hbstore_cluster::ClusterStore;
 use serde::Serialize;
 
@@ -67,33 +68,32 @@ struct ClusterStats<'a> {
 fn prometheus(store: &ClusterStore, out: &mut dyn Write) -> CliResult {
     let report = store.check()?;
     let mut metrics = store.metrics();
-    let kinds = [
-        ("value", report.values),
-        ("group", report.groups),
-        ("link", report.links),
-    ];
     metrics.gauge(
         "hbstore_entries",
         "Entries the namespace holds, by kind, counted exactly.",
-        kinds
-            .iter()
-            .map(|(kind, n)| (vec![("kind", (*kind).to_owned())], *n as f64))
-            .collect(),
+        by(
+            "kind",
+            &[
+                ("value", report.values as f64),
+                ("group", report.groups as f64),
+                ("link", report.links as f64),
+            ],
+        ),
     );
     metrics.gauge(
         "hbstore_value_bytes",
         "Bytes of the values the namespace holds.",
-        vec![(Vec::new(), report.value_bytes as f64)],
+        one(report.value_bytes as f64),
     );
     metrics.gauge(
         "hbstore_cluster_stale_index_members",
         "Members of the link index naming a link that no longer points there (harmless; match checks each).",
-        vec![(Vec::new(), report.stale_index_members as f64)],
+        one(report.stale_index_members as f64),
     );
     metrics.gauge(
         "hbstore_cluster_primaries",
         "Primaries of the cluster, as the client last saw them.",
-        vec![(Vec::new(), store.primaries().len() as f64)],
+        one(store.primaries().len() as f64),
     );
     Ok(write!(out, "{}", metrics.prometheus_text())?)
 }

@@ -12,4 +12,6 @@ mod operations;
 mod report;
 
 pub use operations::{Operation, OperationMetrics, Outcome, LATENCY_BUCKETS_SECONDS};
-pub use report::{Family, FamilyKind, HistogramSeries, Labels, MetricsReport, Sample, Series};
+pub use report::{
+    by, one, Family, FamilyKind, HistogramSeries, Labels, MetricsReport, Sample, Series,
+};

@@ -64,6 +64,19 @@ pub type Labels = Vec<(&'static str, String)>;
 /// Labels and a value, as the builders take them.
 pub type Series = (Labels, f64);
 
+/// A sample without labels, as the builders take it.
+pub fn one(value: f64) -> Vec<Series> {
+    vec![(Vec::new(), value)]
+}
+
+/// Samples labelled `label=` each name, as the builders take them.
+pub fn by(label: &'static str, parts: &[(&str, f64)]) -> Vec<Series> {
+    parts
+        .iter()
+        .map(|(name, value)| (vec![(label, (*name).to_owned())], *value))
+        .collect()
+}
+
 /// A histogram's labels, its count per bucket (not cumulative) and the
 /// sum of its observations, as [`MetricsReport::histogram`] takes them.
 pub type HistogramSeries = (Labels, Vec<u64>, f64);

@@ -209,6 +209,14 @@ const STRIPES: usize = 1024;
 #[derive(Clone, Copy)]
 pub(crate) struct Ticket(Option<u64>);
 
+/// A listing's stripe and its version when the listing was read, for
+/// [`EntryCache::unchanged`].
+#[derive(Clone, Copy)]
+pub(crate) struct Held {
+    key: u64,
+    version: u64,
+}
+
 pub(crate) struct EntryCache {
     cache: Option<Cache<u64, Cached, Cost>>,
     hashing: Hashing,
@@ -244,8 +252,12 @@ impl EntryCache {
     /// The entry at `path`, if it is cached. In a call that must not wait,
     /// a shard another thread holds counts as a miss.
     pub(crate) fn get(&self, path: &str) -> Option<Cached> {
+        self.lookup(self.hashing.id(path))
+    }
+
+    /// The record of `id`, counted as a hit or a miss.
+    fn lookup(&self, id: Id) -> Option<Cached> {
         let cache = self.cache.as_ref()?;
-        let id = self.hashing.id(path);
         let found = if nowait::refusing() {
             cache.try_get(&id.key).ok().flatten()
         } else {
@@ -261,38 +273,43 @@ impl EntryCache {
         found
     }
 
-    /// `group`'s listing, if it is cached, with the ticket that tells
-    /// whether any child of the group changed since
-    /// ([`EntryCache::unchanged`]); `None` while a writer changes one.
-    pub(crate) fn listing(&self, group: &str) -> Option<(Vec<Child>, Ticket)> {
-        let cache = self.cache.as_ref()?;
+    /// `group`'s listing, if it is cached, with what tells whether any
+    /// child of the group changed since ([`EntryCache::unchanged`]);
+    /// `None` while a writer changes one.
+    pub(crate) fn listing(&self, group: &str) -> Option<(Vec<Child>, Held)> {
+        self.cache.as_ref()?;
         let id = self.hashing.listing_id(group);
-        let ticket = self.ticket_of(id.key);
-        ticket.0?;
-        let found = if nowait::refusing() {
-            cache.try_get(&id.key).ok().flatten()
-        } else {
-            cache.get(&id.key)
-        }
-        .filter(|cached| cached.is_for(id))
-        .and_then(|cached| cached.listing());
-        let counter = if found.is_some() {
-            &self.hits
-        } else {
-            &self.misses
+        let Ticket(Some(version)) = self.ticket_of(id.key) else {
+            return None;
         };
-        counter.fetch_add(1, Ordering::Relaxed);
-        Some((found?, ticket))
+        let children = self.lookup(id)?.listing()?;
+        Some((
+            children,
+            Held {
+                key: id.key,
+                version,
+            },
+        ))
     }
 
-    /// Whether no child of `group` changed since `ticket` was taken for
-    /// its listing.
-    pub(crate) fn unchanged(&self, group: &str, ticket: Ticket) -> bool {
-        let Ticket(Some(version)) = ticket else {
-            return false;
+    /// Whether no child of the group whose listing was read under `held`
+    /// changed since.
+    pub(crate) fn unchanged(&self, held: Held) -> bool {
+        let stripe = sync::lock(self.stripe_of(held.key));
+        stripe.writers == 0 && stripe.version == held.version
+    }
+
+    /// Puts `cached` at `id` if the stripe is still where a reader's
+    /// ticket found it (no writer in progress or finished since).
+    fn fill_record(&self, id: Id, ticket: Ticket, cached: Option<Cached>) {
+        let (Some(cache), Ticket(Some(version)), Some(cached)) = (&self.cache, ticket, cached)
+        else {
+            return;
         };
-        let stripe = sync::lock(self.stripe_of(self.hashing.listing_id(group).key));
-        stripe.writers == 0 && stripe.version == version
+        let stripe = sync::lock(self.stripe_of(id.key));
+        if stripe.writers == 0 && stripe.version == version {
+            cache.insert(id.key, cached);
+        }
     }
 
     /// A reader's ticket for `group`'s listing, taken before it scans.
@@ -309,20 +326,11 @@ impl EntryCache {
     /// (the invariant), nothing does for an empty one, which may have been
     /// removed since the reader resolved it.
     pub(crate) fn fill_listing(&self, group: &str, ticket: Ticket, children: &[Child]) {
-        let (Some(cache), Ticket(Some(version))) = (&self.cache, ticket) else {
-            return;
-        };
-        if children.is_empty() {
+        if self.cache.is_none() || children.is_empty() {
             return;
         }
         let id = self.hashing.listing_id(group);
-        let Some(cached) = Cached::of_listing(id.print, children) else {
-            return;
-        };
-        let stripe = sync::lock(self.stripe_of(id.key));
-        if stripe.writers == 0 && stripe.version == version {
-            cache.insert(id.key, cached);
-        }
+        self.fill_record(id, ticket, Cached::of_listing(id.print, children));
     }
 
     /// A writer's step 1 for the listing of `group`, one of whose
@@ -387,17 +395,11 @@ impl EntryCache {
     /// Puts what a reader read from the database at `path` in the cache,
     /// unless a writer changed the path's stripe since its ticket.
     pub(crate) fn fill(&self, path: &str, ticket: Ticket, entry: &Entry<'_>) {
-        let (Some(cache), Ticket(Some(version))) = (&self.cache, ticket) else {
+        if self.cache.is_none() || ticket.0.is_none() {
             return;
-        };
-        let id = self.hashing.id(path);
-        let Some(cached) = Cached::of(id.print, entry, self.max_value) else {
-            return;
-        };
-        let stripe = sync::lock(self.stripe_of(id.key));
-        if stripe.writers == 0 && stripe.version == version {
-            cache.insert(id.key, cached);
         }
+        let id = self.hashing.id(path);
+        self.fill_record(id, ticket, Cached::of(id.print, entry, self.max_value));
     }
 
     /// A writer's step 1 for `path`: before its change lands. Answers

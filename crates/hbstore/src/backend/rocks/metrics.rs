@@ -8,7 +8,7 @@ use rocksdb::statistics::Ticker;
 
 use super::{GcReport, RocksStore};
 use crate::error::{Error, Result};
-use crate::metrics::{MetricsReport, Series};
+use crate::metrics::{by, one, MetricsReport};
 
 /// What `gc` removed since the store opened.
 #[derive(Default)]
@@ -25,19 +25,6 @@ impl GcTotals {
         self.removed.fetch_add(report.removed, Ordering::Relaxed);
         self.bytes.fetch_add(report.bytes, Ordering::Relaxed);
     }
-}
-
-/// A sample without labels.
-fn one(value: f64) -> Vec<Series> {
-    vec![(Vec::new(), value)]
-}
-
-/// Samples labelled `key=` each name.
-fn by(key: &'static str, parts: &[(&str, f64)]) -> Vec<Series> {
-    parts
-        .iter()
-        .map(|(name, value)| (vec![(key, (*name).to_owned())], *value))
-        .collect()
 }
 
 /// Hits over lookups, NaN before the first lookup (Prometheus' 0/0).
@@ -106,34 +93,49 @@ impl RocksStore {
             one(estimate.value_bytes as f64),
         );
 
+        // Each part of the budget: what it may hold, what it holds now.
         let budget = self.memory_budget();
+        let parts = [
+            (
+                "memtables",
+                budget.memtables,
+                property("rocksdb.cur-size-all-mem-tables")?,
+            ),
+            (
+                "block_cache",
+                budget.block_cache,
+                property("rocksdb.block-cache-usage")?,
+            ),
+            (
+                "entry_cache",
+                budget.entry_cache,
+                self.entry_cache_usage() as f64,
+            ),
+            (
+                "group_cache",
+                budget.group_cache,
+                self.group_cache_usage() as f64,
+            ),
+            (
+                "link_cache",
+                budget.link_cache,
+                self.link_cache_usage() as f64,
+            ),
+        ];
+        let bounds: Vec<(&str, f64)> = parts
+            .iter()
+            .map(|&(p, bound, _)| (p, bound as f64))
+            .collect();
+        let used: Vec<(&str, f64)> = parts.iter().map(|&(p, _, used)| (p, used)).collect();
         report.gauge(
             "hbstore_memory_budget_bytes",
             "The memory budget (Options::memory_budget_bytes, memory-budget) and its split.",
-            by(
-                "part",
-                &[
-                    ("memtables", budget.memtables as f64),
-                    ("block_cache", budget.block_cache as f64),
-                    ("entry_cache", budget.entry_cache as f64),
-                    ("group_cache", budget.group_cache as f64),
-                    ("link_cache", budget.link_cache as f64),
-                ],
-            ),
+            by("part", &bounds),
         );
         report.gauge(
             "hbstore_memory_used_bytes",
             "What each part of the memory budget holds now.",
-            by(
-                "part",
-                &[
-                    ("memtables", property("rocksdb.cur-size-all-mem-tables")?),
-                    ("block_cache", property("rocksdb.block-cache-usage")?),
-                    ("entry_cache", self.entry_cache_usage() as f64),
-                    ("group_cache", self.group_cache_usage() as f64),
-                    ("link_cache", self.link_cache_usage() as f64),
-                ],
-            ),
+            by("part", &used),
         );
         report.gauge(
             "hbstore_entry_cache_entries",

@@ -329,8 +329,11 @@ pub(crate) fn read_entry(
                 let Some(caches) = view.caches else {
                     return view.read_group(&target, inline_up_to).map(Some);
                 };
-                if let Some(children) = cached_group(db, caches, &target, inline_up_to)? {
-                    return Ok(Some(EntryRead::Group(children)));
+                // Under `path` itself, the listing was looked for above.
+                if target != path.as_str() {
+                    if let Some(children) = cached_group(db, caches, &target, inline_up_to)? {
+                        return Ok(Some(EntryRead::Group(children)));
+                    }
                 }
                 let ticket = caches.entries.listing_ticket(&target);
                 let read = view.read_group(&target, inline_up_to)?;
@@ -370,7 +373,8 @@ pub(crate) fn read_message(
     let EntryRead::Group(mut children) = entry else {
         return Ok(Some(entry));
     };
-    let mut batched: Vec<(codec::EntryKey, usize, Ticket)> = Vec::new();
+    let mut batched: Vec<(String, Ticket)> = Vec::new();
+    let mut batched_at: Vec<usize> = Vec::new();
     let mut followed: Vec<usize> = Vec::new();
     for (i, child) in children.iter_mut().enumerate() {
         let ChildKind::Link { target } = &child.kind else {
@@ -381,32 +385,18 @@ pub(crate) fn read_message(
             Some(Entry::Value(v)) => child.bytes = (v.len() <= inline_up_to).then(|| v.to_vec()),
             Some(Entry::Group) => {}
             Some(Entry::Link(_)) => followed.push(i),
-            None => batched.push((codec::entry_key(target), i, caches.entries.ticket(target))),
+            None => {
+                batched.push((target.clone(), caches.entries.ticket(target)));
+                batched_at.push(i);
+            }
         }
     }
-    if !batched.is_empty() {
-        batched.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let found = nowait::get_many(db, batched.iter().map(|(key, _, _)| key.as_slice()));
-        for ((_, i, ticket), found) in batched.iter().zip(found) {
-            let ChildKind::Link { target } = &children[*i].kind else {
-                continue;
-            };
-            let bytes = found.map_err(Error::rocks_lazy(|| format!("reading {target:?}")))?;
-            match bytes {
-                Some(bytes) => {
-                    let entry = codec::decode_entry(target, &bytes)?;
-                    caches.entries.fill(target, *ticket, &entry);
-                    match entry {
-                        Entry::Value(v) => {
-                            children[*i].bytes = kept(Some(inline_up_to), target, v)?
-                        }
-                        Entry::Group => {}
-                        Entry::Link(_) => followed.push(*i),
-                    }
-                }
-                // Not at its own key: it may lie behind a link on its way.
-                None => followed.push(*i),
-            }
+    let found = read_batched(db, caches, &batched, inline_up_to)?;
+    for (i, found) in batched_at.into_iter().zip(found) {
+        match found {
+            Found::Value(bytes) => children[i].bytes = bytes,
+            Found::Group => {}
+            Found::Elsewhere => followed.push(i),
         }
     }
     for i in followed {
@@ -416,6 +406,60 @@ pub(crate) fn read_message(
         }
     }
     Ok(Some(EntryRead::Group(children)))
+}
+
+/// What [`read_batched`] found at a path.
+enum Found {
+    /// A value, with its bytes if they are at most the size asked for.
+    Value(Option<Vec<u8>>),
+    /// A group.
+    Group,
+    /// A link, or nothing at the path's own key (it may lie behind a link
+    /// on its way): the caller follows it on its own.
+    Elsewhere,
+}
+
+/// Reads `paths` in one batched read of the database (sorted keys, so
+/// RocksDB walks each file once), filling the entry cache with what it
+/// finds under each path's ticket; answers in `paths`' order.
+fn read_batched(
+    db: &DB,
+    caches: &Caches,
+    paths: &[(String, Ticket)],
+    inline_up_to: usize,
+) -> Result<Vec<Found>> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut keys: Vec<(codec::EntryKey, usize)> = paths
+        .iter()
+        .enumerate()
+        .map(|(i, (path, _))| (codec::entry_key(path), i))
+        .collect();
+    keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut answers: Vec<Option<Found>> = paths.iter().map(|_| None).collect();
+    let found = nowait::get_many(db, keys.iter().map(|(key, _)| key.as_slice()));
+    for ((_, i), found) in keys.iter().zip(found) {
+        let (path, ticket) = &paths[*i];
+        let stored = found.map_err(Error::rocks_lazy(|| format!("reading {path:?}")))?;
+        let answer = match stored {
+            None => Found::Elsewhere,
+            Some(stored) => {
+                let entry = codec::decode_entry(path, &stored)?;
+                caches.entries.fill(path, *ticket, &entry);
+                match entry {
+                    Entry::Value(v) => Found::Value(kept(Some(inline_up_to), path, v)?),
+                    Entry::Group => Found::Group,
+                    Entry::Link(_) => Found::Elsewhere,
+                }
+            }
+        };
+        answers[*i] = Some(answer);
+    }
+    Ok(answers
+        .into_iter()
+        .map(|a| a.unwrap_or(Found::Elsewhere))
+        .collect())
 }
 
 /// A group's children with their small values, from the entry cache
@@ -429,11 +473,12 @@ fn cached_group(
     group: &str,
     inline_up_to: usize,
 ) -> Result<Option<Vec<ChildRead>>> {
-    let Some((listing, ticket)) = caches.entries.listing(group) else {
+    let Some((listing, held)) = caches.entries.listing(group) else {
         return Ok(None);
     };
     let mut children = Vec::with_capacity(listing.len());
-    let mut missing: Vec<(usize, String, Ticket)> = Vec::new();
+    let mut missing: Vec<(String, Ticket)> = Vec::new();
+    let mut missing_at: Vec<usize> = Vec::new();
     for Child { name, kind } in listing {
         let mut bytes = None;
         if let ChildKind::Value { len } = kind {
@@ -446,31 +491,22 @@ fn cached_group(
                     Some(_) => return Ok(None),
                     None => {
                         let ticket = caches.entries.ticket(&path);
-                        missing.push((children.len(), path, ticket));
+                        missing.push((path, ticket));
+                        missing_at.push(children.len());
                     }
                 }
             }
         }
         children.push(ChildRead { name, kind, bytes });
     }
-    if !missing.is_empty() {
-        let keys: Vec<codec::EntryKey> = missing
-            .iter()
-            .map(|(_, p, _)| codec::entry_key(p))
-            .collect();
-        let found = nowait::get_many(db, keys.iter().map(|k| k.as_slice()));
-        for ((i, path, ticket), found) in missing.iter().zip(found) {
-            let found = found.map_err(Error::rocks_lazy(|| format!("reading {path:?}")))?;
-            let Some(stored) = found else { return Ok(None) };
-            let entry = codec::decode_entry(path, &stored)?;
-            let Entry::Value(v) = entry else {
-                return Ok(None);
-            };
-            children[*i].bytes = kept(Some(inline_up_to), path, v)?;
-            caches.entries.fill(path, *ticket, &entry);
-        }
+    let found = read_batched(db, caches, &missing, inline_up_to)?;
+    for (i, found) in missing_at.into_iter().zip(found) {
+        let Found::Value(bytes) = found else {
+            return Ok(None);
+        };
+        children[i].bytes = bytes;
     }
-    if !caches.entries.unchanged(group, ticket) {
+    if !caches.entries.unchanged(held) {
         return Ok(None);
     }
     Ok(Some(children))
