@@ -64,6 +64,46 @@ pub(crate) const LINK_INDEX_END: &[u8] = &[0, 0, 2];
 /// Separates the parts of a link-index key (no canonical path holds it).
 const INDEX_SEPARATOR: u8 = 0;
 
+/// Names the prefix extractor ([`children_prefix`]) the store's files are
+/// written with. RocksDB records it in every table file and uses a file's
+/// prefix filter only when the name it was built under is the one the
+/// database is opened with: files written before the extractor (or under
+/// another version of it) are read in total order, never misread. The
+/// store records it too (`PREFIX_EXTRACTOR_KEY`), so tools can say what a
+/// store's files were written with; a different definition must take a
+/// new name.
+pub(crate) const PREFIX_EXTRACTOR: &str = "hbstore.children-of.1";
+
+/// Where a writable open records [`PREFIX_EXTRACTOR`].
+pub(crate) const PREFIX_EXTRACTOR_KEY: &[u8] = b"\x00\x00hbstore-prefix-extractor";
+
+/// The prefix RocksDB's prefix filters are built on: an entry key up to and
+/// including the last `/` of its path, which is the start of the key range
+/// of its parent's children (`level_range(parent, 1).0`), or the depth
+/// alone for the root's children. So every child of one group shares one
+/// prefix and nothing else does, and a scan of a group's children skips
+/// every file whose filter lacks the group: a list or a message read of a
+/// group that is not in a file reads no block of it.
+///
+/// RocksDB's essential property holds on the keys a store holds: an entry
+/// key at depth `d` has exactly `d - 1` slashes, so any stored key between
+/// two children of `g` starts with `g`'s prefix and has no further `/`.
+/// Metadata keys (depth 0) are outside the domain and sort before every
+/// entry key. The transform must accept any key in the domain (seek
+/// targets and bounds too), and does.
+pub(crate) fn children_prefix(key: &[u8]) -> &[u8] {
+    let path = key.get(2..).unwrap_or_default();
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(slash) => &key[..2 + slash + 1],
+        None => &key[..key.len().min(2)],
+    }
+}
+
+/// Whether [`children_prefix`] applies to `key`: entry keys, not metadata.
+pub(crate) fn has_children_prefix(key: &[u8]) -> bool {
+    key.len() >= 2 && key[..2] != *METADATA_PREFIX
+}
+
 /// The smallest possible entry key (depth 1, empty name) and the bound
 /// above every entry key: entries live in `[ENTRIES_START, ENTRIES_END)`.
 pub(crate) const ENTRIES_START: &[u8] = &[0, 1];
@@ -129,6 +169,18 @@ pub(crate) fn level_range(ancestor: &str, levels: usize) -> (Vec<u8>, Vec<u8>) {
         }
         end
     };
+    (start, end)
+}
+
+/// The key range `[start, end)` of `group`'s children, as
+/// [`level_range`]`(group, 1)` but bounded above inside the children's
+/// prefix ([`children_prefix`]): `end` is `start ++ 0xff`, above every
+/// child name (UTF-8 never holds the byte). A prefix seek needs its bounds
+/// in the prefix it seeks: `seek_to_last` seeks to the upper bound.
+pub(crate) fn children_range(group: &str) -> (Vec<u8>, Vec<u8>) {
+    let (start, _) = level_range(group, 1);
+    let mut end = start.clone();
+    end.push(0xff);
     (start, end)
 }
 
@@ -344,6 +396,52 @@ mod tests {
         );
         let (start, _) = level_range("a", 2);
         assert_eq!(start, b"\x00\x03a/");
+    }
+
+    #[test]
+    fn a_groups_children_share_one_prefix_and_nothing_else_does() {
+        for group in ["", "a", "a/b", "msgs/m1"] {
+            let (start, end) = children_range(group);
+            assert_eq!(
+                (start.as_slice(), level_range(group, 1).0.as_slice()),
+                (children_prefix(&end), start.as_slice()),
+                "both bounds in the prefix, the start as level_range's"
+            );
+            let inside = |k: &[u8]| k >= &start[..] && k < &end[..];
+            let prefix = children_prefix(&start);
+            assert_eq!(prefix, start.as_slice(), "the range starts at the prefix");
+            assert_eq!(children_prefix(prefix), prefix, "idempotent");
+            let child = |name: &str| entry_key(&join(group, name));
+            for name in ["x", "body", "\u{10ffff}"] {
+                assert!(has_children_prefix(&child(name)));
+                assert_eq!(children_prefix(&child(name)), prefix, "{group:?} {name:?}");
+                assert!(inside(&child(name)));
+            }
+            assert!(!inside(&child("x/y")));
+            assert_ne!(children_prefix(&child("x/y")), prefix, "grandchild");
+            assert!(has_children_prefix(&end), "bounds are in the domain too");
+        }
+        assert_eq!(children_prefix(&entry_key("a")), b"\x00\x01");
+        // Depth 47 is the byte `/`: the depth is never searched.
+        let deep = vec!["s"; 47].join("/");
+        assert_eq!(children_prefix(&entry_key(&deep)).len(), 2 + deep.len() - 1);
+        for metadata in [
+            FORMAT_KEY,
+            PREFIX_EXTRACTOR_KEY,
+            LINK_INDEX_START,
+            &[0][..],
+            &[],
+        ] {
+            assert!(!has_children_prefix(metadata), "{metadata:?}");
+        }
+    }
+
+    fn join(group: &str, name: &str) -> String {
+        if group.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{group}/{name}")
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod metrics;
 mod model;
 mod nowait;
 mod persistence;
+mod prefix;
 mod scale;
 
 /// The conformance suite on the RocksDB backend, a new store per case.

@@ -72,7 +72,7 @@ pub(crate) fn check(db: &DB, mut progress: impl FnMut(u64)) -> Result<CheckRepor
             continue;
         }
         if codec::is_metadata_key(&key) {
-            if &*key != codec::FORMAT_KEY {
+            if ![codec::FORMAT_KEY, codec::PREFIX_EXTRACTOR_KEY].contains(&&*key) {
                 report.problems.push(Finding {
                     path: codec::show_key(&key),
                     message: "unknown metadata key".into(),

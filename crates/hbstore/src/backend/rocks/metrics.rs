@@ -167,6 +167,30 @@ impl RocksStore {
             ),
         );
 
+        let ticks = |tickers: &[Ticker]| {
+            tickers
+                .iter()
+                .map(|t| self.rocks_options.get_ticker_count(*t))
+                .sum::<u64>() as f64
+        };
+        report.counter(
+            "hbstore_scan_files_total",
+            "Files a scan of a group's children (list, message reads) sought in, by what the children-prefix filter said: skipped (no child of the group in the file, no block read) or searched.",
+            by(
+                "filter",
+                &[
+                    (
+                        "skipped",
+                        ticks(&[Ticker::LastLevelSeekFiltered, Ticker::NonLastLevelSeekFiltered]),
+                    ),
+                    (
+                        "searched",
+                        ticks(&[Ticker::LastLevelSeekFilterMatch, Ticker::NonLastLevelSeekFilterMatch]),
+                    ),
+                ],
+            ),
+        );
+
         report.gauge(
             "hbstore_compaction_pending_bytes",
             "Bytes RocksDB estimates compaction must rewrite to bring every level under its target; growing without end means writes outrun compaction, and stalls follow.",

@@ -29,6 +29,9 @@ pub(super) fn open_database(
     };
     let db = opened.map_err(|source| classify_open_error(dir, source))?;
     check_format(&db, dir, options, progress)?;
+    if !options.read_only {
+        record_prefix_extractor(&db)?;
+    }
     Ok((db, rocks_options))
 }
 
@@ -144,6 +147,23 @@ fn check_format(
             Ok(())
         }
     }
+}
+
+/// Records the prefix extractor this build writes files with, if the store
+/// names another or none (a store from before it). Nothing else needs
+/// doing: the files written before keep their filters (or none), and
+/// RocksDB reads each file's prefix filter only when it was built by the
+/// extractor the database is open with (the name is in every file).
+fn record_prefix_extractor(db: &DB) -> Result<()> {
+    let recorded = db
+        .get_pinned(codec::PREFIX_EXTRACTOR_KEY)
+        .map_err(Error::rocks("reading the prefix extractor's record"))?;
+    if recorded.as_deref() == Some(codec::PREFIX_EXTRACTOR.as_bytes()) {
+        return Ok(());
+    }
+    drop(recorded);
+    db.put(codec::PREFIX_EXTRACTOR_KEY, codec::PREFIX_EXTRACTOR)
+        .map_err(Error::rocks("recording the prefix extractor"))
 }
 
 /// Records that the database holds the current format, synced: it is the

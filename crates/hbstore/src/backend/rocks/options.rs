@@ -1,7 +1,9 @@
 //! How a RocksDB store is opened: the one home of every option and its
 //! default.
 
-use rocksdb::{BlockBasedOptions, Cache, DBCompressionType};
+use rocksdb::{BlockBasedOptions, Cache, DBCompressionType, SliceTransform};
+
+use crate::codec;
 
 /// Block compression for the store's files. A store's files may mix
 /// them: a change applies to the files written from then on.
@@ -369,6 +371,15 @@ impl Options {
         // inside the read path, stay off.
         opts.enable_statistics();
         opts.set_statistics_level(rocksdb::statistics::StatsLevel::ExceptHistogramOrTimers);
+        // Filters on the prefix of a group's children too (beside whole
+        // keys): a scan of a group's children skips the files and
+        // memtables that hold none of them. The extractor is part of the
+        // format (recorded in the store) whether filters are on or not.
+        opts.set_prefix_extractor(SliceTransform::create(
+            codec::PREFIX_EXTRACTOR,
+            codec::children_prefix,
+            Some(codec::has_children_prefix),
+        ));
         if self.bloom_bits_per_key.is_some() {
             // A whole-key bloom filter in the memtable too: a writer looks
             // up the path it is about to write (is it a group? a link?),
@@ -386,7 +397,7 @@ impl Options {
         opts.increase_parallelism(
             std::thread::available_parallelism().map_or(2, |n| n.get() as i32),
         );
-        opts
+        prefix_seeks_opt_in(opts)
     }
 
     /// How the store's files are read. Index and filter blocks live in the
@@ -427,4 +438,20 @@ impl Options {
         w.set_sync(self.durability == Durability::Sync);
         w
     }
+}
+
+/// `opts` with prefix seeks opt-in only: RocksDB's default, with a prefix
+/// extractor set, is that *every* iterator may answer only within its seek
+/// key's prefix, so a scan across groups (gc, check, export, a recursive
+/// delete) could silently miss keys. Opt-in only, every iterator reads in
+/// total order unless it asks (`scan::children`). The binding has no
+/// setter for the option, so it goes through RocksDB's options string,
+/// which copies everything else (the table factory with its cache, the
+/// extractor, the statistics) into the options returned.
+fn prefix_seeks_opt_in(mut opts: rocksdb::Options) -> rocksdb::Options {
+    // The option is this RocksDB's own (the binding builds RocksDB from
+    // the source it ships), so only a build without it can fail here; a
+    // store that misses keys would be worse than stopping.
+    opts.get_options_from_string("prefix_seek_opt_in_only=true")
+        .expect("RocksDB knows prefix_seek_opt_in_only")
 }

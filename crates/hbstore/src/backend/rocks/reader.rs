@@ -231,12 +231,12 @@ pub(crate) fn list(
     // finds any, `path` is a group with no link on the way: one iterator,
     // one consistent view, done. Only an empty page needs a closer look.
     let ticket = caches.entries.listing_ticket(path.as_str());
-    let (start, end) = codec::level_range(path.as_str(), 1);
+    let (start, end) = codec::children_range(path.as_str());
     // Walking down needs the lower bound (`prev` would leave the range);
     // walking up does without, which lets the group's own key be read
     // below.
     let descending = page.direction == Direction::Descending;
-    let mut iter = scan::bounded(db, None, descending.then_some(start.as_slice()), end);
+    let mut iter = scan::children(db, None, descending.then_some(start.as_slice()), end);
     let mut children = Vec::new();
     scan_page(&mut iter, &start, page, path.as_str(), |name, entry| {
         children.push(child(name, &entry));
@@ -537,9 +537,9 @@ impl ReadView<'_> {
         page: &Page,
         visit: impl FnMut(&str, Entry<'_>) -> Result<()>,
     ) -> Result<()> {
-        let (start, end) = codec::level_range(group, 1);
+        let (start, end) = codec::children_range(group);
         self.reads += 1;
-        let mut iter = scan::bounded(self.db, self.snapshot.as_ref(), Some(&start), end);
+        let mut iter = scan::children(self.db, self.snapshot.as_ref(), Some(&start), end);
         scan_page(&mut iter, &start, page, group, visit)
     }
 }

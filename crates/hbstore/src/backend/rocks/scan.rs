@@ -1,6 +1,12 @@
 //! Range scans over the database: the one place that sets up an iterator
 //! bounded above, so that every scan stops at its range instead of reading
 //! on into the next one.
+//!
+//! The database is opened with prefix seeks opt-in only (see
+//! `Options::rocksdb_options`), so every iterator reads in total order
+//! unless it asks for the children prefix filter, and only [`children`]
+//! asks: a scan of one group's children, which is exactly one prefix of
+//! `codec::children_prefix`.
 
 use rocksdb::{DBRawIterator, Snapshot, DB};
 
@@ -17,7 +23,32 @@ pub(crate) fn bounded<'a>(
     start: Option<&[u8]>,
     end: Vec<u8>,
 ) -> DBRawIterator<'a> {
+    iterator(db, snapshot, start, end, false)
+}
+
+/// [`bounded`] for a scan of one group's children (`codec::children_range`,
+/// both bounds inside the children's prefix): each seek consults only the files whose prefix filter may hold the
+/// prefix of the key sought, and the iterator ends where that prefix does.
+/// A later seek to a key of another prefix (a group's own key, read on the
+/// same view) is a seek within that prefix, filtered the same way.
+pub(crate) fn children<'a>(
+    db: &'a DB,
+    snapshot: Option<&Snapshot<'a>>,
+    start: Option<&[u8]>,
+    end: Vec<u8>,
+) -> DBRawIterator<'a> {
+    iterator(db, snapshot, start, end, true)
+}
+
+fn iterator<'a>(
+    db: &'a DB,
+    snapshot: Option<&Snapshot<'a>>,
+    start: Option<&[u8]>,
+    end: Vec<u8>,
+    within_prefix: bool,
+) -> DBRawIterator<'a> {
     let mut opts = nowait::read_options();
+    opts.set_prefix_same_as_start(within_prefix);
     if let Some(s) = snapshot {
         opts.set_snapshot(s);
     }
