@@ -1,9 +1,13 @@
 #!/usr/bin/env escript
 %%! +S 2
 %%% HyperBEAM's store benchmark workloads, through hb_store_hbstore from
-%%% Erlang, each beside the same workload called directly in Rust (the rows
-%%% of `hbstore-bench`, whose JSON is the argument), so that the ratio shows
-%%% what the NIF costs. Run it as `./dev bench-erlang`.
+%%% Erlang, each beside the same workload through the LMDB column (the
+%%% store a node runs today: hb_store_lmdb's logic, erlang/bench/, over an
+%%% LMDB NIF with elmdb's primitives, crates/lmdb-bench-nif, whose library
+%%% is the second argument) and beside the same workload called directly
+%%% in Rust (the rows of `hbstore-bench`, whose JSON is the first argument),
+%%% so that the ratios show what a node gains and what the NIF costs. Run
+%%% it as `./dev bench-erlang`.
 -mode(compile).
 
 -define(KEYS, 100000).
@@ -12,40 +16,74 @@
 -define(LISTS, 20000).
 -define(MESSAGES, 50000).
 
-main([RustJson]) ->
+main([RustJson, LmdbNif]) ->
     Here = filename:dirname(escript:script_name()),
     true = code:add_patha(filename:join(Here, "_build/default/lib/hbstore/ebin")),
+    ok = load_lmdb(Here, LmdbNif),
     {ok, Json} = file:read_file(RustJson),
     Rust = rust_rows(Json),
     Rows = lists:append([
-        keys(Rust), lists(), messages(Rust, false), messages(Rust, true), processes(Rust)
+        keys(Rust), groups(), messages(Rust, false), messages(Rust, true),
+        read_processes(Rust), write_processes()
     ]),
-    io:format("~nhb_store_hbstore from Erlang (OTP ~s, ~B schedulers) beside the same work called in Rust~n~n",
+    io:format("~nHyperBEAM's store workloads from Erlang (OTP ~s, ~B schedulers): hb_store_hbstore "
+        "beside the LMDB column (hb_store_lmdb's logic over LMDB, writes in transactions of 5,000, "
+        "no_sync) and beside the same work called in Rust~n~n",
         [erlang:system_info(otp_release), erlang:system_info(schedulers_online)]),
-    io:format("| ~-44s | ~12s | ~12s | ~7s | ~-10s |~n", ["workload", "Erlang ops/s", "Rust ops/s", "ratio", "target"]),
-    io:format("|~s|~s|~s|~s|~s|~n", [lists:duplicate(46, $-), lists:duplicate(14, $-),
-        lists:duplicate(14, $-), lists:duplicate(9, $-), lists:duplicate(12, $-)]),
+    io:format("| ~-40s | ~11s | ~11s | ~6s | ~11s | ~6s | ~-36s |~n",
+        ["workload", "hbstore/s", "LMDB/s", "/lmdb", "Rust/s", "/rust", "targets"]),
+    io:format("|~s|~s|~s|~s|~s|~s|~s|~n", [dashes(42), dashes(13), dashes(13), dashes(8),
+        dashes(13), dashes(8), dashes(38)]),
     [print(Row) || Row <- Rows],
+    scaling(Rows),
     latencies(),
     ok;
 main(_) ->
-    io:format(standard_error, "usage: bench.escript RUST_BENCH_JSON~n", []),
+    io:format(standard_error, "usage: bench.escript RUST_BENCH_JSON LMDB_BENCH_NIF~n", []),
     halt(2).
 
-print({Name, Erlang, Rust, Target}) ->
-    {RustText, RatioText, TargetText} =
-        case Rust of
-            undefined -> {"", "", ""};
-            _ ->
-                Ratio = Erlang / Rust,
-                {integer_to_list(round(Rust)), io_lib:format("~.2f", [Ratio]),
-                    case Target of
-                        undefined -> "";
-                        Min when Ratio >= Min -> io_lib:format(">= ~.1f holds", [Min]);
-                        Min -> io_lib:format(">= ~.1f MISSED", [Min])
-                    end}
-        end,
-    io:format("| ~-44s | ~12B | ~12s | ~7s | ~-10s |~n", [Name, round(Erlang), RustText, RatioText, TargetText]).
+dashes(N) -> lists:duplicate(N, $-).
+
+%% Compiles the LMDB column's modules (erlang/bench/) and loads its NIF.
+load_lmdb(Here, Nif) ->
+    [begin
+        Source = filename:join([Here, "bench", File]),
+        {ok, Module, Beam} = compile:file(Source, [binary, report, warnings_as_errors]),
+        {module, Module} = code:load_binary(Module, Source, Beam)
+    end || File <- ["lmdb_bench_nif.erl", "lmdb_bench_store.erl"]],
+    lmdb_bench_nif:load(Nif).
+
+print({Name, Hbstore, Lmdb, Rust, Targets}) ->
+    Ratio = fun(undefined) -> undefined; (Base) -> Hbstore / Base end,
+    Ratios = #{lmdb => Ratio(Lmdb), rust => Ratio(Rust)},
+    Checks = [case maps:get(Against, Ratios) of
+        undefined -> [];
+        R -> io_lib:format("~s>=~.1f ~s ", [Against, Min, case R >= Min of true -> "holds"; false -> "MISSED" end])
+    end || {Against, Min} <- Targets],
+    io:format("| ~-40s | ~11s | ~11s | ~6s | ~11s | ~6s | ~-36s |~n",
+        [Name, rate(Hbstore), rate(Lmdb), ratio(Ratio(Lmdb)), rate(Rust), ratio(Ratio(Rust)),
+            string:trim(lists:flatten(Checks))]).
+
+rate(undefined) -> "";
+rate(R) -> integer_to_list(round(R)).
+
+ratio(undefined) -> "";
+ratio(R) -> io_lib:format("~.2f", [R]).
+
+%% How reads and writes grow with the processes calling: 4 processes'
+%% rate over 1's, for each store.
+scaling(Rows) ->
+    Rate = fun(Name, Store) ->
+        {_, H, L, _, _} = lists:keyfind(Name, 1, Rows),
+        case Store of hbstore -> H; lmdb -> L end
+    end,
+    io:format("~nFrom 4 processes over 1 (targets: reads >= 1.6, writes >= 1.3 for hbstore):~n~n"),
+    [io:format("- ~s: hbstore ~.2f, LMDB ~.2f~n", [What,
+        Rate(Four, hbstore) / Rate(One, hbstore), Rate(Four, lmdb) / Rate(One, lmdb)])
+        || {What, One, Four} <- [
+            {"key reads", "key read, 1 process", "key read, 4 processes"},
+            {"key writes", "key write, 1 process", "key write, 4 processes"}]],
+    ok.
 
 %% The figures of `hbstore-bench --json`, by workload name.
 rust_rows(Json) ->
@@ -57,16 +95,28 @@ rust_rows(Json) ->
 binary_to_number(B) ->
     try binary_to_float(B) catch error:badarg -> float(binary_to_integer(B)) end.
 
+temp_dir() -> string:trim(os:cmd("mktemp -d /tmp/hbstore-bench-erlang-XXXXXX")).
+
 store() -> store(#{}).
 store(Options) ->
-    Dir = string:trim(os:cmd("mktemp -d /tmp/hbstore-bench-erlang-XXXXXX")),
     Options#{<<"store-module">> => hb_store_hbstore,
-             <<"name">> => list_to_binary(filename:join(Dir, "store"))}.
+             <<"name">> => list_to_binary(filename:join(temp_dir(), "store"))}.
 
 %% Stops the store and removes its temporary directory.
 finish(S) ->
     ok = hb_store_hbstore:stop(S, #{}, #{}),
     ok = file:del_dir_r(filename:dirname(binary_to_list(maps:get(<<"name">>, S)))).
+
+%% An LMDB column store in a temporary directory, and how to remove it
+%% (the environment closes when its handle is collected).
+lmdb() ->
+    Dir = temp_dir(),
+    {ok, Db} = lmdb_bench_store:start(Dir),
+    {Db, Dir}.
+
+lmdb_finish({_Db, Dir}) ->
+    garbage_collect(),
+    ok = file:del_dir_r(Dir).
 
 timed(N, Fun) ->
     {Micros, _} = timer:tc(Fun),
@@ -77,38 +127,67 @@ key(I) -> <<"key-", (integer_to_binary(I))/binary>>.
 -define(VALUE, <<"0123456789abcdefghijklmnopqrstuvwxyzABCDEFG">>).
 
 keys(Rust) ->
-    S = store(),
+    {Writes, Reads} = hbstore_keys(store()),
+    {BufferedWrites, _} = hbstore_keys(store(#{<<"durability">> => <<"buffered">>})),
+    L = {Db, _} = lmdb(),
+    LmdbWrites = timed(?KEYS, fun() ->
+        [ok = lmdb_bench_store:write(Db, key(I), ?VALUE) || I <- lists:seq(1, ?KEYS)],
+        ok = lmdb_bench_store:flush(Db)
+    end),
+    LmdbReads = timed(?READS, fun() ->
+        [{ok, _} = lmdb_bench_store:read(Db, K) || K <- picks()]
+    end),
+    lmdb_finish(L),
+    [{"key write", Writes, LmdbWrites,
+            maps:get(<<"key write (lmdb: txn per write)">>, Rust, undefined), [{lmdb, 0.5}]},
+        {"key write (durability buffered)", BufferedWrites, LmdbWrites, undefined, [{lmdb, 1.0}]},
+        {"key read", Reads, LmdbReads, maps:get(<<"key read">>, Rust, undefined),
+            [{lmdb, 1.0}, {rust, 0.8}]}].
+
+picks() -> [key(rand:uniform(?KEYS)) || _ <- lists:seq(1, ?READS)].
+
+hbstore_keys(S) ->
     {ok, _} = hb_store_hbstore:start(S, #{}, #{}),
     Writes = timed(?KEYS, fun() ->
         [ok = hb_store_hbstore:write(S, #{key(I) => ?VALUE}, #{}) || I <- lists:seq(1, ?KEYS)]
     end),
-    Picks = [key(rand:uniform(?KEYS)) || _ <- lists:seq(1, ?READS)],
+    Picks = picks(),
     Reads = timed(?READS, fun() ->
         [{ok, _} = hb_store_hbstore:read(S, #{<<"read">> => K}, #{}) || K <- Picks]
     end),
     finish(S),
-    Buffered = store(#{<<"durability">> => <<"buffered">>}),
-    {ok, _} = hb_store_hbstore:start(Buffered, #{}, #{}),
-    BufferedWrites = timed(?KEYS, fun() ->
-        [ok = hb_store_hbstore:write(Buffered, #{key(I) => ?VALUE}, #{}) || I <- lists:seq(1, ?KEYS)]
-    end),
-    finish(Buffered),
-    [{"key write", Writes, maps:get(<<"key write (lmdb: txn per write)">>, Rust, undefined), 0.5},
-        {"key write (durability buffered)", BufferedWrites, undefined, undefined},
-        {"key read", Reads, maps:get(<<"key read">>, Rust, undefined), 0.5}].
+    {Writes, Reads}.
 
-lists() ->
-    S = store(),
+%% Groups of 10 written (hbstore: one write of the group's 10 paths;
+%% LMDB: the group marker and 10 puts, as hb_cache writes through
+%% hb_store_lmdb), then listed.
+groups() ->
     Ids = [integer_to_binary(I) || I <- lists:seq(1, ?GROUPS)],
-    [ok = hb_store_hbstore:write(S, maps:from_list(
-        [{<<Id/binary, "/key-", (integer_to_binary(J))/binary>>, ?VALUE} || J <- lists:seq(1, 10)]), #{})
-        || Id <- Ids],
+    Child = fun(Id, J) -> <<Id/binary, "/key-", (integer_to_binary(J))/binary>> end,
     Picks = [lists:nth(rand:uniform(?GROUPS), Ids) || _ <- lists:seq(1, ?LISTS)],
+    S = store(),
+    Writes = timed(?GROUPS * 10, fun() ->
+        [ok = hb_store_hbstore:write(S, maps:from_list(
+            [{Child(Id, J), ?VALUE} || J <- lists:seq(1, 10)]), #{}) || Id <- Ids]
+    end),
     Lists = timed(?LISTS, fun() ->
         [{ok, [_ | _]} = hb_store_hbstore:list(S, #{<<"list">> => Id}, #{}) || Id <- Picks]
     end),
     finish(S),
-    [{"list of a 10-child group", Lists, undefined, undefined}].
+    L = {Db, _} = lmdb(),
+    LmdbWrites = timed(?GROUPS * 10, fun() ->
+        [begin
+            ok = lmdb_bench_store:make_group(Db, Id),
+            [ok = lmdb_bench_store:write(Db, Child(Id, J), ?VALUE) || J <- lists:seq(1, 10)]
+        end || Id <- Ids],
+        ok = lmdb_bench_store:flush(Db)
+    end),
+    LmdbLists = timed(?LISTS, fun() ->
+        [{ok, [_ | _]} = lmdb_bench_store:list(Db, Id) || Id <- Picks]
+    end),
+    lmdb_finish(L),
+    [{"10 writes into a new group (per write)", Writes, LmdbWrites, undefined, []},
+        {"list of a 10-child group", Lists, LmdbLists, undefined, [{lmdb, 1.0}]}].
 
 data_path(Value) ->
     <<"data/", (base64url(crypto:hash(sha256, Value)))/binary>>.
@@ -120,11 +199,12 @@ base64url(Bytes) ->
     NoPad = binary:replace(Plain, <<"=">>, <<>>, [global]),
     << <<(case C of $+ -> $-; $/ -> $_; _ -> C end)>> || <<C>> <= NoPad >>.
 
-%% Messages written as HyperBEAM's cache writes them: one write of the
-%% content-addressed values, one link request for the fields; read back
-%% whole with one read of the message (its fields' values come with it).
+%% Messages written as HyperBEAM's cache writes them: the content-addressed
+%% values, then a link per field (hbstore: one write and one link request;
+%% LMDB: a put per value, a make_link per field); read back whole (hbstore:
+%% one read of the message, whose linked fields' values come with it;
+%% LMDB: a list, then a read of each field through its link).
 messages(Rust, Nested) ->
-    S = store(),
     Fields = fun(I) ->
         Base = [{<<"process">>, iolist_to_binary(io_lib:format("~32..0B", [I rem 500]))},
             {<<"slot">>, integer_to_binary(I div 50)}],
@@ -135,6 +215,9 @@ messages(Rust, Nested) ->
     end,
     Ids = [base64url(crypto:strong_rand_bytes(32)) || _ <- lists:seq(1, ?MESSAGES)],
     Indexed = lists:zip(lists:seq(1, ?MESSAGES), Ids),
+    Picks = [lists:nth(rand:uniform(?MESSAGES), Ids) || _ <- lists:seq(1, ?MESSAGES)],
+    Expected = length(Fields(1)),
+    S = store(),
     Writes = timed(?MESSAGES, fun() ->
         [begin
             F = Fields(I),
@@ -143,16 +226,27 @@ messages(Rust, Nested) ->
                 [{<<Id/binary, "/", K/binary>>, data_path(V)} || {K, V} <- F]), #{})
         end || {I, Id} <- Indexed]
     end),
-    Picks = [lists:nth(rand:uniform(?MESSAGES), Ids) || _ <- lists:seq(1, ?MESSAGES)],
-    Expected = length(Fields(1)),
     Reads = timed(?MESSAGES, fun() -> [Expected = read_whole(S, Id) || Id <- Picks] end),
     finish(S),
+    L = {Db, _} = lmdb(),
+    LmdbWrites = timed(?MESSAGES, fun() ->
+        [begin
+            F = Fields(I),
+            [ok = lmdb_bench_store:write(Db, data_path(V), V) || {_, V} <- F],
+            [ok = lmdb_bench_store:make_link(Db, data_path(V), <<Id/binary, "/", K/binary>>)
+                || {K, V} <- F]
+        end || {I, Id} <- Indexed],
+        ok = lmdb_bench_store:flush(Db)
+    end),
+    LmdbReads = timed(?MESSAGES, fun() -> [Expected = lmdb_read_whole(Db, Id) || Id <- Picks] end),
+    lmdb_finish(L),
     Form = case Nested of true -> "nested"; false -> "flat" end,
     RustWrite = iolist_to_binary([Form, " message write (", integer_to_list(Expected),
                                   " fields) (lmdb: txn per write)"]),
     RustRead = iolist_to_binary([Form, " message read, whole"]),
-    [{Form ++ " message write (one write + one link)", Writes, maps:get(RustWrite, Rust, undefined), undefined},
-        {Form ++ " message read, whole", Reads, maps:get(RustRead, Rust, undefined), undefined}].
+    [{Form ++ " message write", Writes, LmdbWrites, maps:get(RustWrite, Rust, undefined), []},
+        {Form ++ " message read, whole", Reads, LmdbReads, maps:get(RustRead, Rust, undefined),
+            [{lmdb, 1.5}]}].
 
 %% The values of a message: one read of its group, whose linked fields'
 %% values come in the same call; a nested group costs one more.
@@ -163,32 +257,81 @@ read_whole(S, Path) ->
         Name -> read_whole(S, <<Path/binary, "/", Name/binary>>)
     end || C <- Children]).
 
+%% The same through hb_store_lmdb's calls: a list, then a read of each
+%% child (a group reads as not_found, and is read whole in turn).
+lmdb_read_whole(Db, Path) ->
+    {ok, Names} = lmdb_bench_store:list(Db, Path),
+    lists:sum([begin
+        Child = <<Path/binary, "/", Name/binary>>,
+        case lmdb_bench_store:read(Db, Child) of
+            {ok, _} -> 1;
+            not_found -> lmdb_read_whole(Db, Child)
+        end
+    end || Name <- Names]).
+
+%% Runs Work(P, Per) in N processes at once, Per operations each, and
+%% returns the operations per second of them all.
+in_processes(N, Total, Work) ->
+    Per = Total div N,
+    Parent = self(),
+    timed(Per * N, fun() ->
+        Pids = [spawn_link(fun() ->
+            rand:seed(exsss, {P, 2, 3}),
+            Work(P, Per),
+            Parent ! {done, self()}
+        end) || P <- lists:seq(1, N)],
+        [receive {done, Pid} -> ok end || Pid <- Pids]
+    end).
+
 %% Random reads from 1, 2, 4 and 8 processes at once, with no process in
 %% between them and the store.
-processes(Rust) ->
+read_processes(Rust) ->
     S = store(),
     [ok = hb_store_hbstore:write(S, #{key(I) => ?VALUE}, #{}) || I <- lists:seq(1, ?KEYS)],
+    L = {Db, _} = lmdb(),
+    [ok = lmdb_bench_store:write(Db, key(I), ?VALUE) || I <- lists:seq(1, ?KEYS)],
+    ok = lmdb_bench_store:flush(Db),
     Rows = [begin
-        Per = ?READS div N,
-        Parent = self(),
-        Rate = timed(Per * N, fun() ->
-            Pids = [spawn_link(fun() ->
-                rand:seed(exsss, {P, 2, 3}),
-                [{ok, _} = hb_store_hbstore:read(S, #{<<"read">> => key(rand:uniform(?KEYS))}, #{})
-                    || _ <- lists:seq(1, Per)],
-                Parent ! {done, self()}
-            end) || P <- lists:seq(1, N)],
-            [receive {done, Pid} -> ok end || Pid <- Pids]
+        Hbstore = in_processes(N, ?READS, fun(_, Per) ->
+            [{ok, _} = hb_store_hbstore:read(S, #{<<"read">> => key(rand:uniform(?KEYS))}, #{})
+                || _ <- lists:seq(1, Per)]
+        end),
+        Lmdb = in_processes(N, ?READS, fun(_, Per) ->
+            [{ok, _} = lmdb_bench_store:read(Db, key(rand:uniform(?KEYS))) || _ <- lists:seq(1, Per)]
         end),
         RustName = case N of
             1 -> <<"key read">>;
             _ -> iolist_to_binary(["read, ", integer_to_list(N), " threads"])
         end,
-        {lists:flatten(io_lib:format("key read, ~B processes", [N])), Rate,
-            maps:get(RustName, Rust, undefined), undefined}
+        {lists:flatten(io_lib:format("key read, ~B process~s", [N, plural(N)])), Hbstore, Lmdb,
+            maps:get(RustName, Rust, undefined), []}
     end || N <- [1, 2, 4, 8]],
     finish(S),
+    lmdb_finish(L),
     Rows.
+
+%% Writes of new keys from 1, 4 and 16 processes at once, each process
+%% its own keys.
+write_processes() ->
+    [begin
+        S = store(),
+        Key = fun(P, I) -> <<"p", (integer_to_binary(P))/binary, "/", (key(I))/binary>> end,
+        Hbstore = in_processes(N, ?KEYS, fun(P, Per) ->
+            [ok = hb_store_hbstore:write(S, #{Key(P, I) => ?VALUE}, #{}) || I <- lists:seq(1, Per)]
+        end),
+        finish(S),
+        L = {Db, _} = lmdb(),
+        Lmdb = in_processes(N, ?KEYS, fun(P, Per) ->
+            [ok = lmdb_bench_store:write(Db, Key(P, I), ?VALUE) || I <- lists:seq(1, Per)]
+        end),
+        ok = lmdb_bench_store:flush(Db),
+        lmdb_finish(L),
+        {lists:flatten(io_lib:format("key write, ~B process~s", [N, plural(N)])), Hbstore, Lmdb,
+            undefined, []}
+    end || N <- [1, 4, 16]].
+
+plural(1) -> "";
+plural(_) -> "es".
 
 %% What one call costs on a normal scheduler, the evidence for which calls
 %% may run there (a NIF should return within about a millisecond): the

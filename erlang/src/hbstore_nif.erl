@@ -6,11 +6,13 @@
 %%% cluster store was opened under) first and answers
 %%% `{error, {not_open, Dir}}' when no store of that name is open. The
 %%% functions that run on a normal scheduler (`read', `type', `resolve',
-%%% `write', `link') answer `remote' for a store on a cluster, whose calls
-%%% wait on the network: the caller then uses the dirty variant.
+%%% `list', `write', `link') answer `remote' for a store on a cluster, whose
+%%% calls wait on the network, and `busy' where they would wait: the caller
+%%% then uses the dirty variant.
 -module(hbstore_nif).
 -export([open/6, open_cluster/4, close/1]).
--export([read/3, read_group/3, type/2, type_dirty/2, resolve/2, resolve_dirty/2, list/5]).
+-export([read/3, read_group/3, type/2, type_dirty/2, resolve/2, resolve_dirty/2, list/5,
+         list_dirty/5]).
 -export([write/2, write_dirty/2, link/2, link_dirty/2, group/2, delete/3]).
 -export([match/3, reset/1, metrics/1, metrics_text/1]).
 -on_load(init/0).
@@ -46,6 +48,7 @@ type_dirty(_Name, _Path) -> erlang:nif_error(nif_not_loaded).
 resolve(_Name, _Path) -> erlang:nif_error(nif_not_loaded).
 resolve_dirty(_Name, _Path) -> erlang:nif_error(nif_not_loaded).
 list(_Name, _Path, _From, _Limit, _Direction) -> erlang:nif_error(nif_not_loaded).
+list_dirty(_Name, _Path, _From, _Limit, _Direction) -> erlang:nif_error(nif_not_loaded).
 write(_Name, _Entries) -> erlang:nif_error(nif_not_loaded).
 write_dirty(_Name, _Entries) -> erlang:nif_error(nif_not_loaded).
 link(_Name, _Entries) -> erlang:nif_error(nif_not_loaded).

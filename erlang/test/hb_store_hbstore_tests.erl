@@ -205,6 +205,32 @@ list_bounds_test_() ->
             l(S, #{<<"list">> => <<"big">>, <<"direction">> => sideways}))
     end).
 
+%% A list of a message-sized group answers on a normal scheduler; a page
+%% of more than 64 children answers `busy' there, and the module takes it
+%% to a dirty scheduler.
+a_small_list_answers_at_once_a_large_one_goes_dirty_test_() ->
+    ?WITH_STORE(fun(S) ->
+        Name = maps:get(<<"name">>, S),
+        Group = fun(G, N) -> maps:from_list(
+            [{<<G/binary, "/", (integer_to_binary(I))/binary>>, <<"v">>} || I <- lists:seq(1, N)]) end,
+        ok = w(S, Group(<<"small">>, 10)),
+        ok = w(S, Group(<<"edge">>, 64)),
+        ok = w(S, Group(<<"large">>, 65)),
+        ?assertMatch({ok, [_, _, _, _, _, _, _, _, _, _]},
+            hbstore_nif:list(Name, <<"small">>, nil, all, asc)),
+        {ok, Edge} = hbstore_nif:list(Name, <<"edge">>, nil, all, asc),
+        ?assertEqual(64, length(Edge)),
+        ?assertEqual(busy, hbstore_nif:list(Name, <<"large">>, nil, all, asc)),
+        ?assertEqual(busy, hbstore_nif:list(Name, <<"large">>, nil, 100, asc)),
+        ?assertMatch({ok, [<<"1">>, <<"10">>, <<"11">>]},
+            hbstore_nif:list(Name, <<"large">>, nil, 3, asc)),
+        {ok, All} = hbstore_nif:list_dirty(Name, <<"large">>, nil, all, asc),
+        ?assertEqual(65, length(All)),
+        ?assertEqual({ok, All}, l(S, #{<<"list">> => <<"large">>})),
+        ?assertEqual({error, not_found}, hbstore_nif:list(Name, <<"nothing">>, nil, all, asc)),
+        ?assertMatch({error, {badarg, _}}, hbstore_nif:list(Name, <<"small">>, nil, -1, asc))
+    end).
+
 %%% Batches: all or nothing.
 
 a_write_batch_is_all_or_nothing_test_() ->

@@ -17,14 +17,16 @@
 //! - `read` (a value, or a group of at most 64 children, a HyperBEAM
 //!   message, with its linked values up to the inline size; a larger
 //!   group answers `large_group` and is read by `read_group`), `type`,
-//!   `resolve`;
+//!   `resolve`, `list` of a page of at most 64 names (a larger page
+//!   answers `busy` and is read by `list_dirty`);
 //! - `write` and `link` of one entry (the Erlang module sends anything
 //!   larger to `write_dirty`/`link_dirty`), to a store that neither fsyncs
 //!   every write nor is on a cluster: the NIF decides that from the store
 //!   it holds, not from the caller's message.
 //!
-//! Everything else runs on a dirty I/O scheduler: batches, scans (`list`,
-//! `read_group`), `match`, `group`, `delete`, `reset`, `open` and `close`.
+//! Everything else runs on a dirty I/O scheduler: batches, scans of larger
+//! groups (`list_dirty`, `read_group`), `match`, `group`, `delete`,
+//! `reset`, `open` and `close`.
 //! A store on a Redis cluster waits on the network in every call, so the
 //! normal-scheduler functions answer `remote` for it, and the Erlang module
 //! calls the dirty variant.
@@ -412,10 +414,13 @@ fn resolve_answer<'a>(env: Env<'a>, name: &Binary<'a>, path: Term<'a>, normal: b
     on_scheduler(env, shared.store(), normal, body)
 }
 
-/// `list(Name, Path, From, Limit, Direction)`: `{ok, Names}` or
-/// `{error, not_found}`; `From` a name or `nil`, `Limit` an integer or
-/// `all`, `Direction` `asc` or `desc`.
-#[rustler::nif(schedule = "DirtyIo")]
+/// `list(Name, Path, From, Limit, Direction)` on a normal scheduler:
+/// `{ok, Names}` or `{error, not_found}` for a page of at most
+/// `SMALL_GROUP` children (a message's fields, mostly from the entry
+/// cache's listing), read without waiting; `busy` for a larger page or one
+/// that would wait (the caller then calls `list_dirty`). `From` a name or
+/// `nil`, `Limit` an integer or `all`, `Direction` `asc` or `desc`.
+#[rustler::nif]
 fn list<'a>(
     env: Env<'a>,
     name: Binary<'a>,
@@ -425,7 +430,78 @@ fn list<'a>(
     direction: Atom,
 ) -> Term<'a> {
     answer(env, || {
-        let path = terms::path(path)?;
+        let (path, page, shared) = list_request(&name, path, from, limit, direction)?;
+        without_waiting(env, shared.store(), |store| {
+            // One more than a small page tells a larger one, without
+            // reading it.
+            let small = Page {
+                limit: Some(
+                    page.limit
+                        .map_or(SMALL_GROUP + 1, |n| n.min(SMALL_GROUP + 1)),
+                ),
+                ..page.clone()
+            };
+            match store.list_range_at(&path, &small)? {
+                Some(children) if children.len() > SMALL_GROUP => Ok(atoms::busy().encode(env)),
+                found => Ok(names(env, found)),
+            }
+        })
+    })
+}
+
+/// `list_dirty(Name, Path, From, Limit, Direction)`: `list` of any page,
+/// on a dirty scheduler.
+#[rustler::nif(schedule = "DirtyIo")]
+fn list_dirty<'a>(
+    env: Env<'a>,
+    name: Binary<'a>,
+    path: Term<'a>,
+    from: Option<Binary<'a>>,
+    limit: Term<'a>,
+    direction: Atom,
+) -> Term<'a> {
+    answer(env, || {
+        let (path, page, shared) = list_request(&name, path, from, limit, direction)?;
+        Ok(names(env, shared.store().list_range_at(&path, &page)?))
+    })
+}
+
+/// What a list call asks: the path, the page, the store.
+fn list_request<'a>(
+    name: &Binary<'a>,
+    path: Term<'a>,
+    from: Option<Binary<'a>>,
+    limit: Term<'a>,
+    direction: Atom,
+) -> Result<(hbstore::StorePath, Page, std::sync::Arc<registry::Shared>), Refusal<'a>> {
+    Ok((
+        terms::path(path)?,
+        page(from, limit, direction)?,
+        shared(name)?,
+    ))
+}
+
+/// `{ok, Names}` for a group's children, `{error, not_found}` for none.
+fn names<'a>(env: Env<'a>, children: Option<Vec<hbstore::Child>>) -> Term<'a> {
+    match children {
+        Some(children) => {
+            let names: Vec<Term<'a>> = children
+                .iter()
+                .map(|c| binary(env, c.name.as_bytes()))
+                .collect();
+            (terms::ok(), names).encode(env)
+        }
+        None => not_found(env),
+    }
+}
+
+/// The page a list call asks for.
+fn page<'a>(
+    from: Option<Binary<'a>>,
+    limit: Term<'a>,
+    direction: Atom,
+) -> Result<Page, Refusal<'a>> {
+    {
         let from = match from {
             None => None,
             Some(bin) => Some(
@@ -444,22 +520,12 @@ fn list<'a>(
             d if d == atoms::desc() => Direction::Descending,
             _ => return Err(Refusal::BadArg("direction is asc or desc")),
         };
-        let page = Page {
+        Ok(Page {
             from,
             limit,
             direction,
-        };
-        Ok(match shared(&name)?.store().list_range_at(&path, &page)? {
-            Some(children) => {
-                let names: Vec<Term<'a>> = children
-                    .iter()
-                    .map(|c| binary(env, c.name.as_bytes()))
-                    .collect();
-                (terms::ok(), names).encode(env)
-            }
-            None => not_found(env),
         })
-    })
+    }
 }
 
 /// The `(Path, Bytes)` pairs of a write request; a value that is not a

@@ -191,7 +191,16 @@ pub enum Unusable {
     OtherSettings(PathBuf, Vec<String>),
 }
 
-type Names = RwLock<HashMap<PathBuf, Arc<Shared>>>;
+/// Open stores by their name's bytes, hashed with foldhash (seeded per
+/// process): every call looks its store up, and hashing a `PathBuf`
+/// (component by component, with SipHash) cost more than the rest of the
+/// look-up.
+type Names = RwLock<HashMap<Box<[u8]>, Arc<Shared>, foldhash::fast::RandomState>>;
+
+/// The bytes a store's name is looked up by.
+fn key(dir: &Path) -> &[u8] {
+    dir.as_os_str().as_encoded_bytes()
+}
 
 fn names() -> &'static Names {
     static NAMES: LazyLock<Names> = LazyLock::new(Names::default);
@@ -213,7 +222,7 @@ fn hold(lock: &Mutex<()>) -> MutexGuard<'_, ()> {
 /// The open store named `dir`. Waits for nothing but one map lookup.
 pub fn find(dir: &Path) -> Result<Arc<Shared>, Unusable> {
     let open = names().read().unwrap_or_else(PoisonError::into_inner);
-    open.get(dir)
+    open.get(key(dir))
         .cloned()
         .ok_or_else(|| Unusable::NotOpen(dir.to_path_buf()))
 }
@@ -262,7 +271,7 @@ fn open_with(
     names()
         .write()
         .unwrap_or_else(PoisonError::into_inner)
-        .insert(dir.to_path_buf(), shared);
+        .insert(key(dir).into(), shared);
     Ok(())
 }
 
@@ -274,7 +283,7 @@ pub fn close(dir: &Path) {
     let removed = names()
         .write()
         .unwrap_or_else(PoisonError::into_inner)
-        .remove(dir);
+        .remove(key(dir));
     let Some(mut shared) = removed else {
         return;
     };
