@@ -138,3 +138,51 @@ fn a_write_never_waits_for_a_batch_in_progress() {
     );
     assert!(s.check(|_| {}).unwrap().is_sound());
 }
+
+/// A small batch (a message's values or links, as HyperBEAM writes them)
+/// locks only the paths it writes: writers of other paths go on beside it,
+/// where a large batch holds them all off.
+#[test]
+fn a_small_batch_holds_off_only_the_writers_of_its_paths() {
+    let t = TempRocks::new();
+    let s = &t.store;
+    let refused_beside = |ops: usize| {
+        let batching = AtomicBool::new(true);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for round in 0..300 {
+                    let mut batch = Batch::new();
+                    for i in 0..ops {
+                        let path = format!("messages/{ops}-{round}/field{i}");
+                        batch.write(path, b"v").unwrap();
+                    }
+                    s.apply(&batch).unwrap();
+                }
+                batching.store(false, Ordering::Release);
+            });
+            let (mut refused, mut calls) = (0u32, 0u32);
+            while batching.load(Ordering::Acquire) {
+                let path = format!("single/{ops}-{calls}");
+                refused += u32::from(would_wait(s.without_waiting(|s| s.write(path, b"v"))));
+                calls += 1;
+            }
+            (refused, calls)
+        })
+    };
+    // A message's few writes: under their paths' locks. A write of
+    // another path meets one only where two paths share a lock stripe (of
+    // 4,096), and then answers at once, again and again while that batch
+    // lasts: a few in a hundred at most.
+    let (refused, calls) = refused_beside(4);
+    assert!(
+        f64::from(refused) < 0.03 * f64::from(calls),
+        "{refused} of {calls} writes refused beside small batches"
+    );
+    // 65: the store to itself, and writes meet it.
+    let (refused, calls) = refused_beside(65);
+    assert!(
+        f64::from(refused) > 0.2 * f64::from(calls),
+        "only {refused} of {calls} writes refused beside large batches"
+    );
+    assert!(s.check(|_| {}).unwrap().is_sound());
+}

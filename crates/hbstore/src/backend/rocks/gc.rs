@@ -12,7 +12,7 @@
 //! to a value has as its target the value itself or one of its ancestors.
 //!
 //! The sweep runs beside writers. It finds candidates without locks, then
-//! removes each batch of them alone (as a [`Batch`](crate::Batch) runs),
+//! removes each batch of them alone (as a large [`Batch`](crate::Batch) runs),
 //! checking every candidate again there: a link committed before the batch
 //! is seen, and one committed after finds the value gone, as it would
 //! after any deletion. So no value a committed link targets is ever

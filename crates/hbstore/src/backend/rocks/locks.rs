@@ -14,9 +14,10 @@
 //! Paths are hashed onto a fixed table of stripes, so memory stays bounded;
 //! a collision only makes two unrelated operations wait for each other.
 //! Stripes are always taken in ascending order, each once, which rules out
-//! deadlock. Batches, `reset`, and a writer whose optimistic attempts all
-//! found they needed more locks than they held, take the gate exclusively
-//! instead and run alone. (A recursive delete locks its group exclusively
+//! deadlock. A batch of up to 64 operations locks like a single writer,
+//! for every path it writes at once. Larger batches, `reset`, and a writer
+//! whose optimistic attempts all found they needed more locks than they
+//! held, take the gate exclusively instead and run alone. (A recursive delete locks its group exclusively
 //! like any other removal: every path below it hashes elsewhere, but nothing
 //! can reach them without going through the group's shared lock first.)
 
@@ -25,7 +26,7 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use smallvec::SmallVec;
 
 use super::hash::{fnv, spread, FNV_OFFSET};
-use crate::path::prefixes;
+use crate::path::{parent_of, prefixes};
 use crate::sync;
 
 const STRIPES: usize = 4096;
@@ -58,6 +59,15 @@ impl LockPlan {
             done = prefix.len();
             self.stripes.push((stripe_of(hash), false));
         }
+    }
+
+    /// What changing `path` needs when no link is on the way: its parent
+    /// and every ancestor shared, the path itself exclusive.
+    pub(crate) fn writing(&mut self, path: &str) {
+        if let Some(parent) = parent_of(path) {
+            self.shared_with_ancestors(parent);
+        }
+        self.exclusive(path);
     }
 
     /// Shared on `path` alone (its ancestors are claimed as they are read).

@@ -51,7 +51,7 @@ use self::txn::Txn;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::metrics::{Operation, OperationMetrics};
-use crate::path::{parent_of, StorePath};
+use crate::path::StorePath;
 
 use crate::store::{Batch, Child, EntryRead, EntryType, Op, Page, Store};
 
@@ -59,6 +59,13 @@ use crate::store::{Batch, Child, EntryRead, EntryType, Op, Page, Store};
 /// alone. Only concurrent relinking of the paths it goes through makes it
 /// retry at all.
 const OPTIMISTIC_ATTEMPTS: usize = 8;
+
+/// A batch of at most this many operations runs under its paths' locks,
+/// beside the writers of other paths (HyperBEAM writes a message as one
+/// request of its values and one of its links, from many processes at
+/// once); a larger one takes the store to itself, which costs less than
+/// locking thousands of stripes.
+const PLANNED_BATCH_OPS: usize = 64;
 
 /// A store in one RocksDB database directory. Share it between threads in
 /// an `Arc`; one process at a time may open a directory for writing.
@@ -199,11 +206,18 @@ impl RocksStore {
     ) -> Result<T> {
         self.writable(operation)?;
         let mut plan = LockPlan::default();
-        if let Some(parent) = parent_of(path.as_str()) {
-            plan.shared_with_ancestors(parent);
-        }
-        plan.exclusive(path.as_str());
-        let mut plan = plan.finish();
+        plan.writing(path.as_str());
+        self.with_planned_locks(|| format!("{operation} {path}"), plan.finish(), op)
+    }
+
+    /// Runs a transaction under `plan`'s locks, then under the locks it
+    /// turned out to need (see [`Self::with_write_locks`]), then alone.
+    fn with_planned_locks<T>(
+        &self,
+        what: impl Fn() -> String,
+        mut plan: LockPlan,
+        op: impl Fn(&mut Txn<'_>) -> Result<T>,
+    ) -> Result<T> {
         let refusing = nowait::refusing();
         let write_options = if refusing {
             &self.write_options_no_wait
@@ -214,7 +228,7 @@ impl RocksStore {
             let held = if refusing {
                 self.locks
                     .try_lock(&plan)
-                    .ok_or_else(|| Error::would_wait(format!("{operation} {path}")))?
+                    .ok_or_else(|| Error::would_wait(what()))?
             } else {
                 self.locks.lock(&plan)
             };
@@ -231,7 +245,7 @@ impl RocksStore {
             plan = needed;
         }
         if refusing {
-            return Err(Error::would_wait(format!("{operation} {path}")));
+            return Err(Error::would_wait(what()));
         }
         let _alone = self.locks.lock_all();
         let mut txn = Txn::new(&self.db, &self.caches);
@@ -246,8 +260,8 @@ impl RocksStore {
     /// [`Error::WouldWait`], having changed nothing, instead. For callers
     /// that must return in bounded time (an Erlang NIF on a normal
     /// scheduler), which then make the same call where waiting is allowed.
-    /// Batches and `reset` are refused at once (they wait for every other
-    /// writer), as are scans other than a group's listing and reading.
+    /// Batches and `reset` are refused at once (they may wait for other
+    /// writers), as are scans other than a group's listing and reading.
     pub fn without_waiting<T, E>(
         &self,
         call: impl FnOnce(&Self) -> std::result::Result<T, E>,
@@ -446,7 +460,7 @@ impl Store for RocksStore {
 
     fn apply(&self, batch: &Batch) -> Result<()> {
         self.operations
-            .observe(Operation::Batch, || self.apply_alone(batch))
+            .observe(Operation::Batch, || self.apply_batch(batch))
     }
 
     fn reset(&self) -> Result<()> {
@@ -456,25 +470,43 @@ impl Store for RocksStore {
 }
 
 impl RocksStore {
-    /// [`Store::apply`]: every op in one transaction, with the store to
-    /// itself.
-    fn apply_alone(&self, batch: &Batch) -> Result<()> {
+    /// [`Store::apply`]: every op in one transaction; a small batch under
+    /// the locks of the paths it writes (like a single write: it retries
+    /// with the locks it turned out to need, a link on the way), a large
+    /// one with the store to itself.
+    fn apply_batch(&self, batch: &Batch) -> Result<()> {
         self.writable("apply a batch")?;
         if nowait::refusing() {
             return Err(Error::would_wait("a batch"));
         }
-        let _alone = self.locks.lock_all();
-        let mut txn = Txn::new(&self.db, &self.caches);
-        for op in batch.ops() {
-            match op {
-                Op::Write { path, value } => txn.write(path, value)?,
-                Op::MakeGroup { path } => txn.make_group(path)?,
-                Op::MakeLink { existing, new } => txn.make_link(existing, new)?,
-                Op::Delete { path, recursive } => {
-                    txn.delete(path, *recursive)?;
+        let run = |txn: &mut Txn<'_>| {
+            for op in batch.ops() {
+                match op {
+                    Op::Write { path, value } => txn.write(path, value)?,
+                    Op::MakeGroup { path } => txn.make_group(path)?,
+                    Op::MakeLink { existing, new } => txn.make_link(existing, new)?,
+                    Op::Delete { path, recursive } => {
+                        txn.delete(path, *recursive)?;
+                    }
                 }
             }
+            Ok(())
+        };
+        if batch.len() <= PLANNED_BATCH_OPS {
+            let mut plan = LockPlan::default();
+            for op in batch.ops() {
+                match op {
+                    Op::Write { path, .. } | Op::MakeGroup { path } | Op::Delete { path, .. } => {
+                        plan.writing(path.as_str())
+                    }
+                    Op::MakeLink { new, .. } => plan.writing(new.as_str()),
+                }
+            }
+            return self.with_planned_locks(|| "a batch".to_owned(), plan.finish(), run);
         }
+        let _alone = self.locks.lock_all();
+        let mut txn = Txn::new(&self.db, &self.caches);
+        run(&mut txn)?;
         txn.commit(&self.write_options)
     }
 

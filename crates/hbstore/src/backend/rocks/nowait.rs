@@ -4,7 +4,7 @@
 //! store refuses, with [`Error::WouldWait`](crate::Error::WouldWait),
 //! instead of waiting:
 //!
-//! - for a path lock another writer holds (a batch or `reset` holds them
+//! - for a path lock another writer holds (a large batch or `reset` holds them
 //!   all for its whole transaction): locks are *tried*;
 //! - for disk I/O: reads are made with RocksDB's cache-only read tier
 //!   (memtable and block cache), which answers `Incomplete` where it would
