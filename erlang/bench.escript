@@ -24,7 +24,7 @@ main([RustJson, LmdbNif]) ->
     Rust = rust_rows(Json),
     Rows = lists:append([
         keys(Rust), groups(), messages(Rust, false), messages(Rust, true),
-        read_processes(Rust), write_processes()
+        read_processes(Rust), write_processes(), message_processes()
     ]),
     io:format("~nHyperBEAM's store workloads from Erlang (OTP ~s, ~B schedulers): hb_store_hbstore "
         "beside the LMDB column (hb_store_lmdb's logic over LMDB, writes in transactions of 5,000, "
@@ -82,7 +82,8 @@ scaling(Rows) ->
         Rate(Four, hbstore) / Rate(One, hbstore), Rate(Four, lmdb) / Rate(One, lmdb)])
         || {What, One, Four} <- [
             {"key reads", "key read, 1 process", "key read, 4 processes"},
-            {"key writes", "key write, 1 process", "key write, 4 processes"}]],
+            {"key writes", "key write, 1 process", "key write, 4 processes"},
+            {"message writes", "flat message write, 1 process", "flat message write, 4 processes"}]],
     ok.
 
 %% The figures of `hbstore-bench --json`, by workload name.
@@ -352,6 +353,41 @@ write_processes() ->
         {lists:flatten(io_lib:format("key write, ~B process~s", [N, plural(N)])), Hbstore, Lmdb,
             undefined, []}
     end || N <- [1, 4, 16]].
+
+%% Messages written from 1 and 4 processes at once, each process its own
+%% messages, as HyperBEAM's cache writes them (a request of the values, a
+%% request of the links; LMDB: a put per value, a make_link per field).
+message_processes() ->
+    Fields = fun(P, I) ->
+        [{<<"process">>, iolist_to_binary(io_lib:format("~32..0B", [I rem 500]))},
+            {<<"slot">>, <<(integer_to_binary(P))/binary, "-", (integer_to_binary(I))/binary>>}]
+    end,
+    Id = fun(P, I) -> <<"m", (integer_to_binary(P))/binary, "-", (integer_to_binary(I))/binary>> end,
+    [begin
+        S = store(),
+        Hbstore = in_processes(N, ?MESSAGES, fun(P, Per) ->
+            [begin
+                F = Fields(P, I),
+                ok = hb_store_hbstore:write(S, maps:from_list([{data_path(V), V} || {_, V} <- F]), #{}),
+                ok = hb_store_hbstore:link(S, maps:from_list(
+                    [{<<(Id(P, I))/binary, "/", K/binary>>, data_path(V)} || {K, V} <- F]), #{})
+            end || I <- lists:seq(1, Per)]
+        end),
+        finish(S),
+        L = {Db, _} = lmdb(),
+        Lmdb = in_processes(N, ?MESSAGES, fun(P, Per) ->
+            [begin
+                F = Fields(P, I),
+                [ok = lmdb_bench_store:write(Db, data_path(V), V) || {_, V} <- F],
+                [ok = lmdb_bench_store:make_link(Db, data_path(V), <<(Id(P, I))/binary, "/", K/binary>>)
+                    || {K, V} <- F]
+            end || I <- lists:seq(1, Per)]
+        end),
+        ok = lmdb_bench_store:flush(Db),
+        lmdb_finish(L),
+        {lists:flatten(io_lib:format("flat message write, ~B process~s", [N, plural(N)])),
+            Hbstore, Lmdb, undefined, []}
+    end || N <- [1, 4]].
 
 plural(1) -> "";
 plural(_) -> "es".
