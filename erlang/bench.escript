@@ -412,6 +412,9 @@ latencies() ->
     N = 100000,
     Name = maps:get(<<"name">>, S),
     [ok = hb_store_hbstore:write(S, #{key(I) => ?VALUE}, #{}) || I <- lists:seq(1, N)],
+    [ok = hb_store_hbstore:write(S, maps:from_list([{<<"groups/", (integer_to_binary(G))/binary,
+        "/", (integer_to_binary(J))/binary>>, ?VALUE} || J <- lists:seq(1, 10)]), #{})
+        || G <- lists:seq(1, ?GROUPS)],
     Quiet = normal_calls(Name, N),
     Writer = spawn_link(fun() -> batch_writer(S, 0) end),
     timer:sleep(100),
@@ -445,6 +448,10 @@ normal_calls(Name, N) ->
         {"type", fun() -> hbstore_nif:type(Name, Key()) end},
         {"resolve", fun() -> hbstore_nif:resolve(Name, Key()) end},
         {"write (one key, 43 B)", fun() -> hbstore_nif:write(Name, [{Key(), ?VALUE}]) end},
+        {"list (a group of 10)", fun() ->
+            Group = <<"groups/", (integer_to_binary(rand:uniform(?GROUPS)))/binary>>,
+            hbstore_nif:list(Name, Group, nil, all, asc)
+        end},
         {"link", fun() -> hbstore_nif:link(Name, [{<<"links/", (Key())/binary>>, Key()}]) end}
     ],
     [{Call, [timed_answer(Fun) || _ <- lists:seq(1, N)]} || {Call, Fun} <- Calls].
