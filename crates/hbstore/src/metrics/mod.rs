@@ -10,6 +10,7 @@
 
 mod operations;
 mod report;
+pub(crate) mod striped;
 
 pub use operations::{Operation, OperationMetrics, Outcome, LATENCY_BUCKETS_SECONDS};
 pub use report::{

@@ -3,12 +3,14 @@
 //! Everything is a relaxed atomic add: the figures are for a person or a
 //! scraper reading them seconds later, so no ordering between counters is
 //! promised, and a call pays two clock reads and three uncontended adds.
-//! Each operation's counters sit on their own cache lines, so that readers
-//! on one core and writers on another do not bounce a line between them.
+//! The counters are kept per thread ([`Striped`]) and added up for a
+//! report, so that calls on several cores never bounce a line between
+//! them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use super::striped::Striped;
 use super::MetricsReport;
 use crate::error::{Error, Result};
 
@@ -247,7 +249,7 @@ struct Counters {
 /// kind, kept since the store opened. Every backend holds one.
 #[derive(Default)]
 pub struct OperationMetrics {
-    counters: [Counters; Operation::ALL.len()],
+    counters: Striped<[Counters; Operation::ALL.len()]>,
 }
 
 impl std::fmt::Debug for OperationMetrics {
@@ -276,7 +278,7 @@ impl OperationMetrics {
 
     /// Counts one `operation` that ended in `outcome` after `took`.
     pub fn record(&self, operation: Operation, outcome: Outcome, took: Duration) {
-        let counters = &self.counters[operation as usize];
+        let counters = &self.counters.local()[operation as usize];
         counters.outcomes[outcome as usize].fetch_add(1, Ordering::Relaxed);
         let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
         let bucket = BUCKET_NANOS
@@ -289,7 +291,12 @@ impl OperationMetrics {
 
     /// How many `operation`s ended in `outcome` so far.
     pub fn count(&self, operation: Operation, outcome: Outcome) -> u64 {
-        self.counters[operation as usize].outcomes[outcome as usize].load(Ordering::Relaxed)
+        self.counters
+            .all()
+            .map(|stripe| {
+                stripe[operation as usize].outcomes[outcome as usize].load(Ordering::Relaxed)
+            })
+            .sum()
     }
 
     /// Adds the counters and histograms to `report`.
@@ -315,13 +322,16 @@ impl OperationMetrics {
         let histograms = Operation::ALL
             .iter()
             .map(|&operation| {
-                let counters = &self.counters[operation as usize];
-                let buckets: Vec<u64> = counters
-                    .buckets
-                    .iter()
-                    .map(|bucket| bucket.load(Ordering::Relaxed))
-                    .collect();
-                let seconds = counters.nanos.load(Ordering::Relaxed) as f64 / 1e9;
+                let mut buckets = vec![0u64; LATENCY_BUCKETS_SECONDS.len() + 1];
+                let mut nanos = 0u64;
+                for stripe in self.counters.all() {
+                    let counters = &stripe[operation as usize];
+                    for (sum, bucket) in buckets.iter_mut().zip(&counters.buckets) {
+                        *sum += bucket.load(Ordering::Relaxed);
+                    }
+                    nanos = nanos.wrapping_add(counters.nanos.load(Ordering::Relaxed));
+                }
+                let seconds = nanos as f64 / 1e9;
                 (
                     vec![("operation", operation.as_str().to_owned())],
                     buckets,

@@ -64,6 +64,7 @@ use siphasher::sip128::{Hasher128, SipHasher13};
 
 use super::{listings, nowait};
 use crate::codec::{self, Entry, GROUP_BYTES};
+use crate::metrics::striped::Striped;
 use crate::store::Child;
 use crate::sync;
 
@@ -270,8 +271,8 @@ pub(crate) struct EntryCache {
     stripes: Box<[Mutex<Stripe>]>,
     max_value: usize,
     /// Look-ups that found their entry, and those that did not.
-    hits: AtomicU64,
-    misses: AtomicU64,
+    hits: Striped<AtomicU64>,
+    misses: Striped<AtomicU64>,
 }
 
 impl EntryCache {
@@ -287,8 +288,8 @@ impl EntryCache {
             hashing: Hashing::new(),
             stripes: (0..STRIPES).map(|_| Mutex::default()).collect(),
             max_value,
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
+            hits: Striped::default(),
+            misses: Striped::default(),
         }
     }
 
@@ -316,7 +317,7 @@ impl EntryCache {
         } else {
             &self.misses
         };
-        counter.fetch_add(1, Ordering::Relaxed);
+        counter.local().fetch_add(1, Ordering::Relaxed);
         found
     }
 
@@ -425,10 +426,10 @@ impl EntryCache {
 
     /// Look-ups so far that found their entry, and those that did not.
     pub(crate) fn hits_and_misses(&self) -> (u64, u64) {
-        (
-            self.hits.load(Ordering::Relaxed),
-            self.misses.load(Ordering::Relaxed),
-        )
+        let total = |counter: &Striped<AtomicU64>| -> u64 {
+            counter.all().map(|c| c.load(Ordering::Relaxed)).sum()
+        };
+        (total(&self.hits), total(&self.misses))
     }
 
     /// A reader's ticket for `path`, taken before it reads the database.
