@@ -69,47 +69,13 @@ use crate::store::Child;
 use crate::sync;
 
 /// One cached entry: its path's fingerprint and its stored bytes (the tag
-/// and the payload, as the database holds them) in one record, so that a
-/// node's millions of small entries cost little more than their bytes. The cache is keyed by one hash of the path; the fingerprint,
+/// and the payload, as the database holds them) in one allocation, so
+/// that a node's millions of small entries cost little more than their
+/// bytes. The cache is keyed by one hash of the path; the fingerprint,
 /// another, tells a hit from another path of the same key (which is then
 /// a miss). See [`Hashing`] for why the two cannot be made to collide.
-///
-/// A small record lives inside the cache's own slot (a HyperBEAM link
-/// to `data/<hash>` is 57 bytes), so that a hit reads memory the look-up
-/// has just touched: behind an `Arc`, the hit's reference count was a
-/// cache miss of its own, most of a hit's time in the cache from Erlang
-/// (`perf` of `hbstore_nif:read`: 92% of `try_get`'s own samples on that
-/// increment). A larger record (a listing, a larger value) is shared.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Cached(Record);
-
-/// The largest record kept inline: the enum is then one 64-byte cache
-/// line's worth (the tag, the length and the bytes).
-const INLINE: usize = 62;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Record {
-    Inline { len: u8, bytes: [u8; INLINE] },
-    Shared(Arc<[u8]>),
-}
-
-impl Record {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Record::Inline { len, bytes } => &bytes[..usize::from(*len)],
-            Record::Shared(shared) => shared,
-        }
-    }
-
-    /// The memory the record holds outside the cache's slot.
-    fn outside(&self) -> u64 {
-        match self {
-            Record::Inline { .. } => 0,
-            // The `Arc`'s counts and the allocator's rounding and header.
-            Record::Shared(shared) => (shared.len() as u64 + 16).next_multiple_of(16) + 8,
-        }
-    }
-}
+pub(crate) struct Cached(Arc<[u8]>);
 
 /// Where a path's record lives in the cache, and its fingerprint: what a
 /// writer's step 1 hands to its step 2, so that a path is hashed once.
@@ -180,32 +146,20 @@ impl Cached {
 
     fn record(print: u64, parts: &[&[u8]]) -> Cached {
         let len = 8 + parts.iter().map(|p| p.len()).sum::<usize>();
-        let print = print.to_le_bytes();
-        let all = std::iter::once(&print[..]).chain(parts.iter().copied());
-        if len <= INLINE {
-            let mut bytes = [0; INLINE];
-            let mut at = 0;
-            for part in all {
-                bytes[at..at + part.len()].copy_from_slice(part);
-                at += part.len();
-            }
-            // `len <= INLINE`, which fits a byte.
-            let len = len as u8;
-            return Cached(Record::Inline { len, bytes });
-        }
         let mut record = Vec::with_capacity(len);
-        for part in all {
+        record.extend_from_slice(&print.to_le_bytes());
+        for part in parts {
             record.extend_from_slice(part);
         }
-        Cached(Record::Shared(Arc::from(record)))
+        Cached(Arc::from(record))
     }
 
     fn is_for(&self, id: Id) -> bool {
-        self.0.bytes().get(..8) == Some(&id.print.to_le_bytes()[..])
+        self.0.get(..8) == Some(&id.print.to_le_bytes()[..])
     }
 
     fn stored(&self) -> &[u8] {
-        self.0.bytes().get(8..).unwrap_or_default()
+        self.0.get(8..).unwrap_or_default()
     }
 
     /// The children, if this is a listing.
@@ -223,17 +177,16 @@ impl Cached {
     }
 }
 
-/// What an entry costs: the cache's slot (the key, the record, the
-/// cache's own links and state), its table entry, and what a shared record
-/// holds outside.
+/// What an entry costs: its record, and the cache's bookkeeping (the
+/// key, the record's `Arc` and its allocation's header, the table slot).
 #[derive(Clone)]
 struct Cost;
 
-const SLOT: u64 = (std::mem::size_of::<(u64, Cached)>() + 24) as u64;
+const OVERHEAD: u64 = 80;
 
 impl Weighter<u64, Cached> for Cost {
     fn weight(&self, _hash: &u64, entry: &Cached) -> u64 {
-        SLOT + entry.0.outside()
+        entry.0.len() as u64 + OVERHEAD
     }
 }
 
@@ -523,38 +476,6 @@ mod tests {
 
     fn shown(entry: Entry<'_>) -> Option<String> {
         Some(format!("{entry:?}"))
-    }
-
-    #[test]
-    fn records_up_to_the_inline_size_live_in_the_slot_larger_ones_are_shared() {
-        assert_eq!(std::mem::size_of::<Cached>(), 64, "one cache line's worth");
-        // 8 bytes of fingerprint and 1 of tag: values of 53 bytes fill the
-        // inline record, 54 are shared.
-        let cache = EntryCache::new(1 << 20, 4096);
-        for len in [0, 1, 52, 53, 54, 55, 200] {
-            let value = vec![b'v'; len];
-            let path = format!("sizes/{len}");
-            let t = cache.ticket(&path);
-            cache.fill(&path, t, &Entry::Value(&value));
-            let cached = cache.get(&path).expect("cached");
-            assert_eq!(cached.entry(), Some(Entry::Value(&value[..])), "{len}");
-            assert_eq!(
-                matches!(cached.0, Record::Inline { .. }),
-                len <= 53,
-                "{len}"
-            );
-            let weight = Cost.weight(&0, &cached);
-            if len <= 53 {
-                assert_eq!(weight, SLOT);
-            } else {
-                assert!(weight >= SLOT + 8 + 1 + len as u64 + 16, "{len}: {weight}");
-            }
-        }
-        // A HyperBEAM field: a link to data/<43 characters of hash>.
-        let target = format!("data/{}", "h".repeat(43));
-        let link = Cached::of(7, &Entry::Link(&target), 4096).expect("a link");
-        assert!(matches!(link.0, Record::Inline { .. }));
-        assert_eq!(link.entry(), Some(Entry::Link(&target)));
     }
 
     #[test]
