@@ -248,24 +248,14 @@ messages(Rust, Nested) ->
     Expected = length(Fields(1)),
     S = store(),
     Writes = timed(?MESSAGES, fun() ->
-        [begin
-            F = Fields(I),
-            ok = hb_store_hbstore:write(S, maps:from_list([{data_path(V), V} || {_, V} <- F]), #{}),
-            ok = hb_store_hbstore:link(S, maps:from_list(
-                [{<<Id/binary, "/", K/binary>>, data_path(V)} || {K, V} <- F]), #{})
-        end || {I, Id} <- Indexed]
+        [write_message(S, Id, Fields(I)) || {I, Id} <- Indexed]
     end),
     settle(),
     Reads = reads(?MESSAGES, fun() -> each(fun(Id) -> Expected = read_whole(S, Id) end, Picks) end),
     finish(S),
     L = {Db, _} = lmdb(),
     LmdbWrites = timed(?MESSAGES, fun() ->
-        [begin
-            F = Fields(I),
-            [ok = lmdb_bench_store:write(Db, data_path(V), V) || {_, V} <- F],
-            [ok = lmdb_bench_store:make_link(Db, data_path(V), <<Id/binary, "/", K/binary>>)
-                || {K, V} <- F]
-        end || {I, Id} <- Indexed],
+        [lmdb_write_message(Db, Id, Fields(I)) || {I, Id} <- Indexed],
         ok = lmdb_bench_store:flush(Db)
     end),
     settle(),
@@ -278,6 +268,21 @@ messages(Rust, Nested) ->
     [{Form ++ " message write", Writes, LmdbWrites, maps:get(RustWrite, Rust, undefined), []},
         {Form ++ " message read, whole", Reads, LmdbReads, maps:get(RustRead, Rust, undefined),
             [{lmdb, 1.5}]}].
+
+%% A message written as HyperBEAM's cache writes it: one write of its
+%% content-addressed values, one link request for its fields.
+write_message(S, Id, Fields) ->
+    ok = hb_store_hbstore:write(S, maps:from_list([{data_path(V), V} || {_, V} <- Fields]), #{}),
+    ok = hb_store_hbstore:link(S, maps:from_list(
+        [{<<Id/binary, "/", K/binary>>, data_path(V)} || {K, V} <- Fields]), #{}).
+
+%% The same through hb_store_lmdb's calls: a put per value, a make_link
+%% per field.
+lmdb_write_message(Db, Id, Fields) ->
+    [ok = lmdb_bench_store:write(Db, data_path(V), V) || {_, V} <- Fields],
+    [ok = lmdb_bench_store:make_link(Db, data_path(V), <<Id/binary, "/", K/binary>>)
+        || {K, V} <- Fields],
+    ok.
 
 %% The values of a message: one read of its group, whose linked fields'
 %% values come in the same call; a nested group costs one more.
@@ -375,22 +380,12 @@ message_processes() ->
     [begin
         S = store(),
         Hbstore = in_processes(N, ?MESSAGES, fun(P, Per) ->
-            [begin
-                F = Fields(P, I),
-                ok = hb_store_hbstore:write(S, maps:from_list([{data_path(V), V} || {_, V} <- F]), #{}),
-                ok = hb_store_hbstore:link(S, maps:from_list(
-                    [{<<(Id(P, I))/binary, "/", K/binary>>, data_path(V)} || {K, V} <- F]), #{})
-            end || I <- lists:seq(1, Per)]
+            [write_message(S, Id(P, I), Fields(P, I)) || I <- lists:seq(1, Per)]
         end),
         finish(S),
         L = {Db, _} = lmdb(),
         Lmdb = in_processes(N, ?MESSAGES, fun(P, Per) ->
-            [begin
-                F = Fields(P, I),
-                [ok = lmdb_bench_store:write(Db, data_path(V), V) || {_, V} <- F],
-                [ok = lmdb_bench_store:make_link(Db, data_path(V), <<(Id(P, I))/binary, "/", K/binary>>)
-                    || {K, V} <- F]
-            end || I <- lists:seq(1, Per)]
+            [lmdb_write_message(Db, Id(P, I), Fields(P, I)) || I <- lists:seq(1, Per)]
         end),
         ok = lmdb_bench_store:flush(Db),
         lmdb_finish(L),

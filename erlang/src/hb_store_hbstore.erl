@@ -308,13 +308,7 @@ reset(StoreMsg) -> reset(StoreMsg, #{}, #{}).
 %% @doc `{ok, Value}' or `not_found' (a group reads as `not_found').
 -spec read(store(), path()) -> {ok, binary()} | not_found.
 read(StoreMsg, Path) ->
-    Read = fun(H) ->
-        case hbstore_nif:read(H, Path, nil) of
-            Answer when is_tuple(Answer) -> Answer;
-            _Elsewhere -> hbstore_nif:read_group(H, Path, nil)
-        end
-    end,
-    case older(call(StoreMsg, Read)) of
+    case older(read(StoreMsg, #{<<"read">> => Path, <<"read-values">> => false}, #{})) of
         {ok, Value} -> {ok, Value};
         _NotAValue -> not_found
     end.

@@ -506,31 +506,29 @@ fn page<'a>(
     limit: Term<'a>,
     direction: Atom,
 ) -> Result<Page, Refusal<'a>> {
-    {
-        let from = match from {
-            None => None,
-            Some(bin) => Some(
-                std::str::from_utf8(bin.as_slice())
-                    .map_err(|_| Refusal::BadArg("from is not valid UTF-8"))?
-                    .to_owned(),
-            ),
-        };
-        let limit = match limit.decode::<u64>() {
-            Ok(n) => Some(usize::try_from(n).unwrap_or(usize::MAX)),
-            Err(_) if limit.decode::<Atom>().is_ok_and(|a| a == atoms::all()) => None,
-            Err(_) => return Err(Refusal::BadArg("limit is a non-negative integer or all")),
-        };
-        let direction = match direction {
-            d if d == atoms::asc() => Direction::Ascending,
-            d if d == atoms::desc() => Direction::Descending,
-            _ => return Err(Refusal::BadArg("direction is asc or desc")),
-        };
-        Ok(Page {
-            from,
-            limit,
-            direction,
-        })
-    }
+    let from = match from {
+        None => None,
+        Some(bin) => Some(
+            std::str::from_utf8(bin.as_slice())
+                .map_err(|_| Refusal::BadArg("from is not valid UTF-8"))?
+                .to_owned(),
+        ),
+    };
+    let limit = match limit.decode::<u64>() {
+        Ok(n) => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+        Err(_) if limit.decode::<Atom>().is_ok_and(|a| a == atoms::all()) => None,
+        Err(_) => return Err(Refusal::BadArg("limit is a non-negative integer or all")),
+    };
+    let direction = match direction {
+        d if d == atoms::asc() => Direction::Ascending,
+        d if d == atoms::desc() => Direction::Descending,
+        _ => return Err(Refusal::BadArg("direction is asc or desc")),
+    };
+    Ok(Page {
+        from,
+        limit,
+        direction,
+    })
 }
 
 /// The `(Path, Bytes)` pairs of a write request; a value that is not a

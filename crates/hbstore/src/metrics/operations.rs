@@ -292,11 +292,7 @@ impl OperationMetrics {
     /// How many `operation`s ended in `outcome` so far.
     pub fn count(&self, operation: Operation, outcome: Outcome) -> u64 {
         self.counters
-            .all()
-            .map(|stripe| {
-                stripe[operation as usize].outcomes[outcome as usize].load(Ordering::Relaxed)
-            })
-            .sum()
+            .total(|stripe| &stripe[operation as usize].outcomes[outcome as usize])
     }
 
     /// Adds the counters and histograms to `report`.
@@ -322,16 +318,11 @@ impl OperationMetrics {
         let histograms = Operation::ALL
             .iter()
             .map(|&operation| {
-                let mut buckets = vec![0u64; LATENCY_BUCKETS_SECONDS.len() + 1];
-                let mut nanos = 0u64;
-                for stripe in self.counters.all() {
-                    let counters = &stripe[operation as usize];
-                    for (sum, bucket) in buckets.iter_mut().zip(&counters.buckets) {
-                        *sum += bucket.load(Ordering::Relaxed);
-                    }
-                    nanos = nanos.wrapping_add(counters.nanos.load(Ordering::Relaxed));
-                }
-                let seconds = nanos as f64 / 1e9;
+                let op = operation as usize;
+                let buckets: Vec<u64> = (0..=LATENCY_BUCKETS_SECONDS.len())
+                    .map(|i| self.counters.total(|stripe| &stripe[op].buckets[i]))
+                    .collect();
+                let seconds = self.counters.total(|stripe| &stripe[op].nanos) as f64 / 1e9;
                 (
                     vec![("operation", operation.as_str().to_owned())],
                     buckets,

@@ -379,10 +379,7 @@ impl EntryCache {
 
     /// Look-ups so far that found their entry, and those that did not.
     pub(crate) fn hits_and_misses(&self) -> (u64, u64) {
-        let total = |counter: &Striped<AtomicU64>| -> u64 {
-            counter.all().map(|c| c.load(Ordering::Relaxed)).sum()
-        };
-        (total(&self.hits), total(&self.misses))
+        (self.hits.total(|c| c), self.misses.total(|c| c))
     }
 
     /// A reader's ticket for `path`, taken before it reads the database.

@@ -27,8 +27,9 @@ pub(crate) fn bounded<'a>(
 }
 
 /// [`bounded`] for a scan of one group's children (`codec::children_range`,
-/// both bounds inside the children's prefix): each seek consults only the files whose prefix filter may hold the
-/// prefix of the key sought, and the iterator ends where that prefix does.
+/// both bounds inside the children's prefix): each seek consults only the
+/// files whose prefix filter may hold the prefix of the key sought, and the
+/// iterator ends where that prefix does.
 /// A later seek to a key of another prefix (a group's own key, read on the
 /// same view) is a seek within that prefix, filtered the same way.
 pub(crate) fn children<'a>(
