@@ -153,7 +153,7 @@ fn dir<'a>(name: &Binary<'a>) -> Result<PathBuf, Refusal<'a>> {
 /// The open store named `name`; `{error, {not_open, Dir}}` when there is
 /// none (the Erlang module then opens it and calls again). Every call
 /// makes this lookup, so it borrows the name rather than copy it.
-fn shared<'a>(name: &Binary<'a>) -> Result<std::sync::Arc<registry::Shared>, Refusal<'a>> {
+fn shared<'a>(name: &Binary<'a>) -> Result<registry::Held, Refusal<'a>> {
     let text = std::str::from_utf8(name.as_slice())
         .map_err(|_| Refusal::BadArg("the store's name is not valid UTF-8"))?;
     registry::find(std::path::Path::new(text)).map_err(unusable)
@@ -478,7 +478,7 @@ fn list_request<'a>(
     from: Option<Binary<'a>>,
     limit: Term<'a>,
     direction: Atom,
-) -> Result<(hbstore::StorePath, Page, std::sync::Arc<registry::Shared>), Refusal<'a>> {
+) -> Result<(hbstore::StorePath, Page, registry::Held), Refusal<'a>> {
     Ok((
         terms::path(path)?,
         page(from, limit, direction)?,

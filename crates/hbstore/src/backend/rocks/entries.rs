@@ -61,6 +61,7 @@ use quick_cache::Weighter;
 use std::hash::{BuildHasher, Hasher, RandomState};
 
 use siphasher::sip128::{Hasher128, SipHasher13};
+use smallvec::SmallVec;
 
 use super::{listings, nowait};
 use crate::codec::{self, Entry, GROUP_BYTES};
@@ -129,13 +130,24 @@ impl Cached {
     /// The record for `entry` at the path printed `print`, if it is small
     /// enough to be worth its memory (values up to `max_value` bytes).
     fn of(print: u64, entry: &Entry<'_>, max_value: usize) -> Option<Cached> {
-        let stored = match *entry {
-            Entry::Value(v) if v.len() <= max_value => codec::encode_value(v),
-            Entry::Value(_) => return None,
-            Entry::Group => GROUP_BYTES.to_vec(),
-            Entry::Link(t) => codec::encode_link(t),
-        };
-        Some(Cached::record(print, &[&stored]))
+        match *entry {
+            Entry::Value(v) if v.len() <= max_value => {
+                Some(Cached::record(print, &[&[codec::TAG_VALUE], v]))
+            }
+            Entry::Value(_) => None,
+            Entry::Group => Some(Cached::record(print, &[GROUP_BYTES])),
+            Entry::Link(t) => Some(Cached::record(print, &[&[codec::TAG_LINK], t.as_bytes()])),
+        }
+    }
+
+    /// The record for an entry's stored bytes as the database holds them
+    /// (a writer's pending change: no decoding and encoding again), if
+    /// they are whole and small enough (see [`Cached::of`]).
+    fn of_stored(print: u64, stored: &[u8], max_value: usize) -> Option<Cached> {
+        match codec::decode_entry("", stored).ok()? {
+            Entry::Value(v) if v.len() > max_value => None,
+            _ => Some(Cached::record(print, &[stored])),
+        }
     }
 
     /// The record of a group's listing.
@@ -144,14 +156,15 @@ impl Cached {
         Some(Cached::record(print, &[&[LISTING_TAG], &encoded]))
     }
 
+    /// One allocation, the record's own: it is put together on the stack
+    /// (a cached entry is small) and copied once into its `Arc`.
     fn record(print: u64, parts: &[&[u8]]) -> Cached {
-        let len = 8 + parts.iter().map(|p| p.len()).sum::<usize>();
-        let mut record = Vec::with_capacity(len);
+        let mut record = SmallVec::<[u8; 256]>::new();
         record.extend_from_slice(&print.to_le_bytes());
         for part in parts {
             record.extend_from_slice(part);
         }
-        Cached(Arc::from(record))
+        Cached(Arc::from(&record[..]))
     }
 
     fn is_for(&self, id: Id) -> bool {
@@ -415,11 +428,15 @@ impl EntryCache {
     }
 
     /// A writer's step 2 for `path`: after its change landed (`now` is
-    /// what the path holds then, `None` when removed), or failed (`None`).
-    pub(crate) fn settle(&self, id: Id, now: Option<&Entry<'_>>) {
+    /// what the path holds then, as stored, `None` when removed), or
+    /// failed (`None`).
+    pub(crate) fn settle(&self, id: Id, now: Option<&[u8]>) {
         let Some(cache) = &self.cache else { return };
+        // Put together before the stripe is taken: a reader's fill or
+        // another writer's step of the same stripe waits less.
+        let cached = now.and_then(|stored| Cached::of_stored(id.print, stored, self.max_value));
         let mut stripe = sync::lock(self.stripe_of(id.key));
-        if let Some(cached) = now.and_then(|e| Cached::of(id.print, e, self.max_value)) {
+        if let Some(cached) = cached {
             cache.insert(id.key, cached);
         }
         stripe.writers -= 1;
@@ -517,7 +534,7 @@ mod tests {
         let cache = EntryCache::new(1 << 20, 4096);
         let ticket = cache.ticket("a");
         let id = cache.begin("a");
-        cache.settle(id, Some(&Entry::Value(b"new")));
+        cache.settle(id, Some(&codec::encode_value(b"new")));
         // The reader read before the change: its fill must not land.
         cache.fill("a", ticket, &Entry::Value(b"old"));
         assert_eq!(entry_of(&cache, "a"), shown(Entry::Value(b"new")));

@@ -564,12 +564,9 @@ struct Settling<'a> {
 
 impl Drop for Settling<'_> {
     fn drop(&mut self) {
-        for ((path, change), id) in self.pending.iter().zip(&self.ids) {
-            let now = match change {
-                Some(bytes) if self.landed => codec::decode_entry(path, bytes).ok(),
-                _ => None,
-            };
-            self.entries.settle(*id, now.as_ref());
+        for ((_, change), id) in self.pending.iter().zip(&self.ids) {
+            let now = change.as_deref().filter(|_| self.landed);
+            self.entries.settle(*id, now);
         }
         for (id, now, begun) in &self.listings {
             let now = now.as_deref().filter(|_| self.landed);
