@@ -55,8 +55,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use quick_cache::sync::Cache;
-use quick_cache::Weighter;
+use super::clock::{ClockTable, Weigh};
 
 use std::hash::{BuildHasher, Hasher, RandomState};
 
@@ -190,16 +189,14 @@ impl Cached {
     }
 }
 
-/// What an entry costs: its record, and the cache's bookkeeping (the
-/// key, the record's `Arc` and its allocation's header, the table slot).
-#[derive(Clone)]
-struct Cost;
-
+/// What an entry costs besides its record's bytes: the table's slot (24
+/// bytes, the table a quarter to half full), the `Arc`'s counts and the
+/// allocation's header.
 const OVERHEAD: u64 = 80;
 
-impl Weighter<u64, Cached> for Cost {
-    fn weight(&self, _hash: &u64, entry: &Cached) -> u64 {
-        entry.0.len() as u64 + OVERHEAD
+impl Weigh for Cached {
+    fn weight(&self) -> u64 {
+        self.0.len() as u64 + OVERHEAD
     }
 }
 
@@ -232,7 +229,7 @@ pub(crate) struct Held {
 }
 
 pub(crate) struct EntryCache {
-    cache: Option<Cache<u64, Cached, Cost>>,
+    cache: Option<ClockTable<Cached>>,
     hashing: Hashing,
     stripes: Box<[Mutex<Stripe>]>,
     max_value: usize,
@@ -245,10 +242,7 @@ impl EntryCache {
     /// A cache of about `bytes`, holding values up to `max_value` bytes;
     /// 0 bytes caches nothing.
     pub(crate) fn new(bytes: usize, max_value: usize) -> Self {
-        let cache = (bytes > 0).then(|| {
-            let typical = 256;
-            Cache::with_weighter((bytes / typical).max(16), bytes as u64, Cost)
-        });
+        let cache = (bytes > 0).then(|| ClockTable::new(bytes as u64));
         EntryCache {
             cache,
             hashing: Hashing::new(),
@@ -273,9 +267,9 @@ impl EntryCache {
     fn lookup(&self, id: Id) -> Option<Cached> {
         let cache = self.cache.as_ref()?;
         let found = if nowait::refusing() {
-            cache.try_get(&id.key).ok().flatten()
+            cache.try_get(id.key)
         } else {
-            cache.get(&id.key)
+            cache.get(id.key)
         }
         .filter(|cached| cached.is_for(id));
         let counter = if found.is_some() {
@@ -360,10 +354,10 @@ impl EntryCache {
         stripe.writers += 1;
         stripe.version += 1;
         let old = cache
-            .get(&id.key)
+            .get(id.key)
             .filter(|cached| cached.is_for(id))
             .and_then(|cached| cached.listing());
-        cache.remove(&id.key);
+        cache.remove(id.key);
         (old, stripe.version, id)
     }
 
@@ -423,7 +417,7 @@ impl EntryCache {
         stripe.version += 1;
         // Whatever has this key goes: this path's entry, or another's,
         // which only costs that one a miss.
-        cache.remove(&id.key);
+        cache.remove(id.key);
         id
     }
 

@@ -11,6 +11,7 @@
 mod backup;
 mod cache;
 mod check;
+mod clock;
 mod entries;
 mod estimate;
 mod failure;
