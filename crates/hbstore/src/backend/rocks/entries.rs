@@ -55,7 +55,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::clock::{ClockTable, Weigh};
+use super::entry_table::{EntryTable, Weigh};
 
 use std::hash::{BuildHasher, Hasher, RandomState};
 
@@ -229,7 +229,7 @@ pub(crate) struct Held {
 }
 
 pub(crate) struct EntryCache {
-    cache: Option<ClockTable<Cached>>,
+    cache: Option<EntryTable<Cached>>,
     hashing: Hashing,
     stripes: Box<[Mutex<Stripe>]>,
     max_value: usize,
@@ -242,7 +242,7 @@ impl EntryCache {
     /// A cache of about `bytes`, holding values up to `max_value` bytes;
     /// 0 bytes caches nothing.
     pub(crate) fn new(bytes: usize, max_value: usize) -> Self {
-        let cache = (bytes > 0).then(|| ClockTable::new(bytes as u64));
+        let cache = (bytes > 0).then(|| EntryTable::new(bytes as u64));
         EntryCache {
             cache,
             hashing: Hashing::new(),

@@ -11,8 +11,8 @@
 mod backup;
 mod cache;
 mod check;
-mod clock;
 mod entries;
+mod entry_table;
 mod estimate;
 mod failure;
 mod flusher;

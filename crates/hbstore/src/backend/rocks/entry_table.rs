@@ -1,5 +1,5 @@
 //! The entry cache's table: records by a 64-bit key, within a byte
-//! budget, evicting by CLOCK.
+//! budget, evicting the least recently used of a few.
 //!
 //! # Why not a cache crate
 //!
@@ -98,7 +98,7 @@ struct Shard<V> {
 #[repr(align(128))]
 struct Padded<T>(T);
 
-pub(crate) struct ClockTable<V> {
+pub(crate) struct EntryTable<V> {
     shards: Box<[Padded<RwLock<Shard<V>>>]>,
     shard_budget: u64,
 }
@@ -263,14 +263,14 @@ impl<V: Clone + Weigh> Shard<V> {
     }
 }
 
-impl<V: Clone + Weigh> ClockTable<V> {
+impl<V: Clone + Weigh> EntryTable<V> {
     /// A table of about `budget` bytes (as [`Weigh`] counts them).
     pub(crate) fn new(budget: u64) -> Self {
         let shards = usize::try_from(budget / SHARD_BUDGET_TARGET)
             .unwrap_or(MAX_SHARDS)
             .next_power_of_two()
             .clamp(MIN_SHARDS, MAX_SHARDS);
-        ClockTable {
+        EntryTable {
             shards: (0..shards)
                 .map(|_| Padded(RwLock::new(Shard::new())))
                 .collect(),
@@ -288,7 +288,7 @@ impl<V: Clone + Weigh> ClockTable<V> {
         sync::read(self.shard(key)).get(key)
     }
 
-    /// [`ClockTable::get`], or `None` at once if a writer holds the shard.
+    /// [`EntryTable::get`], or `None` at once if a writer holds the shard.
     pub(crate) fn try_get(&self, key: u64) -> Option<V> {
         sync::try_read(self.shard(key))?.get(key)
     }
@@ -352,7 +352,7 @@ mod tests {
 
     #[test]
     fn what_goes_in_comes_out_until_removed() {
-        let table = ClockTable::new(1 << 30);
+        let table = EntryTable::new(1 << 30);
         let keys = keys(50_000, 7);
         for (i, &k) in keys.iter().enumerate() {
             table.insert(k, Value(i as u64, 10));
@@ -416,7 +416,7 @@ mod tests {
     #[test]
     fn the_budget_holds_and_read_entries_outlive_unread_ones() {
         let budget = 8 * (MIN_SHARDS as u64) * 100;
-        let table = ClockTable::new(budget);
+        let table = EntryTable::new(budget);
         let keys = keys(10_000, 3);
         let hot: Vec<u64> = keys[..MIN_SHARDS].to_vec();
         for (i, &k) in keys.iter().enumerate() {
@@ -451,7 +451,7 @@ mod tests {
 
     #[test]
     fn try_get_misses_while_a_writer_holds_the_shard() {
-        let table = ClockTable::new(1 << 20);
+        let table = EntryTable::new(1 << 20);
         table.insert(8, Value(1, 1));
         let held = sync::write(table.shard(8));
         assert_eq!(table.try_get(8), None);
