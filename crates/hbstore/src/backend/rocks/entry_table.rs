@@ -12,9 +12,13 @@
 //! probing, at most half full: a probe for an absent key, which every
 //! write of a new path makes, stays as short as quick_cache's), so a hit
 //! touches the slot and the record. Key reads of 2 million cached entries
-//! in a loop went from 0.59-0.61 to 0.86-0.91 million a second with the
-//! table alone changed (a measuring build without eviction; 100 thousand
-//! entries: 1.51-1.70 to 1.84-1.92 million).
+//! in a loop went from 0.61-0.62 to 0.85-0.94 million a second (100
+//! thousand entries: 1.30-1.46 to 1.76-1.88 million), builds alternating.
+//! The price is memory: 24-byte slots, a quarter to half of them used, so
+//! 48 to 96 bytes an entry for the table (the budget counts 80 with the
+//! record's `Arc`), which showed between sizes in `hbstore-bench --scale`
+//! (resident memory 1.36 of LMDB's at 12 million fields, right after
+//! tables doubled; 1.17 at 20 million, the budget full).
 //!
 //! # How it evicts
 //!
@@ -28,7 +32,9 @@
 //! filled. (A CLOCK hand sweeping the slots in order, tried first, left
 //! the table dense ahead of the hand, where every insert since its last
 //! pass had landed, and probes there long: runs of 16,000 slots in a
-//! table 71% full, measured.) Keys are therefore compared without their
+//! table 71% full, measured.) An entry unused for 256 epochs (sixteen
+//! turnovers of its shard) looks new again; by then it has almost surely
+//! been evicted. Keys are therefore compared without their
 //! lowest 8 bits: two keys that differ only there are one key to the
 //! table, which for the entry cache (whose keys are halves of a 128-bit
 //! hash, the other half checked in the record) only means that the two
