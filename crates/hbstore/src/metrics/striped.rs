@@ -11,11 +11,11 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 /// from at once, so that two threads rarely share one.
 pub(crate) const STRIPES: usize = 16;
 
-/// One stripe, alone on its cache lines (two: a neighbouring line is
-/// fetched with it).
+/// A value alone on its cache lines (two: a neighbouring line is fetched
+/// with it): one stripe here, one shard of the entry cache's table.
 #[repr(align(128))]
 #[derive(Default)]
-struct Padded<T>(T);
+pub(crate) struct Padded<T>(pub(crate) T);
 
 /// `T` once per stripe (on the heap: a store's handle stays small).
 pub(crate) struct Striped<T> {

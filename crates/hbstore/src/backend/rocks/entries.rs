@@ -155,8 +155,9 @@ impl Cached {
         Some(Cached::record(print, &[&[LISTING_TAG], &encoded]))
     }
 
-    /// One allocation, the record's own: it is put together on the stack
-    /// (a cached entry is small) and copied once into its `Arc`.
+    /// Put together on the stack and copied once into its `Arc`: one
+    /// allocation for a record of up to 256 bytes (a field, a link, a
+    /// small listing), two for a larger one.
     fn record(print: u64, parts: &[&[u8]]) -> Cached {
         let mut record = SmallVec::<[u8; 256]>::new();
         record.extend_from_slice(&print.to_le_bytes());

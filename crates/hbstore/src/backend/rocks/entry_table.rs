@@ -46,6 +46,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
 
+use crate::metrics::striped::Padded;
 use crate::sync;
 
 /// What a value costs against the budget.
@@ -99,12 +100,9 @@ struct Shard<V> {
     inserts_in_epoch: usize,
 }
 
-/// A shard on cache lines of its own: readers of one shard do not
-/// disturb the lock word of the next.
-#[repr(align(128))]
-struct Padded<T>(T);
-
 pub(crate) struct EntryTable<V> {
+    /// Each on cache lines of its own: readers of one shard do not
+    /// disturb the lock word of the next.
     shards: Box<[Padded<RwLock<Shard<V>>>]>,
     shard_budget: u64,
 }
@@ -165,13 +163,11 @@ impl<V: Clone + Weigh> Shard<V> {
         let mut j = i;
         loop {
             j = (j + 1) & mask;
-            let Some(key) = self.slots[j]
-                .value
-                .as_ref()
-                .map(|_| self.slots[j].key.load(Ordering::Relaxed))
-            else {
+            let next = &self.slots[j];
+            if next.value.is_none() {
                 break;
-            };
+            }
+            let key = next.key.load(Ordering::Relaxed);
             // The entry at `j` may move to `i` unless its home lies
             // cyclically in (i, j].
             let from_home = j.wrapping_sub(home(key, mask)) & mask;
@@ -222,7 +218,7 @@ impl<V: Clone + Weigh> Shard<V> {
     }
 
     /// Puts `value` in the first empty slot from its key's home; `word`
-    /// is the key as stored, reference bit included.
+    /// is the key as stored, its epoch included.
     fn place(&mut self, word: u64, value: V) {
         let mask = self.mask();
         let mut i = home(word, mask);
@@ -247,10 +243,14 @@ impl<V: Clone + Weigh> Shard<V> {
         }
     }
 
-    fn insert(&mut self, key: u64, value: V, budget: u64) {
+    fn remove(&mut self, key: u64) {
         if let Some(i) = self.find(key) {
             self.remove_at(i);
         }
+    }
+
+    fn insert(&mut self, key: u64, value: V, budget: u64) {
+        self.remove(key);
         let weight = value.weight();
         if weight > budget {
             return;
@@ -306,10 +306,7 @@ impl<V: Clone + Weigh> EntryTable<V> {
     }
 
     pub(crate) fn remove(&self, key: u64) {
-        let mut shard = sync::write(self.shard(key));
-        if let Some(i) = shard.find(key) {
-            shard.remove_at(i);
-        }
+        sync::write(self.shard(key)).remove(key);
     }
 
     pub(crate) fn clear(&self) {
@@ -405,9 +402,7 @@ mod tests {
                     model.insert(key, Value(step, 1));
                 }
                 1 => {
-                    if let Some(i) = shard.find(key) {
-                        shard.remove_at(i);
-                    }
+                    shard.remove(key);
                     model.remove(&key);
                 }
                 _ => assert_eq!(shard.get(key), model.get(&key).cloned(), "step {step}"),
