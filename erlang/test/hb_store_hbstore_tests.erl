@@ -614,6 +614,9 @@ hostile_input_gets_an_answer_test_() ->
         ?assertMatch({error, {badarg, _}}, ?M:match(S, 42, #{})),
         ?assertEqual({error, not_found},
             ?M:read(S, #{<<"read">> => <<"k">>, <<"unknown-key">> => 1}, #{})),
+        ok = w(S, #{<<"k">> => <<"v">>}),
+        [?assertEqual({ok, <<"v">>}, ?M:read(S, #{<<"read">> => <<"k">>, <<"read-values">> => N}, #{}))
+            || N <- [1 bsl 70, -1, <<"x">>, false]],
         Big = binary:copy(<<"x">>, 64 * 1024 * 1024),
         ?assertEqual(ok, w(S, #{<<"big">> => Big})),
         {ok, Back} = r(S, <<"big">>),

@@ -299,8 +299,17 @@ const SMALL_GROUP: usize = 64;
 #[rustler::nif]
 fn read<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>, inline_up_to: Option<u64>) -> Term<'a> {
     answer(env, || {
-        let path = terms::path(path)?;
         let shared = shared(&name)?;
+        // A node's most common read: a value the entry cache holds, copied
+        // once, straight into the answer's binary.
+        if let (any::AnyStore::Embedded(rocks), Ok(bytes)) =
+            (shared.store(), path.decode::<Binary<'a>>())
+        {
+            if let Some(value) = rocks.read_cached(bytes.as_slice(), |v| binary(env, v)) {
+                return Ok((terms::ok(), value).encode(env));
+            }
+        }
+        let path = terms::path(path)?;
         without_waiting(env, shared.store(), |store| {
             if let Some(bytes) = store.read_at(&path)? {
                 return Ok((terms::ok(), binary(env, &bytes)).encode(env));

@@ -311,7 +311,8 @@ fn racing_creators_of_a_group_never_lose_a_child() {
 /// The entry cache (`entries.rs`) must never answer an entry older than
 /// the last acknowledged write: readers check every answer against what
 /// the writer had acknowledged before the read began, while the writer
-/// rewrites, deletes, re-points and replaces the same few paths.
+/// rewrites, deletes, re-points and replaces the same few paths. One
+/// reader asks `read_cached` first (the NIF's way), the other `read`.
 #[test]
 fn cached_reads_are_never_older_than_an_acknowledged_write() {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -319,6 +320,7 @@ fn cached_reads_are_never_older_than_an_acknowledged_write() {
     let store = &t.store;
     let acked: Vec<AtomicU64> = (0..4).map(|_| AtomicU64::new(0)).collect();
     let done = AtomicBool::new(false);
+    let from_memory = AtomicU64::new(0);
     std::thread::scope(|scope| {
         scope.spawn(|| {
             for i in 1..=100_000u64 {
@@ -336,13 +338,22 @@ fn cached_reads_are_never_older_than_an_acknowledged_write() {
             }
             done.store(true, Ordering::Release);
         });
-        for _ in 0..2 {
-            scope.spawn(|| {
+        for in_place in [false, true] {
+            let (acked, done, from_memory) = (&acked, &done, &from_memory);
+            scope.spawn(move || {
                 let mut reads = 0u64;
                 while !done.load(Ordering::Acquire) || reads < 1_000 {
                     for (k, acked) in acked.iter().enumerate() {
                         let before = acked.load(Ordering::Acquire);
-                        let Some(bytes) = store.read(format!("k{k}")).unwrap() else {
+                        let path = format!("k{k}");
+                        let cached = in_place
+                            .then(|| store.read_cached(path.as_bytes(), <[u8]>::to_vec))
+                            .flatten();
+                        if cached.is_some() {
+                            from_memory.fetch_add(1, Ordering::Relaxed);
+                        }
+                        let read = cached.map_or_else(|| store.read(path.as_str()).unwrap(), Some);
+                        let Some(bytes) = read else {
                             assert_eq!(before, 0, "k{k} vanished after write {before}");
                             continue;
                         };
@@ -357,6 +368,7 @@ fn cached_reads_are_never_older_than_an_acknowledged_write() {
             });
         }
     });
+    assert!(from_memory.into_inner() > 0, "read_cached answered");
 }
 
 /// Listings in the entry cache (`listings.rs`): a message read or a list

@@ -6,6 +6,7 @@
 //! backend's crate runs the same suite on a real Redis cluster.
 
 mod bounds;
+mod cached_reads;
 mod common;
 mod concurrency;
 mod crash;

@@ -106,8 +106,12 @@ impl Hashing {
     }
 
     fn id(&self, path: &str) -> Id {
+        self.id_of_bytes(path.as_bytes())
+    }
+
+    fn id_of_bytes(&self, path: &[u8]) -> Id {
         let mut hasher = SipHasher13::new_with_keys(self.keys.0, self.keys.1);
-        hasher.write(path.as_bytes());
+        hasher.write(path);
         let hash = hasher.finish128();
         Id {
             key: hash.h1,
@@ -262,6 +266,34 @@ impl EntryCache {
     /// a shard another thread holds counts as a miss.
     pub(crate) fn get(&self, path: &str) -> Option<Cached> {
         self.lookup(self.hashing.id(path))
+    }
+
+    /// `read` of the value cached at `path` (bytes: a path that is not
+    /// canonical UTF-8 is never cached, so it is simply not found), in
+    /// place: no reference taken, no copy (see [`EntryTable::try_with`]),
+    /// counted as a hit. `None` for anything else (nothing cached, a
+    /// group, a link, a value over `up_to` bytes, a writer holding the
+    /// shard), counting nothing: the caller then reads the usual way,
+    /// which counts.
+    pub(crate) fn with_value<T>(
+        &self,
+        path: &[u8],
+        up_to: usize,
+        read: impl FnOnce(&[u8]) -> T,
+    ) -> Option<T> {
+        let cache = self.cache.as_ref()?;
+        let id = self.hashing.id_of_bytes(path);
+        let answer = cache.try_with(id.key, |cached| {
+            if !cached.is_for(id) {
+                return None;
+            }
+            match cached.stored().split_first() {
+                Some((&codec::TAG_VALUE, value)) if value.len() <= up_to => Some(read(value)),
+                _ => None,
+            }
+        })??;
+        self.hits.local().fetch_add(1, Ordering::Relaxed);
+        Some(answer)
     }
 
     /// The record of `id`, counted as a hit or a miss.

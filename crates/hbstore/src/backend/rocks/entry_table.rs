@@ -143,14 +143,15 @@ impl<V: Clone + Weigh> Shard<V> {
         }
     }
 
-    fn get(&self, key: u64) -> Option<V> {
+    /// `read` of the value at `key`, marked used in this epoch.
+    fn with<T>(&self, key: u64, read: impl FnOnce(&V) -> T) -> Option<T> {
         let slot = &self.slots[self.find(key)?];
         let stored = slot.key.load(Ordering::Relaxed);
         if stored & EPOCH != self.epoch {
             slot.key
                 .store(stored & !EPOCH | self.epoch, Ordering::Relaxed);
         }
-        slot.value.clone()
+        slot.value.as_ref().map(read)
     }
 
     /// Empties slot `i` and shifts back the entries after it that probed
@@ -291,12 +292,20 @@ impl<V: Clone + Weigh> EntryTable<V> {
     }
 
     pub(crate) fn get(&self, key: u64) -> Option<V> {
-        sync::read(self.shard(key)).get(key)
+        sync::read(self.shard(key)).with(key, V::clone)
     }
 
     /// [`EntryTable::get`], or `None` at once if a writer holds the shard.
     pub(crate) fn try_get(&self, key: u64) -> Option<V> {
-        sync::try_read(self.shard(key))?.get(key)
+        self.try_with(key, V::clone)
+    }
+
+    /// `read` of the value at `key` where it lies, under the shard's read
+    /// lock (so `read` should be short: a copy): no reference count taken
+    /// and dropped, two atomic writes on the record's line that every
+    /// reader of it shares. `None` at once if a writer holds the shard.
+    pub(crate) fn try_with<T>(&self, key: u64, read: impl FnOnce(&V) -> T) -> Option<T> {
+        sync::try_read(self.shard(key))?.with(key, read)
     }
 
     /// Puts `value` at `key` (replacing what was there), evicting as the
@@ -405,12 +414,16 @@ mod tests {
                     shard.remove(key);
                     model.remove(&key);
                 }
-                _ => assert_eq!(shard.get(key), model.get(&key).cloned(), "step {step}"),
+                _ => assert_eq!(
+                    shard.with(key, Value::clone),
+                    model.get(&key).cloned(),
+                    "step {step}"
+                ),
             }
             assert_eq!(shard.len, model.len());
         }
         for (key, value) in &model {
-            assert_eq!(shard.get(*key).as_ref(), Some(value));
+            assert_eq!(shard.with(*key, Value::clone).as_ref(), Some(value));
         }
     }
 

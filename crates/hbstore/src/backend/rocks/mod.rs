@@ -271,6 +271,22 @@ impl RocksStore {
         call(self)
     }
 
+    /// The value at `path` when the entry cache holds it, handed to `read`
+    /// where it lies: no RocksDB call, no copy, no wait (a writer holding
+    /// the cache's shard makes it answer `None`). `None` for anything
+    /// else, and then [`Store::read_at`] answers. `path` is the bytes as a
+    /// caller received them: what is not a canonical path is never
+    /// cached, so it is not found here, and `read_at` parses (or refuses)
+    /// it. For a caller whose every read costs (an Erlang NIF), the hot
+    /// path of a node's reads: the answer is `read_at`'s, counted as one.
+    pub fn read_cached<T>(&self, path: &[u8], read: impl FnOnce(&[u8]) -> T) -> Option<T> {
+        self.operations.observe_sampled(Operation::Read, || {
+            self.caches
+                .entries
+                .with_value(path, nowait::VALUE_BYTES, read)
+        })
+    }
+
     /// Compacts the whole database: every file is rewritten once, so the
     /// space of deleted entries is reclaimed and the last level's
     /// compression applies to all that reaches it.
