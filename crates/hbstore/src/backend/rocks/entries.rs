@@ -296,6 +296,42 @@ impl EntryCache {
         Some(answer)
     }
 
+    /// [`EntryCache::get`] of several paths, in their order, looked up
+    /// together (see [`EntryTable::get_many`]): a message's fields wait
+    /// for memory at once, not one after another.
+    pub(crate) fn get_many<'p>(
+        &self,
+        paths: impl IntoIterator<Item = &'p str>,
+    ) -> SmallVec<[Option<Cached>; 8]> {
+        let ids: SmallVec<[Id; 8]> = paths.into_iter().map(|p| self.hashing.id(p)).collect();
+        let Some(cache) = &self.cache else {
+            return ids.iter().map(|_| None).collect();
+        };
+        let keys: SmallVec<[u64; 8]> = ids.iter().map(|id| id.key).collect();
+        // A load of the record's first and last bytes (its reference
+        // count and its payload's lines), which nothing waits for yet.
+        let records = cache.get_many(&keys, !nowait::refusing(), |cached| {
+            std::hint::black_box((cached.0.first().copied(), cached.0.last().copied()));
+        });
+        let (mut hits, mut misses) = (0, 0);
+        let found = records
+            .into_iter()
+            .zip(&ids)
+            .map(|(record, &id)| {
+                let record = record.filter(|cached| cached.is_for(id));
+                *if record.is_some() {
+                    &mut hits
+                } else {
+                    &mut misses
+                } += 1;
+                record
+            })
+            .collect();
+        self.hits.local().fetch_add(hits, Ordering::Relaxed);
+        self.misses.local().fetch_add(misses, Ordering::Relaxed);
+        found
+    }
+
     /// The record of `id`, counted as a hit or a miss.
     fn lookup(&self, id: Id) -> Option<Cached> {
         let cache = self.cache.as_ref()?;

@@ -44,7 +44,9 @@
 //! always ends at the first empty slot.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::RwLock;
+use std::sync::{RwLock, RwLockReadGuard};
+
+use smallvec::SmallVec;
 
 use crate::metrics::striped::Padded;
 use crate::sync;
@@ -286,9 +288,13 @@ impl<V: Clone + Weigh> EntryTable<V> {
     }
 
     fn shard(&self, key: u64) -> &RwLock<Shard<V>> {
+        &self.shards[self.shard_index(key)].0
+    }
+
+    fn shard_index(&self, key: u64) -> usize {
         // The low 8 bits are the epoch; the next ones choose the shard,
         // and the home slot comes from those above (see `home`).
-        &self.shards[(key >> 8) as usize & (self.shards.len() - 1)].0
+        (key >> 8) as usize & (self.shards.len() - 1)
     }
 
     pub(crate) fn get(&self, key: u64) -> Option<V> {
@@ -306,6 +312,61 @@ impl<V: Clone + Weigh> EntryTable<V> {
     /// reader of it shares. `None` at once if a writer holds the shard.
     pub(crate) fn try_with<T>(&self, key: u64, read: impl FnOnce(&V) -> T) -> Option<T> {
         sync::try_read(self.shard(key))?.with(key, read)
+    }
+
+    /// [`EntryTable::try_get`] of several keys, in their order, in passes
+    /// that each touch every key's memory before the next pass needs it:
+    /// the shards' locks, then the slots, then (through `touch`) what the
+    /// values point to. On a large table each of those is a miss of the
+    /// CPU's caches, a wait of a few hundred nanoseconds for memory (and
+    /// for the page table); a look-up after another waits for each in
+    /// turn, while independent loads in one pass are in flight together.
+    /// (Taking a lock is a full barrier on x86, which waits for every load
+    /// before it: so the locks come first, all of them.) With `wait`
+    /// false, a key whose shard a writer holds is `None` at once; with it
+    /// true, the look-up waits for it, holding the shards it has: no
+    /// deadlock, as a writer holds one shard at a time and waits for
+    /// nothing while it does.
+    pub(crate) fn get_many(
+        &self,
+        keys: &[u64],
+        wait: bool,
+        touch: impl Fn(&V),
+    ) -> SmallVec<[Option<V>; 8]> {
+        let mut shards: SmallVec<[(usize, RwLockReadGuard<'_, Shard<V>>); 8]> = SmallVec::new();
+        let held: SmallVec<[Option<usize>; 8]> = keys
+            .iter()
+            .map(|&key| {
+                let index = self.shard_index(key);
+                if let Some(at) = shards.iter().position(|(i, _)| *i == index) {
+                    return Some(at);
+                }
+                let lock = &self.shards[index].0;
+                let guard = if wait {
+                    sync::read(lock)
+                } else {
+                    sync::try_read(lock)?
+                };
+                shards.push((index, guard));
+                Some(shards.len() - 1)
+            })
+            .collect();
+        let found: SmallVec<[Option<usize>; 8]> = keys
+            .iter()
+            .zip(&held)
+            .map(|(&key, at)| shards[(*at)?].1.find(key))
+            .collect();
+        for (slot, at) in found.iter().zip(&held) {
+            if let (Some(slot), Some(at)) = (slot, at) {
+                if let Some(value) = &shards[*at].1.slots[*slot].value {
+                    touch(value);
+                }
+            }
+        }
+        keys.iter()
+            .zip(&held)
+            .map(|(&key, at)| shards[(*at)?].1.with(key, V::clone))
+            .collect()
     }
 
     /// Puts `value` at `key` (replacing what was there), evicting as the
@@ -471,5 +532,52 @@ mod tests {
         assert_eq!(table.try_get(8), None);
         drop(held);
         assert_eq!(table.try_get(8), Some(Value(1, 1)));
+    }
+
+    /// Several keys at once answer what a look-up of each does, in their
+    /// order: held and absent keys, keys sharing a shard, a key twice;
+    /// every value found was touched once, and a key of a shard a writer
+    /// holds is `None` unless the look-up may wait.
+    #[test]
+    fn get_many_answers_what_get_answers_key_by_key() {
+        let table = EntryTable::new(1 << 20);
+        let pool = keys(2_000, 5);
+        for (i, &k) in pool.iter().enumerate().filter(|(i, _)| i % 3 != 0) {
+            table.insert(k, Value(i as u64, 1));
+        }
+        let mut x = 99u64;
+        for _ in 0..2_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let asked: Vec<u64> = (0..(x % 12) as usize)
+                .map(|j| pool[((x >> (j * 5)) % pool.len() as u64) as usize])
+                .collect();
+            let touched = std::cell::Cell::new(0);
+            let many = table.get_many(&asked, false, |_| touched.set(touched.get() + 1));
+            let one_by_one: Vec<Option<Value>> = asked.iter().map(|&k| table.get(k)).collect();
+            assert_eq!(many.to_vec(), one_by_one);
+            assert_eq!(touched.get(), one_by_one.iter().flatten().count());
+        }
+        let (held_key, other) = (pool[1], pool[2]);
+        let busy = sync::write(table.shard(held_key));
+        let answered = if table.shard_index(other) == table.shard_index(held_key) {
+            None
+        } else {
+            table.get(other)
+        };
+        assert_eq!(
+            table.get_many(&[held_key, other], false, |_| {}).to_vec(),
+            vec![None, answered]
+        );
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(|| table.get_many(&[other, held_key], true, |_| {}));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            drop(busy);
+            assert_eq!(
+                waiting.join().expect("no panic").to_vec(),
+                vec![table.get(other), table.get(held_key)]
+            );
+        });
     }
 }

@@ -11,6 +11,7 @@
 //! - `list` scans with one iterator, which is an implicit snapshot.
 
 use rocksdb::{DBRawIterator, Snapshot, DB};
+use smallvec::SmallVec;
 
 use super::cache::Caches;
 use super::entries::{Cached, Ticket};
@@ -376,17 +377,22 @@ pub(crate) fn read_message(
     let mut batched: Vec<(String, Ticket)> = Vec::new();
     let mut batched_at: Vec<usize> = Vec::new();
     let mut followed: Vec<usize> = Vec::new();
-    for (i, child) in children.iter_mut().enumerate() {
-        let ChildKind::Link { target } = &child.kind else {
-            continue;
-        };
-        let cached = caches.entries.get(target);
+    let links: SmallVec<[usize; 8]> = (0..children.len())
+        .filter(|&i| matches!(children[i].kind, ChildKind::Link { .. }))
+        .collect();
+    let cached = caches
+        .entries
+        .get_many(links.iter().map(|&i| link_target(&children[i])));
+    for (&i, cached) in links.iter().zip(cached) {
         match cached.as_ref().and_then(Cached::entry) {
-            Some(Entry::Value(v)) => child.bytes = (v.len() <= inline_up_to).then(|| v.to_vec()),
+            Some(Entry::Value(v)) => {
+                children[i].bytes = (v.len() <= inline_up_to).then(|| v.to_vec())
+            }
             Some(Entry::Group) => {}
             Some(Entry::Link(_)) => followed.push(i),
             None => {
-                batched.push((target.clone(), caches.entries.ticket(target)));
+                let target = link_target(&children[i]);
+                batched.push((target.to_owned(), caches.entries.ticket(target)));
                 batched_at.push(i);
             }
         }
@@ -406,6 +412,14 @@ pub(crate) fn read_message(
         }
     }
     Ok(Some(EntryRead::Group(children)))
+}
+
+/// The target of a child known to be a link.
+fn link_target(child: &ChildRead) -> &str {
+    match &child.kind {
+        ChildKind::Link { target } => target,
+        _ => "",
+    }
 }
 
 /// What [`read_batched`] found at a path.
@@ -479,21 +493,33 @@ fn cached_group(
     let mut children = Vec::with_capacity(listing.len());
     let mut missing: Vec<(String, Ticket)> = Vec::new();
     let mut missing_at: Vec<usize> = Vec::new();
-    for Child { name, kind } in listing {
+    // The paths of the values to answer with the listing, looked up
+    // together.
+    let wanted: SmallVec<[Option<String>; 8]> = listing
+        .iter()
+        .map(|child| match child.kind {
+            ChildKind::Value { len } if len <= inline_up_to as u64 => {
+                Some(join_str(group, &child.name))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut records = caches
+        .entries
+        .get_many(wanted.iter().flatten().map(String::as_str))
+        .into_iter();
+    for (Child { name, kind }, path) in listing.into_iter().zip(wanted) {
         let mut bytes = None;
-        if let ChildKind::Value { len } = kind {
-            if len <= inline_up_to as u64 {
-                let path = join_str(group, &name);
-                let cached = caches.entries.get(&path);
-                match cached.as_ref().and_then(Cached::entry) {
-                    Some(Entry::Value(v)) if v.len() as u64 == len => bytes = Some(v.to_vec()),
-                    // Not what the listing says: a writer is at it.
-                    Some(_) => return Ok(None),
-                    None => {
-                        let ticket = caches.entries.ticket(&path);
-                        missing.push((path, ticket));
-                        missing_at.push(children.len());
-                    }
+        if let (ChildKind::Value { len }, Some(path)) = (&kind, path) {
+            let record = records.next().flatten();
+            match record.as_ref().and_then(Cached::entry) {
+                Some(Entry::Value(v)) if v.len() as u64 == *len => bytes = Some(v.to_vec()),
+                // Not what the listing says: a writer is at it.
+                Some(_) => return Ok(None),
+                None => {
+                    let ticket = caches.entries.ticket(&path);
+                    missing.push((path, ticket));
+                    missing_at.push(children.len());
                 }
             }
         }
