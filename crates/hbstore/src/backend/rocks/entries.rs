@@ -53,7 +53,7 @@
 //! changed in between, so what it answers is one state of the group.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use super::entry_table::{EntryTable, Weigh};
 
@@ -61,6 +61,7 @@ use std::hash::{BuildHasher, Hasher, RandomState};
 
 use siphasher::sip128::{Hasher128, SipHasher13};
 use smallvec::SmallVec;
+use triomphe::ThinArc;
 
 use super::{listings, nowait};
 use crate::codec::{self, Entry, GROUP_BYTES};
@@ -74,8 +75,10 @@ use crate::sync;
 /// bytes. The cache is keyed by one hash of the path; the fingerprint,
 /// another, tells a hit from another path of the same key (which is then
 /// a miss). See [`Hashing`] for why the two cannot be made to collide.
+/// The pointer is thin (the length lives in the allocation, beside the
+/// fingerprint), so the table's slot is a key and a pointer, 16 bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Cached(Arc<[u8]>);
+pub(crate) struct Cached(ThinArc<u64, u8>);
 
 /// Where a path's record lives in the cache, and its fingerprint: what a
 /// writer's step 1 hands to its step 2, so that a path is hashed once.
@@ -159,24 +162,23 @@ impl Cached {
         Some(Cached::record(print, &[&[LISTING_TAG], &encoded]))
     }
 
-    /// Put together on the stack and copied once into its `Arc`: one
-    /// allocation for a record of up to 256 bytes (a field, a link, a
+    /// Put together on the stack and copied once into its allocation:
+    /// one allocation for a record of up to 256 bytes (a field, a link, a
     /// small listing), two for a larger one.
     fn record(print: u64, parts: &[&[u8]]) -> Cached {
         let mut record = SmallVec::<[u8; 256]>::new();
-        record.extend_from_slice(&print.to_le_bytes());
         for part in parts {
             record.extend_from_slice(part);
         }
-        Cached(Arc::from(&record[..]))
+        Cached(ThinArc::from_header_and_slice(print, &record))
     }
 
     fn is_for(&self, id: Id) -> bool {
-        self.0.get(..8) == Some(&id.print.to_le_bytes()[..])
+        self.0.header.header == id.print
     }
 
     fn stored(&self) -> &[u8] {
-        self.0.get(8..).unwrap_or_default()
+        &self.0.slice
     }
 
     /// The children, if this is a listing.
@@ -194,14 +196,14 @@ impl Cached {
     }
 }
 
-/// What an entry costs besides its record's bytes: the table's slot (24
-/// bytes, the table a quarter to half full), the `Arc`'s counts and the
-/// allocation's header.
+/// What an entry costs besides its stored bytes: the table's slot (16
+/// bytes, the table a quarter to half full: 32 to 64), the record's count,
+/// fingerprint and length (24) and the allocator's header (8).
 const OVERHEAD: u64 = 80;
 
 impl Weigh for Cached {
     fn weight(&self) -> u64 {
-        self.0.len() as u64 + OVERHEAD
+        self.0.slice.len() as u64 + OVERHEAD
     }
 }
 
@@ -308,10 +310,10 @@ impl EntryCache {
             return ids.iter().map(|_| None).collect();
         };
         let keys: SmallVec<[u64; 8]> = ids.iter().map(|id| id.key).collect();
-        // A load of the record's first and last bytes (its reference
-        // count and its payload's lines), which nothing waits for yet.
+        // A load of the record's fingerprint and of its last byte (its
+        // first and last lines), which nothing waits for yet.
         let records = cache.get_many(&keys, !nowait::refusing(), |cached| {
-            std::hint::black_box((cached.0.first().copied(), cached.0.last().copied()));
+            std::hint::black_box((cached.0.header.header, cached.0.slice.last().copied()));
         });
         let (mut hits, mut misses) = (0, 0);
         let found = records
@@ -549,6 +551,13 @@ mod tests {
     fn entry_of(cache: &EntryCache, path: &str) -> Option<String> {
         let cached = cache.get(path)?;
         Some(format!("{:?}", cached.entry()?))
+    }
+
+    /// A slot is a key and a thin pointer: what a node's millions of
+    /// cached entries pay for the table.
+    #[test]
+    fn a_slot_is_sixteen_bytes() {
+        assert_eq!(super::super::entry_table::slot_bytes::<Cached>(), 16);
     }
 
     fn shown(entry: Entry<'_>) -> Option<String> {

@@ -14,11 +14,15 @@
 //! touches the slot and the record. Key reads of 2 million cached entries
 //! in a loop went from 0.61-0.62 to 0.85-0.94 million a second (100
 //! thousand entries: 1.30-1.46 to 1.76-1.88 million), builds alternating.
-//! The price is memory: 24-byte slots, a quarter to half of them used, so
-//! 48 to 96 bytes an entry for the table (the budget counts 80 with the
-//! record's `Arc`), which showed between sizes in `hbstore-bench --scale`
+//! The price is memory: a quarter to half of the slots are used. With
+//! 24-byte slots (a fat `Arc<[u8]>` beside the key) that was 48 to 96
+//! bytes an entry, which showed between sizes in `hbstore-bench --scale`
 //! (resident memory 1.36 of LMDB's at 12 million fields, right after
-//! tables doubled; 1.17 at 20 million, the budget full).
+//! tables doubled); the entry cache's records now sit behind a thin
+//! pointer (`entries.rs`), so a slot is 16 bytes, 32 to 64 an entry: 2.8
+//! million cached entries (300,000 messages) took 755 MB of resident
+//! memory instead of 820, and whole-message reads of them went from
+//! 174-223 to 246-263 thousand a second, builds alternating.
 //!
 //! # How it evicts
 //!
@@ -107,6 +111,12 @@ pub(crate) struct EntryTable<V> {
     /// disturb the lock word of the next.
     shards: Box<[Padded<RwLock<Shard<V>>>]>,
     shard_budget: u64,
+}
+
+/// The bytes of one slot of a table of `V`s.
+#[cfg(test)]
+pub(crate) const fn slot_bytes<V>() -> usize {
+    std::mem::size_of::<Slot<V>>()
 }
 
 /// Where `key` starts probing in a table of `mask + 1` slots. The shard
