@@ -354,6 +354,8 @@ a_store_closed_elsewhere_reopens_on_the_next_call_test() ->
     ok = hbstore_nif:close(Name),
     ?assertMatch({error, {not_open, _}}, hbstore_nif:read(Name, <<"k">>, nil)),
     ?assertEqual({ok, <<"v">>}, r(S, <<"k">>)),
+    ok = hbstore_nif:close(Name),
+    ?assertEqual({ok, [<<"k">>]}, ?M:list(S, #{<<"list">> => <<>>}, #{})),
     ok = ?M:stop(S, #{}, #{}).
 
 %% The failure that shaped the registry: on OTP 25, a NIF resource kept in
