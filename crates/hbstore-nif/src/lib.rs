@@ -314,6 +314,14 @@ fn read<'a>(env: Env<'a>, name: Binary<'a>, path: Term<'a>, inline_up_to: Option
         }
         let path = terms::path(path)?;
         without_waiting(env, shared.store(), |store| {
+            // A message whose listing the entry cache holds: read whole,
+            // without asking first whether it is a value, or how large.
+            if let (any::AnyStore::Embedded(rocks), Some(n)) = (store, inline_up_to) {
+                let n = usize::try_from(n).unwrap_or(usize::MAX);
+                if let Some(read) = rocks.read_message_cached(&path, n)? {
+                    return entry_answer(env, Some(read), inline_up_to);
+                }
+            }
             if let Some(bytes) = store.read_at(&path)? {
                 return Ok((terms::ok(), binary(env, &bytes)).encode(env));
             }
@@ -365,6 +373,16 @@ fn group_read<'a>(
         // read together (see `Store::read_message_at`).
         Some(n) => store.read_message_at(path, usize::try_from(n).unwrap_or(usize::MAX))?,
     };
+    entry_answer(env, read, inline_up_to)
+}
+
+/// The term for an entry read: `{ok, Bytes}`, `{composite, Children}`
+/// (see `read_group`) or `{error, not_found}`.
+fn entry_answer<'a>(
+    env: Env<'a>,
+    read: Option<EntryRead>,
+    inline_up_to: Option<u64>,
+) -> Answer<'a> {
     match read {
         None => Ok(not_found(env)),
         Some(EntryRead::Value(bytes)) => Ok((terms::ok(), binary(env, &bytes)).encode(env)),

@@ -126,3 +126,48 @@ fn answers_are_counted_as_reads_and_sampled_into_the_histogram() {
         .unwrap();
     assert!(seconds > 0.0);
 }
+
+/// `read_message_cached`, the NIF's read of a message: what
+/// `read_message_at` answers, for a group whose listing the entry cache
+/// holds; nothing for anything else, which `read_message_at` answers.
+#[test]
+fn a_cached_message_is_what_read_message_answers() {
+    use hbstore::{EntryRead, StorePath};
+    let s = TempRocks::new();
+    s.write("data/a", b"first field").unwrap();
+    s.write("data/b", b"second").unwrap();
+    s.make_link("data/a", "m/one").unwrap();
+    s.make_link("data/b", "m/two").unwrap();
+    s.write("m/three", b"a value of its own").unwrap();
+    for i in 0..100 {
+        s.write(format!("big/f{i}").as_str(), b"x").unwrap();
+    }
+    let path = |p: &str| StorePath::parse(p).unwrap();
+    // A listing is cached once read (or made by the writes above).
+    s.read_message_at(&path("m"), 4096).unwrap();
+    let cached = s.read_message_cached(&path("m"), 4096).unwrap();
+    let Some(EntryRead::Group(children)) = &cached else {
+        panic!("the message's listing is cached: {cached:?}");
+    };
+    assert_eq!(cached, s.read_message_at(&path("m"), 4096).unwrap());
+    assert_eq!(children.len(), 3);
+    assert!(children.iter().all(|c| c.bytes.is_some()));
+    // Values up to a size only, as read_message_at.
+    assert_eq!(
+        s.read_message_cached(&path("m"), 6).unwrap(),
+        s.read_message_at(&path("m"), 6).unwrap()
+    );
+    for other in ["m/three", "m/one", "nothing", "big"] {
+        assert_eq!(
+            s.read_message_cached(&path(other), 4096).unwrap(),
+            None,
+            "{other}"
+        );
+    }
+    s.delete("m/three").unwrap();
+    let after = s.read_message_cached(&path("m"), 4096).unwrap();
+    assert!(
+        after.is_none() || after == s.read_message_at(&path("m"), 4096).unwrap(),
+        "a change to the group is never answered stale: {after:?}"
+    );
+}

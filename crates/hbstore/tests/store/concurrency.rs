@@ -416,9 +416,16 @@ fn cached_listings_show_one_state_of_the_group_never_an_older_one() {
                 while !done.load(Ordering::Acquire) || reads < 1_000 {
                     let before = acked.load(Ordering::Acquire);
                     if reader == 0 {
-                        let Some(EntryRead::Group(children)) =
-                            store.read_message("m", 4096).unwrap()
-                        else {
+                        // Every other read the NIF's way: from the cached
+                        // listing only, or nothing.
+                        let cached = (reads % 2 == 1)
+                            .then(|| {
+                                let m = hbstore::StorePath::parse("m").unwrap();
+                                store.read_message_cached(&m, 4096).unwrap()
+                            })
+                            .flatten();
+                        let read = cached.or_else(|| store.read_message("m", 4096).unwrap());
+                        let Some(EntryRead::Group(children)) = read else {
                             panic!("m is a group");
                         };
                         let values: Vec<&[u8]> = children

@@ -287,6 +287,29 @@ impl RocksStore {
         })
     }
 
+    /// [`Store::read_message_at`] of a group whose listing the entry cache
+    /// holds (at most 64 children, so bounded work: a caller on a normal
+    /// Erlang scheduler), read without first asking whether `path` is a
+    /// value and how many children it has; `None`, having read nothing,
+    /// for anything else (then `read_message_at` answers).
+    pub fn read_message_cached(
+        &self,
+        path: &StorePath,
+        inline_up_to: usize,
+    ) -> Result<Option<EntryRead>> {
+        let started = std::time::Instant::now();
+        let read = reader::read_message_cached(&self.db, &self.caches, path, inline_up_to);
+        if !matches!(read, Ok(None)) {
+            let outcome = match &read {
+                Ok(_) => Outcome::Found,
+                Err(e) => Outcome::of_error(e),
+            };
+            self.operations
+                .record(Operation::ReadEntry, outcome, started.elapsed());
+        }
+        read
+    }
+
     /// Compacts the whole database: every file is rewritten once, so the
     /// space of deleted entries is reclaimed and the last level's
     /// compression applies to all that reaches it.

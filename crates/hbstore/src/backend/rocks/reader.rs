@@ -371,9 +371,35 @@ pub(crate) fn read_message(
     let Some(entry) = read_entry(db, caches, path, inline_up_to)? else {
         return Ok(None);
     };
-    let EntryRead::Group(mut children) = entry else {
+    let EntryRead::Group(children) = entry else {
         return Ok(Some(entry));
     };
+    with_link_values(db, caches, children, inline_up_to).map(|c| Some(EntryRead::Group(c)))
+}
+
+/// `read_message` of a group whose listing the entry cache holds (a group
+/// of at most [`listings::MAX_CHILDREN`] children: bounded work), and
+/// `None`, having read nothing, for anything else.
+pub(crate) fn read_message_cached(
+    db: &DB,
+    caches: &Caches,
+    path: &StorePath,
+    inline_up_to: usize,
+) -> Result<Option<EntryRead>> {
+    let Some(children) = cached_group(db, caches, path.as_str(), inline_up_to)? else {
+        return Ok(None);
+    };
+    with_link_values(db, caches, children, inline_up_to).map(|c| Some(EntryRead::Group(c)))
+}
+
+/// A group's children with the values their links point at, up to
+/// `inline_up_to` bytes.
+fn with_link_values(
+    db: &DB,
+    caches: &Caches,
+    mut children: Vec<ChildRead>,
+    inline_up_to: usize,
+) -> Result<Vec<ChildRead>> {
     let mut batched: Vec<(String, Ticket)> = Vec::new();
     let mut batched_at: Vec<usize> = Vec::new();
     let mut followed: Vec<usize> = Vec::new();
@@ -411,7 +437,7 @@ pub(crate) fn read_message(
             children[i].bytes = read_up_to(db, caches, &target, inline_up_to)?;
         }
     }
-    Ok(Some(EntryRead::Group(children)))
+    Ok(children)
 }
 
 /// The target of a child known to be a link.
