@@ -332,11 +332,12 @@ impl<V: Clone + Weigh> EntryTable<V> {
     /// for the page table); a look-up after another waits for each in
     /// turn, while independent loads in one pass are in flight together.
     /// (Taking a lock is a full barrier on x86, which waits for every load
-    /// before it: so the locks come first, all of them.) With `wait`
-    /// false, a key whose shard a writer holds is `None` at once; with it
-    /// true, the look-up waits for it, holding the shards it has: no
-    /// deadlock, as a writer holds one shard at a time and waits for
-    /// nothing while it does.
+    /// before it: so the locks come first, all of them.) A key whose shard
+    /// a writer holds is `None` with `wait` false, and with it true is
+    /// looked up on its own once every other shard is let go: a reader
+    /// holding one shard while it waits for another could close a cycle
+    /// with another reader, each queued behind a writer waiting for the
+    /// shard the other holds.
     pub(crate) fn get_many(
         &self,
         keys: &[u64],
@@ -351,13 +352,7 @@ impl<V: Clone + Weigh> EntryTable<V> {
                 if let Some(at) = shards.iter().position(|(i, _)| *i == index) {
                     return Some(at);
                 }
-                let lock = &self.shards[index].0;
-                let guard = if wait {
-                    sync::read(lock)
-                } else {
-                    sync::try_read(lock)?
-                };
-                shards.push((index, guard));
+                shards.push((index, sync::try_read(&self.shards[index].0)?));
                 Some(shards.len() - 1)
             })
             .collect();
@@ -373,10 +368,20 @@ impl<V: Clone + Weigh> EntryTable<V> {
                 }
             }
         }
-        keys.iter()
+        let mut values: SmallVec<[Option<V>; 8]> = keys
+            .iter()
             .zip(&held)
             .map(|(&key, at)| shards[(*at)?].1.with(key, V::clone))
-            .collect()
+            .collect();
+        drop(shards);
+        if wait {
+            for ((value, &key), at) in values.iter_mut().zip(keys).zip(&held) {
+                if at.is_none() {
+                    *value = self.get(key);
+                }
+            }
+        }
+        values
     }
 
     /// Puts `value` at `key` (replacing what was there), evicting as the
