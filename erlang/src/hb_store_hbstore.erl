@@ -179,7 +179,9 @@ read(StoreMsg, Req = #{<<"read">> := Path}, _NodeOpts) ->
                 % busy, remote or large_group: the dirty variant answers.
                 _Elsewhere -> call(StoreMsg, fun(H) -> hbstore_nif:read_group(H, Path, Inline) end)
             catch
-                error:badarg -> read_through(StoreMsg, Path, Inline)
+                % An argument refused, the NIF not loaded: `call' answers
+                % in its terms.
+                _:_ -> read_through(StoreMsg, Path, Inline)
             end;
         _ ->
             read_through(StoreMsg, Path, Inline)
@@ -259,7 +261,7 @@ list(StoreMsg, Req = #{<<"list">> := Path}, _NodeOpts) ->
                         _Elsewhere ->
                             call(StoreMsg, fun(H) -> hbstore_nif:list_dirty(H, Path, F1, L1, D1) end)
                     catch
-                        error:badarg -> list_through(StoreMsg, Path, F1, L1, D1)
+                        _:_ -> list_through(StoreMsg, Path, F1, L1, D1)
                     end;
                 _ ->
                     list_through(StoreMsg, Path, F1, L1, D1)
