@@ -190,6 +190,14 @@ impl Outcome {
     }
 }
 
+/// The outcome of a call that answered `answer`.
+fn outcome_of<T: Answer>(answer: &Result<T>) -> Outcome {
+    match answer {
+        Ok(value) => value.outcome(),
+        Err(error) => Outcome::of_error(error),
+    }
+}
+
 /// What a successful answer says about the outcome: whether a read found
 /// something, whether a delete deleted.
 pub trait Answer {
@@ -293,12 +301,23 @@ impl OperationMetrics {
     ) -> Result<T> {
         let started = Instant::now();
         let answer = call();
-        let outcome = match &answer {
-            Ok(value) => value.outcome(),
-            Err(error) => Outcome::of_error(error),
-        };
-        self.record(operation, outcome, started.elapsed());
+        self.record(operation, outcome_of(&answer), started.elapsed());
         answer
+    }
+
+    /// [`OperationMetrics::observe`] of a call that may decline to
+    /// answer (`None`: a fast path that did not apply), which is then not
+    /// counted: the caller asks the usual way, which counts.
+    #[inline]
+    pub fn observe_answered<T: Answer>(
+        &self,
+        operation: Operation,
+        call: impl FnOnce() -> Option<Result<T>>,
+    ) -> Option<Result<T>> {
+        let started = Instant::now();
+        let answer = call()?;
+        self.record(operation, outcome_of(&answer), started.elapsed());
+        Some(answer)
     }
 
     /// Counts one `operation` that ended in `outcome` after `took`.

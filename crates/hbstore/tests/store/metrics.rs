@@ -6,7 +6,8 @@ use hbstore_testkit::exposition::{parse_exposition, sample};
 
 use crate::common::TempRocks;
 
-fn operations(report: &MetricsReport, operation: &str, outcome: &str) -> f64 {
+/// How many `operation`s ended in `outcome`, as the report counts them.
+pub(crate) fn operations(report: &MetricsReport, operation: &str, outcome: &str) -> f64 {
     report
         .value(
             "hbstore_operations_total",

@@ -315,22 +315,16 @@ impl EntryCache {
         let records = cache.get_many(&keys, !nowait::refusing(), |cached| {
             std::hint::black_box((cached.0.header.header, cached.0.slice.last().copied()));
         });
-        let (mut hits, mut misses) = (0, 0);
-        let found = records
+        let found: SmallVec<[Option<Cached>; 8]> = records
             .into_iter()
             .zip(&ids)
-            .map(|(record, &id)| {
-                let record = record.filter(|cached| cached.is_for(id));
-                *if record.is_some() {
-                    &mut hits
-                } else {
-                    &mut misses
-                } += 1;
-                record
-            })
+            .map(|(record, &id)| record.filter(|cached| cached.is_for(id)))
             .collect();
+        let hits = found.iter().flatten().count() as u64;
         self.hits.local().fetch_add(hits, Ordering::Relaxed);
-        self.misses.local().fetch_add(misses, Ordering::Relaxed);
+        self.misses
+            .local()
+            .fetch_add(found.len() as u64 - hits, Ordering::Relaxed);
         found
     }
 

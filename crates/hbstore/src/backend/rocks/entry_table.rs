@@ -157,7 +157,12 @@ impl<V: Clone + Weigh> Shard<V> {
 
     /// `read` of the value at `key`, marked used in this epoch.
     fn with<T>(&self, key: u64, read: impl FnOnce(&V) -> T) -> Option<T> {
-        let slot = &self.slots[self.find(key)?];
+        self.with_at(self.find(key)?, read)
+    }
+
+    /// `read` of the value in slot `i`, marked used in this epoch.
+    fn with_at<T>(&self, i: usize, read: impl FnOnce(&V) -> T) -> Option<T> {
+        let slot = &self.slots[i];
         let stored = slot.key.load(Ordering::Relaxed);
         if stored & EPOCH != self.epoch {
             slot.key
@@ -368,10 +373,10 @@ impl<V: Clone + Weigh> EntryTable<V> {
                 }
             }
         }
-        let mut values: SmallVec<[Option<V>; 8]> = keys
+        let mut values: SmallVec<[Option<V>; 8]> = found
             .iter()
             .zip(&held)
-            .map(|(&key, at)| shards[(*at)?].1.with(key, V::clone))
+            .map(|(slot, at)| shards[(*at)?].1.with_at((*slot)?, V::clone))
             .collect();
         drop(shards);
         if wait {

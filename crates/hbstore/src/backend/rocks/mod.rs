@@ -51,7 +51,7 @@ use self::locks::{LockPlan, LockTable};
 use self::txn::Txn;
 use crate::codec;
 use crate::error::{Error, Result};
-use crate::metrics::{Operation, OperationMetrics, Outcome};
+use crate::metrics::{Operation, OperationMetrics};
 use crate::path::StorePath;
 
 use crate::store::{Batch, Child, EntryRead, EntryType, Op, Page, Store};
@@ -297,17 +297,13 @@ impl RocksStore {
         path: &StorePath,
         inline_up_to: usize,
     ) -> Result<Option<EntryRead>> {
-        let started = std::time::Instant::now();
-        let read = reader::read_message_cached(&self.db, &self.caches, path, inline_up_to);
-        if !matches!(read, Ok(None)) {
-            let outcome = match &read {
-                Ok(_) => Outcome::Found,
-                Err(e) => Outcome::of_error(e),
-            };
-            self.operations
-                .record(Operation::ReadEntry, outcome, started.elapsed());
-        }
-        read
+        self.operations
+            .observe_answered(Operation::ReadEntry, || {
+                reader::read_message_cached(&self.db, &self.caches, path, inline_up_to)
+                    .transpose()
+                    .map(|read| read.map(Some))
+            })
+            .unwrap_or(Ok(None))
     }
 
     /// Compacts the whole database: every file is rewritten once, so the
@@ -423,16 +419,16 @@ impl Store for RocksStore {
     fn read_at(&self, path: &StorePath) -> Result<Option<Vec<u8>>> {
         // A value the entry cache holds: no view, no resolution (timed
         // every call, unlike `read_cached`'s).
-        let started = std::time::Instant::now();
-        let cached = self.caches.entries.with_value(
-            path.as_str().as_bytes(),
-            nowait::VALUE_BYTES,
-            <[u8]>::to_vec,
-        );
-        if let Some(value) = cached {
-            self.operations
-                .record(Operation::Read, Outcome::Found, started.elapsed());
-            return Ok(Some(value));
+        let cached = self.operations.observe_answered(Operation::Read, || {
+            let bytes = path.as_str().as_bytes();
+            let value =
+                self.caches
+                    .entries
+                    .with_value(bytes, nowait::VALUE_BYTES, <[u8]>::to_vec)?;
+            Some(Ok(Some(value)))
+        });
+        if let Some(answer) = cached {
+            return answer;
         }
         self.operations.observe(Operation::Read, || {
             reader::read(&self.db, &self.caches, path)
