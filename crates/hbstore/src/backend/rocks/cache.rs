@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::entries::EntryCache;
 use super::fresh::{Creations, FreshGroups};
-use super::hash::{fnv, spread, FNV_OFFSET};
+use super::hash::{hash_path, PathHashing};
 use super::options::Options;
 use super::path_cache::PathCache;
 use super::recent::RecentWrites;
@@ -53,21 +53,23 @@ const FILTER_BITS: usize = 1 << 20;
 pub(crate) struct Links {
     cache: LinkCache,
     filter: Box<[AtomicU64]>,
+    filter_hashing: PathHashing,
     /// Whether any link was ever cached (since the last `clear`): a store
     /// without links skips even hashing the path.
     any: AtomicBool,
 }
 
-fn filter_bit(path: &str) -> (usize, u64) {
-    let bit = (spread(fnv(path.as_bytes(), FNV_OFFSET)) % FILTER_BITS as u64) as usize;
-    (bit / 64, 1 << (bit % 64))
-}
-
 impl Links {
+    fn filter_bit(&self, path: &str) -> (usize, u64) {
+        let bit = (hash_path(&self.filter_hashing, path) % FILTER_BITS as u64) as usize;
+        (bit / 64, 1 << (bit % 64))
+    }
+
     pub(crate) fn new(capacity_bytes: usize) -> Self {
         Links {
             cache: LinkCache::new(capacity_bytes),
             filter: (0..FILTER_BITS / 64).map(|_| AtomicU64::new(0)).collect(),
+            filter_hashing: PathHashing::default(),
             any: AtomicBool::new(false),
         }
     }
@@ -77,7 +79,7 @@ impl Links {
         if !self.any.load(Ordering::Acquire) {
             return None;
         }
-        let (word, mask) = filter_bit(path);
+        let (word, mask) = self.filter_bit(path);
         if self.filter[word].load(Ordering::Acquire) & mask == 0 {
             return None;
         }
@@ -85,7 +87,7 @@ impl Links {
     }
 
     pub(crate) fn insert(&self, path: &str, target: &str) {
-        let (word, mask) = filter_bit(path);
+        let (word, mask) = self.filter_bit(path);
         self.filter[word].fetch_or(mask, Ordering::AcqRel);
         self.any.store(true, Ordering::Release);
         self.cache.insert(path, target.into());

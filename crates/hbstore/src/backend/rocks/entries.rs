@@ -162,6 +162,11 @@ impl Cached {
         Some(Cached::record(print, &[&[LISTING_TAG], &encoded]))
     }
 
+    /// The record of a group's listing, encoded.
+    fn of_encoded_listing(print: u64, encoded: &[u8]) -> Cached {
+        Cached::record(print, &[&[LISTING_TAG], encoded])
+    }
+
     /// Put together on the stack and copied once into its allocation:
     /// one allocation for a record of up to 256 bytes (a field, a link, a
     /// small listing), two for a larger one.
@@ -183,8 +188,13 @@ impl Cached {
 
     /// The children, if this is a listing.
     fn listing(&self) -> Option<Vec<Child>> {
+        listings::decode(self.encoded_listing()?)
+    }
+
+    /// The children, encoded, if this is a listing.
+    pub(crate) fn encoded_listing(&self) -> Option<&[u8]> {
         match self.stored().split_first() {
-            Some((&LISTING_TAG, encoded)) => listings::decode(encoded),
+            Some((&LISTING_TAG, encoded)) => Some(encoded),
             _ => None,
         }
     }
@@ -410,7 +420,7 @@ impl EntryCache {
     /// children it changes: the listing as it was (exact: no writer of
     /// the group's children was in progress, or it would have been
     /// removed), and the version this step left, for step 2.
-    pub(crate) fn begin_listing(&self, group: &str) -> (Option<Vec<Child>>, u64, Id) {
+    pub(crate) fn begin_listing(&self, group: &str) -> (Option<Cached>, u64, Id) {
         let id = self.hashing.listing_id(group);
         let Some(cache) = &self.cache else {
             return (None, 0, id);
@@ -420,8 +430,7 @@ impl EntryCache {
         stripe.version += 1;
         let old = cache
             .get(id.key)
-            .filter(|cached| cached.is_for(id))
-            .and_then(|cached| cached.listing());
+            .filter(|cached| cached.is_for(id) && cached.encoded_listing().is_some());
         cache.remove(id.key);
         (old, stripe.version, id)
     }
@@ -432,12 +441,12 @@ impl EntryCache {
     /// applied). It goes in only if nothing else moved the group's
     /// stripe since step 1 (`begun`); otherwise the next reader that
     /// scans the group fills it.
-    pub(crate) fn settle_listing(&self, id: Id, now: Option<&[Child]>, begun: u64) {
+    pub(crate) fn settle_listing(&self, id: Id, now: Option<&[u8]>, begun: u64) {
         let Some(cache) = &self.cache else { return };
         let mut stripe = sync::lock(self.stripe_of(id.key));
         if stripe.writers == 1 && stripe.version == begun {
-            if let Some(cached) = now.and_then(|children| Cached::of_listing(id.print, children)) {
-                cache.insert(id.key, cached);
+            if let Some(encoded) = now {
+                cache.insert(id.key, Cached::of_encoded_listing(id.print, encoded));
             }
         }
         stripe.writers -= 1;

@@ -30,32 +30,49 @@
 //! group is forgotten before its removal commits.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::path_cache::{Cached, PathCache};
 use crate::sync;
 
-/// The children of a fresh group, by name.
+/// The children of a fresh group, by name: the names one after another,
+/// each ended by a `/` (which no name holds), so that a group's entry is
+/// one allocation however many children it has (every new message makes
+/// one, and the cache's turnover frees it).
 #[derive(Clone, Default)]
-pub(crate) struct Children(Vec<Box<str>>);
+pub(crate) struct Children {
+    names: String,
+    count: usize,
+}
 
 impl Cached for Children {
     fn bytes(&self) -> usize {
-        self.0.iter().map(|name| name.len() + 16).sum()
+        self.names.capacity() + 16
     }
 }
 
 impl Children {
-    pub(crate) fn new(names: Vec<Box<str>>) -> Self {
-        Children(names)
+    pub(crate) fn new<'n>(names: impl IntoIterator<Item = &'n str>) -> Self {
+        let mut children = Children::default();
+        for name in names {
+            children.add(name);
+        }
+        children
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.names.split_terminator('/').any(|n| n == name)
     }
 
     /// Adds `name`; false when that makes too many to keep.
     fn add(&mut self, name: &str) -> bool {
-        if !self.0.iter().any(|n| &**n == name) {
-            self.0.push(name.into());
+        if !self.has(name) {
+            self.names.push_str(name);
+            self.names.push('/');
+            self.count += 1;
         }
-        self.0.len() <= MOST_CHILDREN
+        self.count <= MOST_CHILDREN
     }
 }
 
@@ -80,13 +97,13 @@ impl FreshGroups {
     /// Whether `group` is known to have no child `name`.
     pub(crate) fn lacks(&self, group: &str, name: &str) -> bool {
         self.cache
-            .peek(group, |children| !children.0.iter().any(|n| &**n == name))
+            .peek(group, |children| !children.has(name))
             .unwrap_or(false)
     }
 
     /// Records `group`, just created where nothing was, with its children.
     pub(crate) fn insert(&self, group: &str, children: Children) {
-        if children.0.len() <= MOST_CHILDREN {
+        if children.count <= MOST_CHILDREN {
             self.cache.insert(group, children);
         }
     }
@@ -113,6 +130,11 @@ impl FreshGroups {
 #[derive(Default)]
 pub(crate) struct Creations {
     active: Mutex<HashMap<Box<str>, Creation>>,
+    /// Registrations and finishes so far, changed under `active`'s lock:
+    /// a transaction that sees it unchanged between its start and its own
+    /// registration knows no group was created meanwhile (see
+    /// [`Creations::begin`]).
+    changes: AtomicU64,
 }
 
 #[derive(Default)]
@@ -124,15 +146,36 @@ struct Creation {
 }
 
 impl Creations {
+    /// Where [`Creations::begin`]'s `since` starts: call before looking
+    /// at the store.
+    pub(crate) fn count(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
+    }
+
     /// Registers a creator of `group`; call before checking that it is
     /// absent, and [`Creations::finish`] after writing.
-    pub(crate) fn begin(&self, group: &str) {
+    ///
+    /// `since` is what [`Creations::count`] answered before the caller
+    /// first looked at the store, moved on by each of its own
+    /// registrations; it stays `Some` only while no one else has
+    /// registered or finished since and no one else is creating `group`.
+    /// Then a group the caller found absent is absent still, and the check
+    /// can be skipped: every group is created by a transaction that
+    /// registers first and finishes only after its write landed, so one
+    /// that landed after the caller looked finished after `since` was
+    /// taken (or is still registered), and one that landed before was
+    /// there to be seen.
+    pub(crate) fn begin(&self, group: &str, since: &mut Option<u64>) {
         let mut active = sync::lock(&self.active);
         let creation = active.entry(group.into()).or_default();
         creation.creators += 1;
         if creation.creators > 1 {
             creation.met = true;
         }
+        let before = self.changes.load(Ordering::Relaxed);
+        self.changes.store(before + 1, Ordering::Release);
+        let alone = creation.creators == 1;
+        *since = since.filter(|&s| s == before && alone).map(|_| before + 1);
     }
 
     /// Marks `group` fresh with `children`, unless another creator has
@@ -161,6 +204,8 @@ impl Creations {
         if creation.creators == 0 {
             active.remove(group);
         }
+        let before = self.changes.load(Ordering::Relaxed);
+        self.changes.store(before + 1, Ordering::Release);
     }
 }
 
@@ -172,7 +217,7 @@ mod tests {
     fn a_fresh_group_lacks_what_it_was_not_told_of() {
         let fresh = FreshGroups::new(10_000);
         assert!(!fresh.lacks("g", "a"), "an unknown group lacks nothing");
-        fresh.insert("g", Children::new(vec!["a".into()]));
+        fresh.insert("g", Children::new(["a"]));
         assert!(!fresh.lacks("g", "a"));
         assert!(fresh.lacks("g", "b"));
         fresh.add_child("g", "b");
@@ -196,28 +241,56 @@ mod tests {
     #[test]
     fn creators_that_meet_leave_the_group_unknown() {
         let (creations, fresh) = (Creations::default(), FreshGroups::new(10_000));
-        creations.begin("g");
+        creations.begin("g", &mut None);
         creations.mark_fresh("g", Children::default(), &fresh);
         creations.finish("g", false, &fresh);
         assert!(fresh.lacks("g", "x"), "alone: fresh");
 
-        creations.begin("h");
-        creations.begin("h");
+        creations.begin("h", &mut None);
+        creations.begin("h", &mut None);
         creations.mark_fresh("h", Children::default(), &fresh);
         assert!(!fresh.lacks("h", "x"), "met before marking");
         creations.finish("h", false, &fresh);
         creations.finish("h", false, &fresh);
 
-        creations.begin("i");
+        creations.begin("i", &mut None);
         creations.mark_fresh("i", Children::default(), &fresh);
-        creations.begin("i");
+        creations.begin("i", &mut None);
         creations.finish("i", false, &fresh);
         assert!(!fresh.lacks("i", "x"), "met after marking: undone");
         creations.finish("i", false, &fresh);
 
-        creations.begin("j");
+        creations.begin("j", &mut None);
         creations.mark_fresh("j", Children::default(), &fresh);
         creations.finish("j", true, &fresh);
         assert!(!fresh.lacks("j", "x"), "a failed creation is undone");
+    }
+
+    #[test]
+    fn a_creator_knows_when_nothing_was_created_since_it_looked() {
+        let creations = Creations::default();
+        let fresh = FreshGroups::new(10_000);
+        let mut since = Some(creations.count());
+        creations.begin("a", &mut since);
+        creations.begin("b", &mut since);
+        assert!(since.is_some(), "its own registrations do not count");
+
+        let mut late = Some(creations.count());
+        let mut other = Some(creations.count());
+        creations.begin("c", &mut other);
+        creations.finish("c", false, &fresh);
+        creations.begin("d", &mut late);
+        assert_eq!(late, None, "another creation finished since it looked");
+
+        let mut looked = Some(creations.count());
+        creations.begin("a", &mut looked);
+        assert_eq!(looked, None, "another creator of the same group");
+        creations.finish("a", false, &fresh);
+        creations.finish("a", false, &fresh);
+
+        let mut earlier = Some(creations.count());
+        creations.begin("e", &mut None);
+        creations.begin("f", &mut earlier);
+        assert_eq!(earlier, None, "another registration since it looked");
     }
 }

@@ -5,8 +5,11 @@
 //! their own records of the entry cache: a message's fields are read one
 //! by one too, and keeping them twice would halve what the cache holds.
 
+use std::borrow::Cow;
+
+use smallvec::SmallVec;
+
 use crate::codec::{self, Entry};
-use crate::path::join_str;
 use crate::store::{Child, ChildKind, Direction, Page};
 
 /// Groups with more children are not kept: a listing is meant for a
@@ -86,32 +89,81 @@ pub(crate) fn child(name: &str, entry: &Entry<'_>) -> Child {
 /// removed.
 pub(crate) type Change<'a> = (&'a str, Option<&'a [u8]>);
 
-/// `listing` (of `group`, in ascending order) with a transaction's
-/// changes to its children applied. `None` if a change does not decode
-/// (the caller then keeps no listing).
-pub(crate) fn apply(
-    mut listing: Vec<Child>,
-    group: &str,
-    changes: &[Change<'_>],
-) -> Option<Vec<Child>> {
+/// A child as its name and its whole encoding: a slice of the listing
+/// being changed, or the encoding of a change.
+type Encoded<'a> = (&'a str, Cow<'a, [u8]>);
+
+/// An encoded listing (its children in ascending order) with a
+/// transaction's changes to its children applied, encoded. It works on
+/// the encoding itself: a writer keeps its group's listing on every
+/// write, and decoding it into `Child`ren and encoding them again cost an
+/// allocation per child each time. `None` if `old` is not a listing, a
+/// change does not decode, or the result is too large to keep (the
+/// caller then keeps no listing).
+pub(crate) fn apply(old: &[u8], changes: &[Change<'_>]) -> Option<Vec<u8>> {
+    let mut children: SmallVec<[Encoded<'_>; 16]> = SmallVec::new();
+    let mut rest = old;
+    while !rest.is_empty() {
+        let start = rest;
+        let name = take_str(&mut rest)?;
+        skip_kind(&mut rest)?;
+        children.push((name, Cow::Borrowed(&start[..start.len() - rest.len()])));
+    }
     for &(name, change) in changes {
-        let at = listing.binary_search_by(|c| c.name.as_bytes().cmp(name.as_bytes()));
+        let at = children.binary_search_by(|(n, _)| n.as_bytes().cmp(name.as_bytes()));
         match (change, at) {
             (None, Ok(i)) => {
-                listing.remove(i);
+                children.remove(i);
             }
             (None, Err(_)) => {}
             (Some(stored), at) => {
-                let path = join_str(group, name);
-                let new = child(name, &codec::decode_entry(&path, stored).ok()?);
+                let mut encoded = Vec::with_capacity(name.len() + 8);
+                push_entry(&mut encoded, name, &codec::decode_entry(name, stored).ok()?)?;
+                let new = (name, Cow::Owned(encoded));
                 match at {
-                    Ok(i) => listing[i] = new,
-                    Err(i) => listing.insert(i, new),
+                    Ok(i) => children[i] = new,
+                    Err(i) => children.insert(i, new),
                 }
             }
         }
     }
-    Some(listing)
+    if children.len() > MAX_CHILDREN {
+        return None;
+    }
+    let mut out = Vec::with_capacity(children.iter().map(|(_, e)| e.len()).sum());
+    for (_, encoded) in &children {
+        out.extend_from_slice(encoded);
+    }
+    (out.len() <= MAX_BYTES).then_some(out)
+}
+
+/// Appends one child's encoding, from its stored entry.
+fn push_entry(out: &mut Vec<u8>, name: &str, entry: &Entry<'_>) -> Option<()> {
+    push_text(out, name)?;
+    match *entry {
+        Entry::Value(v) => {
+            out.push(VALUE);
+            push_varint(out, v.len() as u64);
+        }
+        Entry::Group => out.push(GROUP),
+        Entry::Link(target) => {
+            out.push(LINK);
+            push_text(out, target)?;
+        }
+    }
+    Some(())
+}
+
+/// Steps over a child's kind (and its length or target) in an encoding.
+fn skip_kind(bytes: &mut &[u8]) -> Option<()> {
+    let (&tag, rest) = bytes.split_first()?;
+    *bytes = rest;
+    match tag {
+        VALUE => take_varint(bytes).map(drop),
+        GROUP => Some(()),
+        LINK => take_str(bytes).map(drop),
+        _ => None,
+    }
 }
 
 /// The children of a whole listing (in ascending order) that `page` asks
@@ -137,10 +189,14 @@ fn push_text(out: &mut Vec<u8>, text: &str) -> Option<()> {
 }
 
 fn take_text(bytes: &mut &[u8]) -> Option<String> {
+    take_str(bytes).map(str::to_owned)
+}
+
+fn take_str<'b>(bytes: &mut &'b [u8]) -> Option<&'b str> {
     let len = usize::from(u16::from_le_bytes([*bytes.first()?, *bytes.get(1)?]));
     let text = bytes.get(2..2 + len)?;
     *bytes = &bytes[2 + len..];
-    String::from_utf8(text.to_vec()).ok()
+    std::str::from_utf8(text).ok()
 }
 
 fn push_varint(out: &mut Vec<u8>, mut n: u64) {
@@ -198,6 +254,59 @@ mod tests {
         assert_eq!(decode(&[]), Some(Vec::new()));
         assert_eq!(decode(&encoded[..encoded.len() - 1]), None, "cut short");
         assert_eq!(decode(&[1, 0, b'x', 9]), None, "an unknown kind");
+    }
+
+    #[test]
+    fn changes_apply_to_the_encoding_as_to_the_children() {
+        let encoded = encode(&children()).unwrap();
+        let value = codec::encode_value(b"12345");
+        let link = codec::encode_link("data/y");
+        let changes: [Change<'_>; 5] = [
+            ("b", None),
+            ("bb", Some(&value)),
+            ("d é", Some(&link)),
+            ("0", Some(codec::GROUP_BYTES)),
+            ("zz", None),
+        ];
+        let mut expected = children();
+        expected.remove(1);
+        expected.insert(
+            1,
+            Child {
+                name: "bb".into(),
+                kind: ChildKind::Value { len: 5 },
+            },
+        );
+        expected[3].kind = ChildKind::Link {
+            target: "data/y".into(),
+        };
+        expected.insert(
+            0,
+            Child {
+                name: "0".into(),
+                kind: ChildKind::Group,
+            },
+        );
+        let applied = apply(&encoded, &changes).unwrap();
+        assert_eq!(decode(&applied), Some(expected));
+        assert_eq!(
+            apply(&[], &[("x", Some(codec::GROUP_BYTES))]).and_then(|e| decode(&e)),
+            Some(vec![Child {
+                name: "x".into(),
+                kind: ChildKind::Group
+            }])
+        );
+        assert_eq!(apply(&encoded[..encoded.len() - 1], &[]), None, "cut short");
+        assert_eq!(apply(&[1, 0, b'x', 9], &[]), None, "an unknown kind");
+        assert_eq!(apply(&encoded, &[("e", Some(&[0xee]))]), None, "damaged");
+        let full = encode(&[]).unwrap();
+        let names: Vec<String> = (0..=MAX_CHILDREN).map(|i| format!("{i:03}")).collect();
+        let many: Vec<Change<'_>> = names
+            .iter()
+            .map(|n| (n.as_str(), Some(codec::GROUP_BYTES)))
+            .collect();
+        assert_eq!(apply(&full, &many), None, "too many children");
+        assert!(apply(&full, &many[1..]).is_some());
     }
 
     #[test]

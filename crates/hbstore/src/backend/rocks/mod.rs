@@ -83,7 +83,10 @@ pub struct RocksStore {
     /// [`RocksStore::without_waiting`]).
     write_options_no_wait: WriteOptions,
     locks: LockTable,
-    caches: Caches,
+    /// Boxed: several hundred bytes of tables' heads, which would make
+    /// every value holding a store as large (the NIF's store of either
+    /// kind).
+    caches: Box<Caches>,
     /// The options RocksDB was opened with, for its statistics.
     rocks_options: Box<rocksdb::Options>,
     /// Boxed: a few kilobytes of counters on cache lines of their own.
@@ -141,7 +144,7 @@ impl RocksStore {
                 no_wait.set_no_slowdown(true);
                 no_wait
             },
-            caches: Caches::new(&options),
+            caches: Box::new(Caches::new(&options)),
             locks: LockTable::new(),
             options,
             dir,

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use super::hash::{fnv, spread, FnvBuild, FNV_OFFSET};
+use super::hash::{hash_path, PathHashing};
 use crate::sync;
 
 const SHARDS: usize = 64;
@@ -33,7 +33,7 @@ impl Cached for Box<str> {
     }
 }
 
-type Generation<V> = HashMap<Box<str>, V, FnvBuild>;
+type Generation<V> = HashMap<Box<str>, V, PathHashing>;
 
 struct Shard<V> {
     young: Generation<V>,
@@ -59,6 +59,9 @@ fn cost<V: Cached>(path: &str, value: &V) -> usize {
 pub(crate) struct PathCache<V> {
     shards: Box<[Mutex<Shard<V>>]>,
     generation_size: usize,
+    /// Picks a path's shard; its own key, so that the maps inside a shard
+    /// (keyed otherwise) see hashes unrelated to the choice.
+    sharding: PathHashing,
 }
 
 impl<V: Cached> PathCache<V> {
@@ -67,11 +70,12 @@ impl<V: Cached> PathCache<V> {
         PathCache {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             generation_size: capacity_bytes / SHARDS / 2,
+            sharding: PathHashing::default(),
         }
     }
 
     fn shard(&self, path: &str) -> MutexGuard<'_, Shard<V>> {
-        let i = (spread(fnv(path.as_bytes(), FNV_OFFSET)) % SHARDS as u64) as usize;
+        let i = (hash_path(&self.sharding, path) % SHARDS as u64) as usize;
         sync::lock(&self.shards[i])
     }
 
@@ -129,22 +133,34 @@ impl<V: Cached> PathCache<V> {
     }
 
     /// Changes the value cached for `path`, if there is one; the change
-    /// returns whether to keep it.
+    /// returns whether to keep it. A young entry is changed in place (a
+    /// fresh group gains a child this way on every write of a message).
     pub(crate) fn update(&self, path: &str, change: impl FnOnce(&mut V) -> bool) {
         if self.generation_size == 0 {
             return;
         }
         let mut shard = self.shard(path);
-        let value = match shard.young.remove_entry(path) {
-            Some((path, value)) => {
-                shard.young_bytes -= cost(&path, &value);
-                Some((path, value))
+        let shard = &mut *shard;
+        if let Some(value) = shard.young.get_mut(path) {
+            let before = cost(path, value);
+            let keep = change(value);
+            let after = cost(path, value);
+            shard.young_bytes -= before;
+            if !keep {
+                shard.young.remove(path);
+            } else if shard.young_bytes + after > self.generation_size {
+                // Grown past the generation's share: turn over, as an
+                // insertion would.
+                shard.old = std::mem::take(&mut shard.young);
+                shard.young_bytes = 0;
+            } else {
+                shard.young_bytes += after;
             }
-            None => shard.old.remove_entry(path),
-        };
-        if let Some((path, mut value)) = value {
+            return;
+        }
+        if let Some((path, mut value)) = shard.old.remove_entry(path) {
             if change(&mut value) {
-                self.insert_young(&mut shard, path, value);
+                self.insert_young(shard, path, value);
             }
         }
     }

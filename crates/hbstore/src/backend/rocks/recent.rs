@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-use super::hash::{fnv, spread, FNV_OFFSET};
+use super::hash::{hash_path, PathHashing};
 use crate::sync;
 
 /// Filters kept, and the bits of each (512 KiB).
@@ -43,21 +43,21 @@ impl Filter {
         }
     }
 
-    fn positions(path: &str) -> [(usize, u64); 2] {
-        let hash = spread(fnv(path.as_bytes(), FNV_OFFSET));
+    /// The two bits of a path, from its hash.
+    fn positions(hash: u64) -> [(usize, u64); 2] {
         [hash % BITS, hash.rotate_left(32) % BITS]
             .map(|bit| ((bit / 64) as usize, 1u64 << (bit % 64)))
     }
 
-    fn insert(&self, path: &str, at: u64) {
+    fn insert(&self, hash: u64, at: u64) {
         self.newest.fetch_max(at, Ordering::Release);
-        for (word, mask) in Self::positions(path) {
+        for (word, mask) in Self::positions(hash) {
             self.bits[word].fetch_or(mask, Ordering::Release);
         }
     }
 
-    fn may_hold(&self, path: &str) -> bool {
-        Self::positions(path)
+    fn may_hold(&self, hash: u64) -> bool {
+        Self::positions(hash)
             .iter()
             .all(|&(word, mask)| self.bits[word].load(Ordering::Acquire) & mask != 0)
     }
@@ -79,6 +79,7 @@ pub(crate) struct RecentWrites {
     grace: Duration,
     began: Instant,
     filters: Vec<Filter>,
+    hashing: PathHashing,
     /// Writers hold it shared while they add a path, so a filter is never
     /// cleared under a writer that chose it.
     rotation: RwLock<Rotation>,
@@ -95,6 +96,7 @@ impl RecentWrites {
             } else {
                 (0..FILTERS).map(|_| Filter::new()).collect()
             },
+            hashing: PathHashing::default(),
             rotation: RwLock::new(Rotation {
                 current: 0,
                 since: 0,
@@ -120,18 +122,19 @@ impl RecentWrites {
             return;
         }
         let now = self.now();
+        let hash = hash_path(&self.hashing, path);
         let span = self.grace_nanos() / (FILTERS as u64 - 1);
         let current = {
             let rotation = sync::read(&self.rotation);
             if now.saturating_sub(rotation.since) < span {
-                self.filters[rotation.current].insert(path, now);
+                self.filters[rotation.current].insert(hash, now);
                 return;
             }
             rotation.current
         };
         self.rotate(current, now);
         let rotation = sync::read(&self.rotation);
-        self.filters[rotation.current].insert(path, now);
+        self.filters[rotation.current].insert(hash, now);
     }
 
     /// Whether a value at `path` may have been written within the grace
@@ -139,9 +142,10 @@ impl RecentWrites {
     pub(crate) fn is_recent(&self, path: &str) -> bool {
         let _no_clearing = sync::read(&self.rotation);
         let since = self.now().saturating_sub(self.grace_nanos());
+        let hash = hash_path(&self.hashing, path);
         self.filters
             .iter()
-            .any(|f| f.newest.load(Ordering::Acquire) >= since.max(1) && f.may_hold(path))
+            .any(|f| f.newest.load(Ordering::Acquire) >= since.max(1) && f.may_hold(hash))
     }
 
     /// Moves writers from filter `from` to the next one, if they are still
@@ -195,6 +199,10 @@ mod tests {
             let within = started.elapsed() < grace;
             recent.record(&format!("data/{i}"));
             i += 1;
+            // At a writer's pace, not flat out: millions of paths in a
+            // filter would make a stranger look recent (a Bloom filter's
+            // false positives), which is not what this checks.
+            std::thread::sleep(Duration::from_micros(50));
             if within {
                 assert!(
                     recent.is_recent("data/old"),

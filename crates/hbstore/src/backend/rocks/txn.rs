@@ -21,7 +21,6 @@ use super::small_map::SmallMap;
 use crate::codec::{self, Entry, GROUP_BYTES};
 use crate::error::{Error, Result};
 use crate::path::{check_resolved_len, join_str, parent_of, prefixes, StorePath, MAX_PATH_BYTES};
-use crate::store::Child;
 
 pub(crate) struct Txn<'a> {
     db: &'a DB,
@@ -34,6 +33,11 @@ pub(crate) struct Txn<'a> {
     /// remembered in the group cache once committed. Pending changes take
     /// precedence over it.
     groups_read: SmallMap<()>,
+    /// Paths this transaction found absent in the database, not read
+    /// again: a write's new parent is probed twice (resolving the path,
+    /// then making sure of its ancestors). Pending changes take
+    /// precedence over it.
+    absent_read: SmallMap<()>,
     /// Links this transaction found in the database: remembered in the
     /// link cache once committed, and, where the transaction replaces or
     /// removes one, its link-index record goes with it.
@@ -46,6 +50,10 @@ pub(crate) struct Txn<'a> {
     created: SmallMap<()>,
     /// Every path this transaction removed, to forget in the caches.
     removed: Vec<String>,
+    /// What `Creations::count` said before this transaction looked at the
+    /// store: at commit, a group it found absent need not be read again
+    /// if no other creation began or ended since (`Creations::begin`).
+    creations_since: Option<u64>,
     /// One key buffer for all the gets (see `codec::EntryKey`).
     key: codec::EntryKey,
     /// The locks that what this transaction read and changes calls for.
@@ -83,6 +91,9 @@ impl Txn<'_> {
         if self.groups_read.contains_key(path) || (ask_cache && self.caches.groups.contains(path)) {
             return Ok(Probe::Group);
         }
+        if self.absent_read.contains_key(path) {
+            return Ok(Probe::Absent);
+        }
         // The entry cache holds what the database holds now (`entries.rs`).
         let cached = self.caches.entries.get(path);
         let probe = match cached.as_ref().and_then(Cached::entry) {
@@ -104,6 +115,7 @@ impl Txn<'_> {
         };
         match &probe {
             Probe::Group => self.groups_read.insert(path.to_owned(), ()),
+            Probe::Absent => self.absent_read.insert(path.to_owned(), ()),
             Probe::Link(target) => self.links_read.insert(path.to_owned(), target.clone()),
             _ => {}
         }
@@ -118,9 +130,11 @@ impl<'a> Txn<'a> {
             caches,
             pending: SmallMap::default(),
             groups_read: SmallMap::default(),
+            absent_read: SmallMap::default(),
             links_read: SmallMap::default(),
             created: SmallMap::default(),
             removed: Vec::new(),
+            creations_since: Some(caches.creations.count()),
             key: codec::EntryKey::new(),
             needs: LockPlan::default(),
         }
@@ -334,16 +348,21 @@ impl<'a> Txn<'a> {
             new: Vec::new(),
             landed: false,
         };
+        let mut since = self.creations_since;
         for (group, ()) in self.created.iter() {
             if !matches!(self.pending.get(group), Some(Some(bytes)) if bytes.as_slice() == GROUP_BYTES)
             {
                 continue;
             }
-            self.caches.creations.begin(group);
+            self.caches.creations.begin(group, &mut since);
             guard.groups.push(group.to_owned());
-            let stored = get(self.db, None, &codec::entry_key(group))
-                .map_err(Error::rocks_lazy(|| format!("reading {group:?}")))?;
-            if stored.is_none() {
+            // This transaction created the group because it found it
+            // absent (or below an absent one), after `creations_since`.
+            let absent = since.is_some()
+                || get(self.db, None, &codec::entry_key(group))
+                    .map_err(Error::rocks_lazy(|| format!("reading {group:?}")))?
+                    .is_none();
+            if absent {
                 guard.new.push(group.to_owned());
                 let children = self.children_pending(group);
                 self.caches
@@ -362,9 +381,7 @@ impl<'a> Txn<'a> {
                 .with_prefix(&below)
                 .filter(|(_, change)| change.is_some())
                 .filter_map(|(path, _)| path.strip_prefix(&below))
-                .filter(|name| !name.contains('/'))
-                .map(Box::from)
-                .collect(),
+                .filter(|name| !name.contains('/')),
         )
     }
 
@@ -465,11 +482,12 @@ impl<'a> Txn<'a> {
                     _ => None,
                 })
                 .collect();
+            let old = old.as_ref().and_then(Cached::encoded_listing);
             let now = if removed {
                 None
             } else {
-                old.or_else(|| created.then(Vec::new))
-                    .and_then(|old| listings::apply(old, name, &changes))
+                old.or_else(|| created.then_some(&[][..]))
+                    .and_then(|old| listings::apply(old, &changes))
             };
             settling.listings.push((id, now, begun));
         }
@@ -535,7 +553,7 @@ impl<'a> Txn<'a> {
 
 /// A listing begun by a commit: its id, the listing after the change when
 /// known, and the version step 1 left.
-type ListingSettled = (Id, Option<Vec<Child>>, u64);
+type ListingSettled = (Id, Option<Vec<u8>>, u64);
 
 /// How a commit touches a group's listing.
 enum Touch<'p> {
