@@ -134,8 +134,29 @@ link(_StoreMsg, Req, _NodeOpts) ->
 %% @doc `#{Path => Value, ...}': every write, or none. With a binary or list
 %% second argument, the API before 2026: `write(StoreMsg, Key, Value)'.
 -spec write(store(), map() | path(), map() | binary()) -> result().
+write(StoreMsg, Req, _NodeOpts) when is_map(Req), map_size(Req) == 1 ->
+    % A node's most frequent write (one key, a small value, the store
+    % open) goes straight to the NIF, as `read' does; anything else, or
+    % anything it does not answer itself, takes the general way.
+    case {name(StoreMsg), maps:to_list(Req)} of
+        {Name, [{_Path, Value}] = Entries} when is_binary(Name), byte_size(Name) > 0,
+                is_binary(Value), byte_size(Value) =< ?NORMAL_SCHEDULER_BYTES ->
+            try hbstore_nif:write(Name, Entries) of
+                ok -> ok;
+                busy -> call(StoreMsg, fun(N) -> hbstore_nif:write_dirty(N, Entries) end);
+                Result when is_tuple(Result), element(1, Result) =/= error -> Result;
+                {error, {not_open, _}} -> write_through(StoreMsg, Req);
+                {error, _} = Refused -> Refused;
+                % remote: a store on a cluster writes on a dirty scheduler.
+                _Elsewhere -> write_through(StoreMsg, Req)
+            catch
+                _:_ -> write_through(StoreMsg, Req)
+            end;
+        _ ->
+            write_through(StoreMsg, Req)
+    end;
 write(StoreMsg, Req, _NodeOpts) when is_map(Req) ->
-    apply_request(StoreMsg, Req, fun hbstore_nif:write/2, fun hbstore_nif:write_dirty/2);
+    write_through(StoreMsg, Req);
 write(StoreMsg, Key, Value) ->
     older(write(StoreMsg, #{Key => Value}, #{})).
 
@@ -154,6 +175,11 @@ apply_request(StoreMsg, Req, Normal, Dirty) ->
         false -> Dirty
     end,
     call(StoreMsg, fun(Name) -> normal_first(Nif, Dirty, Name, Entries) end).
+
+%% `write' by `call': the store opened if it is not, arguments refused in
+%% its terms, a batch or a large value on a dirty scheduler.
+write_through(StoreMsg, Req) ->
+    apply_request(StoreMsg, Req, fun hbstore_nif:write/2, fun hbstore_nif:write_dirty/2).
 
 small_entry([{_Path, Value}]) when is_binary(Value) ->
     byte_size(Value) =< ?NORMAL_SCHEDULER_BYTES;

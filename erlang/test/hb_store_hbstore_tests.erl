@@ -356,6 +356,9 @@ a_store_closed_elsewhere_reopens_on_the_next_call_test() ->
     ?assertEqual({ok, <<"v">>}, r(S, <<"k">>)),
     ok = hbstore_nif:close(Name),
     ?assertEqual({ok, [<<"k">>]}, ?M:list(S, #{<<"list">> => <<>>}, #{})),
+    ok = hbstore_nif:close(Name),
+    ?assertEqual(ok, w(S, #{<<"k2">> => <<"v2">>})),
+    ?assertEqual({ok, <<"v2">>}, r(S, <<"k2">>)),
     ok = ?M:stop(S, #{}, #{}).
 
 %% The failure that shaped the registry: on OTP 25, a NIF resource kept in
@@ -508,6 +511,27 @@ normal_scheduler_writes_never_wait_for_a_batch_test_() ->
         ?assert(P99 < lists:min(Batches)),
         % Through the module, every write lands, busy or not.
         ?assertEqual(ok, w(S, #{<<"after">> => <<"v">>})),
+        ok = ?M:stop(S, #{}, #{})
+    end}}.
+
+%% A single write through the module that finds its locks held (`busy' on
+%% a normal scheduler) is made on a dirty one: every one lands.
+module_writes_land_beside_batches_test_() ->
+    {"module writes land beside batches", {timeout, 120, fun() ->
+        S = store(),
+        ok = w(S, #{<<"k">> => <<"v">>}),
+        Parent = self(),
+        Batch = fun(Round) -> maps:from_list(
+            [{iolist_to_binary(["b/", integer_to_list(Round), "/", integer_to_list(J)]), <<"v">>}
+             || J <- lists:seq(1, 5000)]) end,
+        Writer = spawn_link(fun() -> batches(S, Batch, Parent, 0, []) end),
+        receive batching -> ok end,
+        Keys = [<<"b/single", (integer_to_binary(I))/binary>> || I <- lists:seq(1, 5000)],
+        Answers = [w(S, #{K => K}) || K <- Keys],
+        Writer ! stop,
+        receive {batches, _} -> ok after 60000 -> error(batches_never_ended) end,
+        ?assertEqual([], [A || A <- Answers, A =/= ok]),
+        ?assertEqual([], [K || K <- Keys, r(S, K) =/= {ok, K}]),
         ok = ?M:stop(S, #{}, #{})
     end}}.
 
