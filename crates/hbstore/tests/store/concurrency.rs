@@ -264,17 +264,31 @@ fn a_relinked_path_is_read_through_its_current_link_only() {
 /// must see what the first made.
 #[test]
 fn racing_creators_of_a_group_never_lose_a_child() {
+    race_creators(|round| format!("round{round}"));
+}
+
+/// The same two levels down: each writer creates the round's group and
+/// the group below it (the lower one found absent only because the upper
+/// one was), which a transaction need not read again at its commit when
+/// no other creation began or ended meanwhile (`Creations::begin`).
+#[test]
+fn racing_creators_of_nested_groups_never_lose_a_child() {
+    race_creators(|round| format!("nested{round}/a/b"));
+}
+
+fn race_creators(group_of: fn(u32) -> String) {
     const WRITERS: usize = 4;
     let t = TempRocks::new();
     let store = Arc::new(t.store);
     for round in 0..300 {
         let barrier = Arc::new(Barrier::new(WRITERS));
+        let group = group_of(round);
         let handles: Vec<_> = (0..WRITERS)
             .map(|j| {
                 let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+                let group = group.clone();
                 thread::spawn(move || {
                     barrier.wait();
-                    let group = format!("round{round}");
                     store
                         .write(format!("{group}/own{j}").as_str(), b"mine")
                         .unwrap();
@@ -292,17 +306,26 @@ fn racing_creators_of_a_group_never_lose_a_child() {
         let wrote_value = succeeded.iter().skip(1).step_by(2).any(|&ok| ok);
         assert!(
             made_group ^ wrote_value,
-            "round {round}: a group and a value both succeeded at one path ({succeeded:?})"
+            "{group}: a group and a value both succeeded at one path ({succeeded:?})"
         );
-        let kind = store.type_of(format!("round{round}/c").as_str()).unwrap();
+        let kind = store.type_of(format!("{group}/c").as_str()).unwrap();
         assert_eq!(
             kind == Some(hbstore::EntryType::Composite),
             made_group,
-            "round {round}"
+            "{group}"
         );
+        let mut listed = store
+            .list(group.as_str())
+            .unwrap()
+            .expect("the group is there");
+        listed.sort();
+        let mut expected: Vec<String> = (0..WRITERS).map(|j| format!("own{j}")).collect();
+        expected.push("c".to_owned());
+        expected.sort();
+        assert_eq!(listed, expected, "{group}: every child listed");
         for j in 0..WRITERS {
-            let own = store.read(format!("round{round}/own{j}").as_str()).unwrap();
-            assert_eq!(own.as_deref(), Some(&b"mine"[..]), "round {round}");
+            let own = store.read(format!("{group}/own{j}").as_str()).unwrap();
+            assert_eq!(own.as_deref(), Some(&b"mine"[..]), "{group}");
         }
     }
     assert!(store.check(|_| {}).unwrap().is_sound());

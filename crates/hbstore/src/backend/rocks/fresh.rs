@@ -178,6 +178,12 @@ impl Creations {
         *since = since.filter(|&s| s == before && alone).map(|_| before + 1);
     }
 
+    /// Whether another creator of `group` has met this one (a registered
+    /// creator asks).
+    pub(crate) fn met(&self, group: &str) -> bool {
+        sync::lock(&self.active).get(group).is_some_and(|c| c.met)
+    }
+
     /// Marks `group` fresh with `children`, unless another creator has
     /// met this one; call after finding it absent and before the write
     /// that creates it lands, so that a writer who finds the group in the

@@ -474,7 +474,15 @@ impl<'a> Txn<'a> {
             let name = group[0].0;
             let (old, begun, id) = settling.entries.begin_listing(name);
             let removed = group.iter().any(|(_, t)| matches!(t, Touch::Removed));
-            let created = group.iter().any(|(_, t)| matches!(t, Touch::Created));
+            // A group this transaction created starts from an empty
+            // listing, unless another creator of it met this one: that
+            // one's write may have landed since this transaction found the
+            // group absent, with children this one does not know of (and
+            // its listing not kept, if a third writer was in the stripe).
+            // Anyone whose write landed before this `begin_listing` had
+            // registered before it, so asking now is late enough.
+            let created = group.iter().any(|(_, t)| matches!(t, Touch::Created))
+                && !self.caches.creations.met(name);
             let changes: SmallVec<[listings::Change<'_>; 8]> = group
                 .iter()
                 .filter_map(|(_, t)| match *t {
