@@ -110,9 +110,15 @@ fn stress_thread(
     acknowledged
 }
 
-/// After a stress run: the invariant holds and every thread's last
-/// acknowledged write to each of its own paths is what is there.
-fn check_after_stress(store: &RocksStore, results: Vec<Vec<(String, String)>>) {
+/// After a stress run: the invariant holds, every thread's last
+/// acknowledged write to each of its own paths is what is there, and what
+/// the store answers from its caches (listings, values) is what a handle
+/// without them reads from the database.
+fn check_after_stress(
+    store: &RocksStore,
+    dir: &std::path::Path,
+    results: Vec<Vec<(String, String)>>,
+) {
     let report = store.check(|_| {}).unwrap();
     assert!(report.is_sound(), "{:?}", report.problems);
     let mut last = std::collections::HashMap::new();
@@ -127,6 +133,39 @@ fn check_after_stress(store: &RocksStore, results: Vec<Vec<(String, String)>>) {
             "{path}"
         );
     }
+    let uncached = RocksStore::open_read_only(dir).unwrap();
+    // Every path of the stress's alphabets is at most three deep, and a
+    // link to a group lists as its target, so the walk stops at three.
+    let mut groups = vec![(String::new(), 0)];
+    let mut compared = 0;
+    while let Some((group, depth)) = groups.pop() {
+        // A value, a link loop: the same error from both.
+        let sorted = |listed: hbstore::Result<Option<Vec<String>>>| {
+            listed
+                .map(|names| names.map(|mut n| (n.sort(), n).1))
+                .map_err(|e| e.to_string())
+        };
+        let listed = sorted(store.list(group.as_str()));
+        let in_database = sorted(uncached.list(group.as_str()));
+        assert_eq!(listed, in_database, "the listing of {group:?}");
+        for name in in_database.ok().flatten().unwrap_or_default() {
+            let path = if group.is_empty() {
+                name
+            } else {
+                format!("{group}/{name}")
+            };
+            assert_eq!(
+                store.read(path.as_str()).map_err(|e| e.to_string()),
+                uncached.read(path.as_str()).map_err(|e| e.to_string()),
+                "{path}"
+            );
+            compared += 1;
+            if depth < 3 {
+                groups.push((path, depth + 1));
+            }
+        }
+    }
+    assert!(compared > 0);
 }
 
 #[test]
@@ -142,7 +181,7 @@ fn threads_sharing_one_store_keep_the_invariant() {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    check_after_stress(&t.store, results);
+    check_after_stress(&t.store, &t.db_path(), results);
 }
 
 #[test]
@@ -157,7 +196,7 @@ fn handles_shared_through_arc_keep_the_invariant() {
         })
         .collect();
     let results = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    check_after_stress(&store, results);
+    check_after_stress(&store, &t.dir.path().join("db"), results);
 }
 
 #[test]
