@@ -138,15 +138,14 @@ write(StoreMsg, Req, _NodeOpts) when is_map(Req), map_size(Req) == 1 ->
     % A node's most frequent write (one key, a small value, the store
     % open) goes straight to the NIF, as `read' does; anything else, or
     % anything it does not answer itself, takes the general way.
-    case {name(StoreMsg), maps:to_list(Req)} of
-        {Name, [{_Path, Value}] = Entries} when is_binary(Name), byte_size(Name) > 0,
-                is_binary(Value), byte_size(Value) =< ?NORMAL_SCHEDULER_BYTES ->
+    Entries = maps:to_list(Req),
+    case {name(StoreMsg), small_entry(Entries)} of
+        {Name, true} when is_binary(Name), byte_size(Name) > 0 ->
             try hbstore_nif:write(Name, Entries) of
                 ok -> ok;
                 busy -> call(StoreMsg, fun(N) -> hbstore_nif:write_dirty(N, Entries) end);
-                Result when is_tuple(Result), element(1, Result) =/= error -> Result;
                 {error, {not_open, _}} -> write_through(StoreMsg, Req);
-                {error, _} = Refused -> Refused;
+                Result when is_tuple(Result) -> Result;
                 % remote: a store on a cluster writes on a dirty scheduler.
                 _Elsewhere -> write_through(StoreMsg, Req)
             catch

@@ -488,20 +488,13 @@ normal_scheduler_writes_never_wait_for_a_batch_test_() ->
     {"normal-scheduler writes never wait for a batch", {timeout, 120, fun() ->
         S = store(),
         Name = maps:get(<<"name">>, S),
-        ok = w(S, #{<<"k">> => <<"v">>}),
-        Parent = self(),
-        Batch = fun(Round) -> maps:from_list(
-            [{iolist_to_binary(["b/", integer_to_list(Round), "/", integer_to_list(J)]), <<"v">>}
-             || J <- lists:seq(1, 20000)]) end,
-        Writer = spawn_link(fun() -> batches(S, Batch, Parent, 0, []) end),
-        receive batching -> ok end,
-        Calls = [begin
-            T0 = erlang:monotonic_time(microsecond),
-            Answer = hbstore_nif:write(Name, [{<<"single/", (integer_to_binary(I))/binary>>, <<"v">>}]),
-            {erlang:monotonic_time(microsecond) - T0, Answer}
-        end || I <- lists:seq(1, 20000)],
-        Writer ! stop,
-        Batches = receive {batches, Took} -> Took after 60000 -> error(batches_never_ended) end,
+        {Calls, Batches} = beside_batches(S, 20000, fun() ->
+            [begin
+                T0 = erlang:monotonic_time(microsecond),
+                Answer = hbstore_nif:write(Name, [{<<"single/", (integer_to_binary(I))/binary>>, <<"v">>}]),
+                {erlang:monotonic_time(microsecond) - T0, Answer}
+            end || I <- lists:seq(1, 20000)]
+        end),
         Busy = length([busy || {_, busy} <- Calls]),
         ?assert(Busy > 0),
         ?assertEqual([], [A || {_, A} <- Calls, A =/= ok, A =/= busy]),
@@ -519,21 +512,28 @@ normal_scheduler_writes_never_wait_for_a_batch_test_() ->
 module_writes_land_beside_batches_test_() ->
     {"module writes land beside batches", {timeout, 120, fun() ->
         S = store(),
-        ok = w(S, #{<<"k">> => <<"v">>}),
-        Parent = self(),
-        Batch = fun(Round) -> maps:from_list(
-            [{iolist_to_binary(["b/", integer_to_list(Round), "/", integer_to_list(J)]), <<"v">>}
-             || J <- lists:seq(1, 5000)]) end,
-        Writer = spawn_link(fun() -> batches(S, Batch, Parent, 0, []) end),
-        receive batching -> ok end,
         Keys = [<<"b/single", (integer_to_binary(I))/binary>> || I <- lists:seq(1, 5000)],
-        Answers = [w(S, #{K => K}) || K <- Keys],
-        Writer ! stop,
-        receive {batches, _} -> ok after 60000 -> error(batches_never_ended) end,
+        {Answers, _} = beside_batches(S, 5000, fun() -> [w(S, #{K => K}) || K <- Keys] end),
         ?assertEqual([], [A || A <- Answers, A =/= ok]),
         ?assertEqual([], [K || K <- Keys, r(S, K) =/= {ok, K}]),
         ok = ?M:stop(S, #{}, #{})
     end}}.
+
+%% Runs `Fun' while another process applies batches of `Size' writes to
+%% `S' back to back (the first one done before `Fun' starts); `Fun''s
+%% answer, and how long each batch took.
+beside_batches(S, Size, Fun) ->
+    ok = w(S, #{<<"k">> => <<"v">>}),
+    Parent = self(),
+    Batch = fun(Round) -> maps:from_list(
+        [{iolist_to_binary(["b/", integer_to_list(Round), "/", integer_to_list(J)]), <<"v">>}
+         || J <- lists:seq(1, Size)]) end,
+    Writer = spawn_link(fun() -> batches(S, Batch, Parent, 0, []) end),
+    receive batching -> ok end,
+    Answer = Fun(),
+    Writer ! stop,
+    Batches = receive {batches, Took} -> Took after 60000 -> error(batches_never_ended) end,
+    {Answer, Batches}.
 
 %% Applies batches back to back until told to stop, then reports how long
 %% each took; says `batching' once the first is done.

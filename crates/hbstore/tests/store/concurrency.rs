@@ -142,7 +142,12 @@ fn check_after_stress(
         // A value, a link loop: the same error from both.
         let sorted = |listed: hbstore::Result<Option<Vec<String>>>| {
             listed
-                .map(|names| names.map(|mut n| (n.sort(), n).1))
+                .map(|names| {
+                    names.map(|mut names| {
+                        names.sort();
+                        names
+                    })
+                })
                 .map_err(|e| e.to_string())
         };
         let listed = sorted(store.list(group.as_str()));
