@@ -6,8 +6,10 @@
 %%% LMDB NIF with elmdb's primitives, crates/lmdb-bench-nif, whose library
 %%% is the second argument) and beside the same workload called directly
 %%% in Rust (the rows of `hbstore-bench`, whose JSON is the first argument),
-%%% so that the ratios show what a node gains and what the NIF costs. Run
-%%% it as `./dev bench-erlang`.
+%%% so that the ratios show what a node gains and what the NIF costs; and
+%%% beside RocksDB's own put and get through a NIF (crates/rocksdb-bench-nif,
+%%% the third argument), the floor under any store built on RocksDB. Run it
+%%% as `./dev bench-erlang`.
 -mode(compile).
 
 -define(KEYS, 100000).
@@ -15,11 +17,13 @@
 -define(GROUPS, 10000).
 -define(LISTS, 20000).
 -define(MESSAGES, 50000).
+-define(VALUE, <<"0123456789abcdefghijklmnopqrstuvwxyzABCDEFG">>).
 
-main([RustJson, LmdbNif]) ->
+main([RustJson, LmdbNif, RocksdbNif]) ->
     Here = filename:dirname(escript:script_name()),
     true = code:add_patha(filename:join(Here, "_build/default/lib/hbstore/ebin")),
     ok = load_lmdb(Here, LmdbNif),
+    ok = load_bench_nif(Here, "rocksdb_bench_nif.erl", RocksdbNif),
     {ok, Json} = file:read_file(RustJson),
     Rust = rust_rows(Json),
     Rows = lists:append([
@@ -36,22 +40,32 @@ main([RustJson, LmdbNif]) ->
         dashes(13), dashes(8), dashes(38)]),
     [print(Row) || Row <- Rows],
     scaling(Rows),
+    rocksdb_floor(Rows),
     latencies(),
     ok;
 main(_) ->
-    io:format(standard_error, "usage: bench.escript RUST_BENCH_JSON LMDB_BENCH_NIF~n", []),
+    io:format(standard_error,
+        "usage: bench.escript RUST_BENCH_JSON LMDB_BENCH_NIF ROCKSDB_BENCH_NIF~n", []),
     halt(2).
 
 dashes(N) -> lists:duplicate(N, $-).
 
 %% Compiles the LMDB column's modules (erlang/bench/) and loads its NIF.
 load_lmdb(Here, Nif) ->
-    [begin
-        Source = filename:join([Here, "bench", File]),
-        {ok, Module, Beam} = compile:file(Source, [binary, report, warnings_as_errors]),
-        {module, Module} = code:load_binary(Module, Source, Beam)
-    end || File <- ["lmdb_bench_nif.erl", "lmdb_bench_store.erl"]],
-    lmdb_bench_nif:load(Nif).
+    ok = load_bench_nif(Here, "lmdb_bench_nif.erl", Nif),
+    load_bench_module(Here, "lmdb_bench_store.erl").
+
+%% Compiles a NIF's module from erlang/bench/ and loads its library.
+load_bench_nif(Here, File, Library) ->
+    ok = load_bench_module(Here, File),
+    Module = list_to_atom(filename:basename(File, ".erl")),
+    Module:load(Library).
+
+load_bench_module(Here, File) ->
+    Source = filename:join([Here, "bench", File]),
+    {ok, Module, Beam} = compile:file(Source, [binary, report, warnings_as_errors]),
+    {module, Module} = code:load_binary(Module, Source, Beam),
+    ok.
 
 print({Name, Hbstore, Lmdb, Rust, Targets}) ->
     Ratio = fun(undefined) -> undefined; (Base) -> Hbstore / Base end,
@@ -85,6 +99,92 @@ scaling(Rows) ->
             {"key writes", "key write, 1 process", "key write, 4 processes"},
             {"message writes", "flat message write, 1 process", "flat message write, 4 processes"}]],
     ok.
+
+%% RocksDB's own put and get through a NIF, on a database opened with
+%% hbstore's options (crates/rocksdb-bench-nif): the floor under any store
+%% built on RocksDB, since each of its writes is at least such a put. The
+%% same keys and values as the rows above; a target above RocksDB's own
+%% ratio cannot be met by checking anything on top of it.
+rocksdb_floor(Rows) ->
+    {Writes, Reads} = raw_keys(false),
+    {BufferedWrites, _} = raw_keys(true),
+    [OneWriter, FourWriters] = [raw_writes(N) || N <- [1, 4]],
+    Rate = fun(Name) -> {_, H, L, _, _} = lists:keyfind(Name, 1, Rows), {H, L} end,
+    io:format("~nRocksDB itself from Erlang, the floor (its own put and get through a NIF, "
+        "hbstore's RocksDB options, nothing checked; the same keys and values):~n~n"),
+    io:format("| ~-40s | ~11s | ~11s | ~11s | ~6s | ~16s |~n",
+        ["workload", "RocksDB/s", "/lmdb", "hbstore/s", "/lmdb", "hbstore/RocksDB"]),
+    io:format("|~s|~s|~s|~s|~s|~s|~n", [dashes(42), dashes(13), dashes(13), dashes(13),
+        dashes(8), dashes(18)]),
+    [begin
+        {Hbstore, Lmdb} = Rate(Row),
+        io:format("| ~-40s | ~11s | ~11s | ~11s | ~6s | ~16s |~n",
+            [Row, rate(Raw), ratio(Raw / Lmdb), rate(Hbstore), ratio(Hbstore / Lmdb),
+                ratio(Hbstore / Raw)])
+    end || {Row, Raw} <- [{"key write", Writes},
+        {"key write (durability buffered)", BufferedWrites}, {"key read", Reads},
+        {"key write, 1 process", OneWriter}, {"key write, 4 processes", FourWriters}]],
+    {H1, _} = Rate("key write, 1 process"),
+    {H4, _} = Rate("key write, 4 processes"),
+    io:format("~n- key writes from 4 processes over 1: RocksDB ~.2f, hbstore ~.2f~n",
+        [FourWriters / OneWriter, H4 / H1]),
+    ok.
+
+%% RocksDB's puts of the key workload's keys, then its gets of random
+%% ones: {writes/s, reads/s}.
+raw_keys(Buffered) ->
+    with_raw(Buffered, fun(Db) ->
+        Writes = timed(?KEYS, fun() ->
+            [ok = rocksdb_bench_nif:put(Db, key(I), ?VALUE) || I <- lists:seq(1, ?KEYS)],
+            ok = rocksdb_bench_nif:flush(Db)
+        end),
+        Picks = picks(),
+        settle(),
+        Reads = reads(?READS, fun() ->
+            each(fun(K) -> {ok, ?VALUE} = rocksdb_bench_nif:get(Db, K) end, Picks)
+        end),
+        {Writes, Reads}
+    end).
+
+%% RocksDB's puts of new keys from N processes at once, each its own, as
+%% in `write_processes/0'.
+raw_writes(N) ->
+    with_raw(false, fun(Db) ->
+        Key = fun(P, I) -> <<"p", (integer_to_binary(P))/binary, "/", (key(I))/binary>> end,
+        Writes = in_processes(N, ?KEYS, fun(P, Per) ->
+            [ok = rocksdb_bench_nif:put(Db, Key(P, I), ?VALUE) || I <- lists:seq(1, Per)]
+        end),
+        {ok, ?VALUE} = rocksdb_bench_nif:get(Db, Key(N, ?KEYS div N)),
+        Writes
+    end).
+
+%% Fun(Db) on a RocksDB database in a temporary directory, in a process of
+%% its own: once it and the processes it started have ended, nothing holds
+%% the database's handle, and the database closes (the NIF has no close);
+%% its directory goes once it has.
+with_raw(Buffered, Fun) ->
+    Dir = temp_dir(),
+    Parent = self(),
+    {Pid, Ref} = spawn_monitor(fun() ->
+        {ok, Db} = rocksdb_bench_nif:open(list_to_binary(filename:join(Dir, "rocksdb")), Buffered),
+        Parent ! {self(), Fun(Db)}
+    end),
+    Result = receive
+        {Pid, Answer} -> Answer;
+        {'DOWN', Ref, process, Pid, Reason} -> error({rocksdb_floor, Reason})
+    end,
+    receive {'DOWN', Ref, process, Pid, _} -> ok end,
+    ok = remove_when_closed(Dir, 100),
+    Result.
+
+%% Removes Dir, waiting for a database still closing in it to stop writing
+%% there (the handle is released when the VM collects it, not at once).
+remove_when_closed(Dir, Tries) ->
+    case file:del_dir_r(Dir) of
+        ok -> ok;
+        {error, _} = Failed when Tries =< 1 -> Failed;
+        {error, _} -> timer:sleep(50), remove_when_closed(Dir, Tries - 1)
+    end.
 
 %% The figures of `hbstore-bench --json`, by workload name.
 rust_rows(Json) ->
@@ -147,8 +247,6 @@ timed(N, Fun) ->
     N / (Micros / 1.0e6).
 
 key(I) -> <<"key-", (integer_to_binary(I))/binary>>.
-
--define(VALUE, <<"0123456789abcdefghijklmnopqrstuvwxyzABCDEFG">>).
 
 keys(Rust) ->
     {Writes, Reads} = hbstore_keys(store()),
