@@ -150,11 +150,10 @@ raw_keys(Buffered) ->
 %% in `write_processes/0'.
 raw_writes(N) ->
     with_raw(false, fun(Db) ->
-        Key = fun(P, I) -> <<"p", (integer_to_binary(P))/binary, "/", (key(I))/binary>> end,
         Writes = in_processes(N, ?KEYS, fun(P, Per) ->
-            [ok = rocksdb_bench_nif:put(Db, Key(P, I), ?VALUE) || I <- lists:seq(1, Per)]
+            [ok = rocksdb_bench_nif:put(Db, process_key(P, I), ?VALUE) || I <- lists:seq(1, Per)]
         end),
-        {ok, ?VALUE} = rocksdb_bench_nif:get(Db, Key(N, ?KEYS div N)),
+        {ok, ?VALUE} = rocksdb_bench_nif:get(Db, process_key(N, ?KEYS div N)),
         Writes
     end).
 
@@ -247,6 +246,9 @@ timed(N, Fun) ->
     N / (Micros / 1.0e6).
 
 key(I) -> <<"key-", (integer_to_binary(I))/binary>>.
+
+%% Process P's key I, when several processes write at once: each its own.
+process_key(P, I) -> <<"p", (integer_to_binary(P))/binary, "/", (key(I))/binary>>.
 
 keys(Rust) ->
     {Writes, Reads} = hbstore_keys(store()),
@@ -451,14 +453,13 @@ read_processes(Rust) ->
 write_processes() ->
     [begin
         S = store(),
-        Key = fun(P, I) -> <<"p", (integer_to_binary(P))/binary, "/", (key(I))/binary>> end,
         Hbstore = in_processes(N, ?KEYS, fun(P, Per) ->
-            [ok = hb_store_hbstore:write(S, #{Key(P, I) => ?VALUE}, #{}) || I <- lists:seq(1, Per)]
+            [ok = hb_store_hbstore:write(S, #{process_key(P, I) => ?VALUE}, #{}) || I <- lists:seq(1, Per)]
         end),
         finish(S),
         L = {Db, _} = lmdb(),
         Lmdb = in_processes(N, ?KEYS, fun(P, Per) ->
-            [ok = lmdb_bench_store:write(Db, Key(P, I), ?VALUE) || I <- lists:seq(1, Per)]
+            [ok = lmdb_bench_store:write(Db, process_key(P, I), ?VALUE) || I <- lists:seq(1, Per)]
         end),
         ok = lmdb_bench_store:flush(Db),
         lmdb_finish(L),

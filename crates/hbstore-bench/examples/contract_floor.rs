@@ -123,10 +123,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     for round in 1..=ROUNDS {
         let to = messages * round / ROUNDS;
         let half = written + (to - written) / 2;
-        let mut rates = Vec::new();
+        // Fields per second, a field per write and a message per write,
+        // by writer.
+        let mut rates = [(0.0, 0.0); 3];
         // Each store goes first in turn, so the machine's noise falls on all.
         for turn in 0..writers.len() {
-            let writer = &writers[(round as usize + turn) % writers.len()];
+            let which = (round as usize + turn) % writers.len();
+            let writer = &writers[which];
             let rate = |from: u64, to: u64, batched: bool| -> Result<f64, Box<dyn Error>> {
                 let start = Instant::now();
                 for i in from..to {
@@ -134,25 +137,18 @@ fn main() -> Result<(), Box<dyn Error>> {
                 }
                 Ok(((to - from) * FIELDS.len() as u64) as f64 / start.elapsed().as_secs_f64())
             };
-            let each = rate(written, half, false)?;
-            let batched = rate(half, to, true)?;
-            rates.push((writer.name(), each, batched));
+            rates[which] = (rate(written, half, false)?, rate(half, to, true)?);
         }
         written = to;
-        let raw = rates
-            .iter()
-            .find(|r| r.0 == writers[0].name())
-            .copied()
-            .unwrap_or_default();
-        for name in writers.iter().map(Writer::name) {
-            if let Some(&(_, each, batched)) = rates.iter().find(|r| r.0 == name) {
-                println!(
-                    "| {} | {name} | {each:.0} | {:.2} | {batched:.0} | {:.2} |",
-                    written * FIELDS.len() as u64,
-                    each / raw.1,
-                    batched / raw.2
-                );
-            }
+        let (raw_each, raw_batched) = rates[0];
+        for (writer, (each, batched)) in writers.iter().zip(rates) {
+            println!(
+                "| {} | {} | {each:.0} | {:.2} | {batched:.0} | {:.2} |",
+                written * FIELDS.len() as u64,
+                writer.name(),
+                each / raw_each,
+                batched / raw_batched
+            );
         }
     }
     Ok(())
